@@ -1,0 +1,48 @@
+"""Every rule the domain enforces fails with one of these: one base, flat subclasses."""
+
+
+class AuthError(Exception):
+    """Base of every error esauth raises on purpose."""
+
+
+class ValidationError(AuthError):
+    """Input breaks a rule; `field` names the offending field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UserAlreadyExists(AuthError):
+    def __init__(self, email_address: str) -> None:
+        super().__init__(email_address)
+        self.email_address = email_address
+
+
+class UserNotFound(AuthError):
+    pass
+
+
+class InvalidCredentials(AuthError):
+    """Unknown email or wrong password: deliberately indistinguishable."""
+
+
+class InactiveUser(AuthError):
+    pass
+
+
+class SessionInvalid(AuthError):
+    """No session, or one that is tampered, revoked or for a user who is gone."""
+
+
+class SessionExpired(AuthError):
+    pass
+
+
+class VersionConflict(AuthError):
+    """Someone else wrote the user since it was read."""
+
+
+class StoreUnavailable(AuthError):
+    """The user store did not answer; the request may be retried later."""

@@ -1,0 +1,49 @@
+"""What a login session is and when it ends; signing it into a cookie is the HTTP layer's job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from domain.errors import SessionExpired
+
+
+@dataclass(frozen=True)
+class Session:
+    """One login of one user. `issued_at` starts the absolute clock, `last_seen` the idle one."""
+
+    email_address: str
+    session_id: str
+    issued_at: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """Idle and absolute limits (OWASP ASVS 7.3), and how often an active session is re-issued.
+
+    Re-issuing at most every `refresh_after` keeps most responses free of Set-Cookie while the
+    idle clock stays accurate to within that interval.
+    """
+
+    idle_timeout: timedelta = timedelta(minutes=30)
+    absolute_lifetime: timedelta = timedelta(hours=12)
+    refresh_after: timedelta = timedelta(minutes=1)
+
+    def check(self, session: Session, now: datetime) -> None:
+        """Raise SessionExpired if either clock has run out."""
+        if now - session.last_seen > self.idle_timeout:
+            raise SessionExpired("session expired after inactivity")
+        if now - session.issued_at > self.absolute_lifetime:
+            raise SessionExpired("session reached its maximum lifetime")
+
+    def touch(self, session: Session, now: datetime) -> Session | None:
+        """The session to re-issue because it is in use, or None if it is fresh enough."""
+        if now - session.last_seen < self.refresh_after:
+            return None
+        return replace(session, last_seen=now)
+
+    def max_age(self, session: Session, now: datetime) -> int:
+        """Seconds the cookie may live: the idle window, never past the absolute end."""
+        remaining = min(self.idle_timeout, session.issued_at + self.absolute_lifetime - now)
+        return max(0, int(remaining.total_seconds()))

@@ -1,0 +1,84 @@
+"""The User entity and the rules on its fields (email identity, password policy, names)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.errors import ValidationError
+
+MAX_EMAIL_LENGTH = 254
+MAX_LOCAL_PART_LENGTH = 64
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as the store holds it.
+
+    `version` is the store's opaque concurrency token: an update carrying a stale one is
+    refused, so two writers can never silently overwrite each other.
+    """
+
+    email_address: str
+    password_hash: str
+    created_at: datetime
+    first_name: str | None = None
+    last_name: str | None = None
+    is_active: bool = True
+    session_ids: tuple[str, ...] = ()
+    version: str | None = field(default=None, compare=False)
+
+
+def normalize_email(value: object, field_name: str = "email_address") -> str:
+    """Return the identity form of an address (trimmed, lower case) or raise ValidationError.
+
+    One identity per mailbox whatever the case the user types, so `Test@ABC.com ` and
+    `test@abc.com` cannot become two accounts.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field_name, "must be a string")
+    email = value.strip().lower()
+    if not email:
+        raise ValidationError(field_name, "is required")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise ValidationError(field_name, f"must be at most {MAX_EMAIL_LENGTH} characters")
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in email):
+        raise ValidationError(field_name, "must not contain spaces or control characters")
+    local, at, domain = email.partition("@")
+    if not at or "@" in domain or not local:
+        raise ValidationError(field_name, "must be an email address like name@example.com")
+    if len(local) > MAX_LOCAL_PART_LENGTH:
+        raise ValidationError(field_name, f"must have at most {MAX_LOCAL_PART_LENGTH} characters before '@'")
+    labels = domain.split(".")
+    if len(labels) < 2 or any(not label or label.startswith("-") or label.endswith("-") for label in labels):
+        raise ValidationError(field_name, "must have a dotted domain like example.com")
+    return email
+
+
+def check_password(value: object, field_name: str = "password") -> str:
+    """Enforce the password policy (NIST 800-63B: length, not composition rules)."""
+    if not isinstance(value, str):
+        raise ValidationError(field_name, "must be a string")
+    if len(value) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(field_name, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(value) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(field_name, f"must be at most {MAX_PASSWORD_LENGTH} characters")
+    return value
+
+
+def check_name(value: object, field_name: str) -> str | None:
+    """Names are optional free text, bounded so a user document stays small."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field_name, "must be a string or null")
+    name = value.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(field_name, f"must be at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise ValidationError(field_name, "must not contain control characters")
+    return name or None

@@ -1,0 +1,1 @@
+"""HTTP and the command line: where requests enter and the application is wired."""

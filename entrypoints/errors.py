@@ -1,0 +1,81 @@
+"""Every error leaves as JSON in one shape: {"error": "<code>: <reason>", "message", "success": false}."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import falcon
+
+from domain import errors
+
+log = logging.getLogger("esauth.errors")
+
+DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Login required.",
+    403: "Forbidden.",
+    404: "The requested URL was not found on the server.",
+    405: "The method is not allowed for the requested URL.",
+    413: "The request body is too large.",
+    415: "Content-Type: 'application/json' required",
+    500: "Something broke on our side. We are looking into it.",
+    503: "The service is temporarily unavailable. Try again shortly.",
+}
+
+
+def error_body(code: int, message: str | None) -> dict[str, Any]:
+    try:
+        reason = HTTPStatus(code).phrase
+    except ValueError:
+        reason = "Error"
+    return {
+        "error": f"{code}: {reason}",
+        "message": message or DEFAULT_MESSAGES.get(code, reason),
+        "success": False,
+    }
+
+
+def serialize_error(req: falcon.Request, resp: falcon.Response, exception: falcon.HTTPError) -> None:
+    """JSON whatever the Accept header says: clients of an API should never get an empty error."""
+    resp.media = error_body(exception.status_code, exception.description)
+    resp.content_type = falcon.MEDIA_JSON
+
+
+def unexpected_error(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
+    """Log the trace for us; tell the client nothing about the store or the code."""
+    log.error("unhandled %s on %s %s", type(ex).__name__, req.method, req.path, exc_info=ex)
+    raise falcon.HTTPInternalServerError()
+
+
+def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthError, params: dict) -> None:
+    """Map the domain's errors to statuses; messages are the domain's own, never a store's."""
+    if isinstance(ex, errors.ValidationError):
+        raise falcon.HTTPBadRequest(description=str(ex))
+    if isinstance(ex, errors.UserAlreadyExists):
+        raise falcon.HTTPConflict(description=f"'{ex.email_address}' already exists.")
+    if isinstance(ex, errors.InvalidCredentials):
+        raise falcon.HTTPBadRequest(description="Unknown email_address or bad password")
+    if isinstance(ex, errors.UserNotFound):
+        raise falcon.HTTPNotFound(description="No such user.")
+    if isinstance(ex, errors.InactiveUser):
+        raise falcon.HTTPForbidden(description="This account is deactivated.")
+    if isinstance(ex, (errors.SessionInvalid, errors.SessionExpired)):
+        clear = req.context.get("clear_session_cookie")
+        if clear is not None:
+            clear(resp)
+        message = "Session expired, please log in again." if isinstance(ex, errors.SessionExpired) else "Login required."
+        raise falcon.HTTPUnauthorized(description=message)
+    if isinstance(ex, (errors.StoreUnavailable, errors.VersionConflict)):
+        log.warning("store trouble: %s", ex)
+        raise falcon.HTTPServiceUnavailable(retry_after=1)
+    log.error("unmapped domain error %s", type(ex).__name__, exc_info=ex)
+    raise falcon.HTTPInternalServerError()
+
+
+def install(app: falcon.App) -> None:
+    app.set_error_serializer(serialize_error)
+    app.resp_options.xml_error_serialization = False
+    app.add_error_handler(Exception, unexpected_error)
+    app.add_error_handler(errors.AuthError, domain_error)

@@ -1,0 +1,141 @@
+"""Sessions carried in a signed cookie (itsdangerous), checked against the user on each request."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import falcon
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from domain.auth import AuthService
+from domain.errors import SessionInvalid
+from domain.session import Session, SessionPolicy
+from ports.clock import Clock
+
+SALT = "esauth.session.v1"
+
+
+class SessionCookies:
+    """Turns a Session into a cookie value and back.
+
+    `secret_keys[0]` signs; every key verifies, so keys rotate without logging anyone out, and
+    a cookie signed by an older key is re-issued under the newest one.
+    """
+
+    def __init__(self, secret_keys: Sequence[str], policy: SessionPolicy, secure: bool = True) -> None:
+        if not secret_keys:
+            raise ValueError("at least one secret key is required")
+        self.policy = policy
+        self.secure = secure
+        # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
+        self.name = "__Host-session" if secure else "session"
+        self._newest = URLSafeSerializer(secret_keys[0], salt=SALT)
+        # itsdangerous signs with the last key of a list and verifies with all of them.
+        self._any = URLSafeSerializer(list(reversed(secret_keys)), salt=SALT)
+
+    def encode(self, session: Session) -> str:
+        return self._newest.dumps(
+            {
+                "u": session.email_address,
+                "s": session.session_id,
+                "i": int(session.issued_at.timestamp()),
+                "l": int(session.last_seen.timestamp()),
+            }
+        )
+
+    def decode(self, value: str) -> tuple[Session, bool]:
+        """The session and whether it was signed by an older key; SessionInvalid if forged."""
+        old_key = False
+        try:
+            data = self._newest.loads(value)
+        except BadSignature:
+            try:
+                data = self._any.loads(value)
+            except BadSignature:
+                raise SessionInvalid("bad signature") from None
+            old_key = True
+        try:
+            session = Session(
+                email_address=str(data["u"]),
+                session_id=str(data["s"]),
+                issued_at=datetime.fromtimestamp(int(data["i"]), timezone.utc),
+                last_seen=datetime.fromtimestamp(int(data["l"]), timezone.utc),
+            )
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise SessionInvalid("malformed session") from None
+        return session, old_key
+
+    def set(self, resp: falcon.Response, session: Session, now: datetime) -> None:
+        resp.set_cookie(
+            self.name,
+            self.encode(session),
+            max_age=self.policy.max_age(session, now),
+            path="/",
+            secure=self.secure,
+            http_only=True,
+            same_site="Lax",
+        )
+
+    def clear(self, resp: falcon.Response) -> None:
+        # Not unset_cookie: it writes no Secure flag, and a `__Host-` cookie needs one.
+        resp.set_cookie(
+            self.name,
+            "",
+            expires=datetime(1970, 1, 1, tzinfo=timezone.utc),
+            max_age=0,
+            path="/",
+            secure=self.secure,
+            http_only=True,
+            same_site="Lax",
+        )
+
+    def read(self, req: falcon.Request) -> str | None:
+        values = req.get_cookie_values(self.name)
+        return values[0] if values else None
+
+
+class SessionMiddleware:
+    """Resolves the session for resources that declare `login_required = True`.
+
+    Such a resource finds `req.context.session` and `req.context.user` set. A resource may set
+    `req.context.issue_session` to a Session to send a new cookie, or `req.context.end_session`
+    to clear it.
+    """
+
+    def __init__(self, cookies: SessionCookies, auth: AuthService, clock: Clock) -> None:
+        self._cookies = cookies
+        self._auth = auth
+        self._clock = clock
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.session = None
+        req.context.user = None
+        req.context.issue_session = None
+        req.context.end_session = False
+        req.context.clear_session_cookie = None
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
+        # A method the resource lacks gets its 405 whether or not the caller is logged in.
+        if not getattr(resource, "login_required", False) or not hasattr(resource, f"on_{req.method.lower()}"):
+            return
+        value = self._cookies.read(req)
+        if value is None:
+            raise SessionInvalid("no session cookie")
+        req.context.clear_session_cookie = self._cookies.clear  # a refused cookie is also cleared
+        session, old_key = self._cookies.decode(value)
+        now = self._clock()
+        self._cookies.policy.check(session, now)
+        req.context.user = self._auth.session_user(session)
+        req.context.session = session
+        refreshed = self._cookies.policy.touch(session, now)
+        if refreshed is not None or old_key:
+            req.context.issue_session = refreshed or session
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
+        if not req_succeeded:
+            return
+        if req.context.get("end_session"):
+            self._cookies.clear(resp)
+        elif req.context.get("issue_session") is not None:
+            self._cookies.set(resp, req.context.issue_session, self._clock())

@@ -1,0 +1,1 @@
+"""Adapters from real things (argon2, SQLite, Elasticsearch) to the ports."""

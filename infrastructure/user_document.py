@@ -1,0 +1,34 @@
+"""The stored form of a User, shared by every store so they cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.timestamps import format_time, parse_time
+from domain.user import User
+
+
+def to_document(user: User) -> dict[str, Any]:
+    return {
+        "email_address": user.email_address,
+        "password_hash": user.password_hash,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": user.is_active,
+        "created_at": format_time(user.created_at),
+        "session_ids": list(user.session_ids),
+    }
+
+
+def from_document(document: dict[str, Any], version: str) -> User:
+    """Fields added in later releases read with defaults, so older documents still load."""
+    return User(
+        email_address=document["email_address"],
+        password_hash=document["password_hash"],
+        created_at=parse_time(document["created_at"]),
+        first_name=document.get("first_name"),
+        last_name=document.get("last_name"),
+        is_active=document.get("is_active", True),
+        session_ids=tuple(document.get("session_ids") or ()),
+        version=version,
+    )

@@ -1,0 +1,32 @@
+"""Where users are kept."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.user import User
+
+
+class UserRepository(Protocol):
+    """A store of users keyed by normalized email.
+
+    Every method raises `StoreUnavailable` when the store does not answer.
+    """
+
+    kind: str
+    """Short name of the store for health reports, e.g. "sqlite"."""
+
+    def get(self, email_address: str) -> User | None:
+        """The user with its current `version`, or None. Must see the latest write."""
+
+    def add(self, user: User) -> User:
+        """Create atomically; raise `UserAlreadyExists` if the email is taken."""
+
+    def update(self, user: User) -> User:
+        """Replace the user if its `version` is still current, else raise `VersionConflict`.
+
+        Raises `UserNotFound` if the user is gone. Returns the user with its new version.
+        """
+
+    def check(self) -> None:
+        """Return if the store answers, else raise `StoreUnavailable`."""
