@@ -1,0 +1,84 @@
+"""What each real store does when it cannot answer, and how the Elasticsearch client talks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from domain.errors import StoreUnavailable
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository, connect
+from infrastructure.sqlite_repository import SqliteUserRepository
+from tests.contract.test_user_repository import make_user
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_elasticsearch_that_does_not_answer_is_store_unavailable():
+    client = connect(f"http://127.0.0.1:{closed_port()}", request_timeout_s=1)
+    repository = ElasticsearchUserRepository(client, "users")
+    try:
+        for call in (lambda: repository.get("a@example.com"), lambda: repository.add(make_user()), repository.check):
+            with pytest.raises(StoreUnavailable) as caught:
+                call()
+            assert "127.0.0.1" not in str(caught.value)  # what reaches logs names no address or payload
+    finally:
+        client.close()
+
+
+def test_sqlite_that_cannot_be_read_is_store_unavailable(tmp_path):
+    repository = SqliteUserRepository(tmp_path / "users.sqlite3")
+    repository._connection().execute("DROP TABLE users")
+    try:
+        with pytest.raises(StoreUnavailable):
+            repository.get("a@example.com")
+        with pytest.raises(StoreUnavailable):
+            repository.check()
+    finally:
+        repository.close()
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers like an Elasticsearch node and remembers the media types it was sent."""
+
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        Recorder.seen.append((self.command, self.headers.get("Accept"), self.headers.get("Content-Type")))
+        body = json.dumps({"_id": "a", "_seq_no": 0, "_primary_term": 1, "result": "created"}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_POST = do_GET = _answer
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_the_client_sends_plain_json_that_es8_es9_and_opensearch_all_accept():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = connect(f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        Recorder.seen.clear()
+        ElasticsearchUserRepository(client, "users").add(make_user())
+        assert Recorder.seen == [("PUT", "application/json", "application/json")]
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+        thread.join()

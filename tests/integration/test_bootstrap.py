@@ -1,0 +1,75 @@
+"""The composition root: which adapters settings pick, the generated key, refusals at start-up."""
+
+import logging
+import stat
+from dataclasses import replace
+
+import pytest
+
+from entrypoints.bootstrap import SECRET_KEY_FILE, build_hasher, build_repository, secret_keys
+from entrypoints.config import ConfigError, Settings
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.sqlite_repository import SqliteUserRepository
+
+
+def test_without_elasticsearch_users_live_in_sqlite_in_the_data_dir(tmp_path):
+    repository = build_repository(Settings(data_dir=tmp_path / "data"))
+    try:
+        assert isinstance(repository, SqliteUserRepository)
+        assert repository.path.parent == tmp_path / "data"
+        assert repository.path.exists()
+    finally:
+        repository.close()
+
+
+@pytest.mark.elasticsearch
+def test_with_elasticsearch_the_index_is_created_with_its_mapping(elasticsearch_url, es_index):
+    repository = build_repository(Settings(elasticsearch_url=elasticsearch_url, es_index=es_index))
+    assert isinstance(repository, ElasticsearchUserRepository)
+    assert repository.ensure_index() is False  # already made at start-up
+    mapping = repository._es.indices.get_mapping(index=es_index)[es_index]["mappings"]
+    assert mapping["dynamic"] == "strict"
+    assert mapping["properties"]["email_address"]["type"] == "keyword"
+    repository._es.indices.delete(index=es_index)
+
+
+def test_a_generated_key_is_kept_owner_only_and_reused(tmp_path, caplog):
+    settings = Settings(data_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="esauth"):
+        (first,) = secret_keys(settings)
+    path = tmp_path / SECRET_KEY_FILE
+    assert len(first) >= 48
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "must share one key" in caplog.text
+    assert first not in caplog.text
+    assert secret_keys(settings) == (first,)
+
+
+def test_configured_keys_are_used_and_no_file_is_written(tmp_path):
+    keys = ("k" * 32, "o" * 32)
+    assert secret_keys(Settings(data_dir=tmp_path, secret_keys=keys)) == keys
+    assert not (tmp_path / SECRET_KEY_FILE).exists()
+
+
+def test_a_truncated_key_file_is_refused(tmp_path):
+    (tmp_path / SECRET_KEY_FILE).write_text("short\n")
+    with pytest.raises(ConfigError, match="too short"):
+        secret_keys(Settings(data_dir=tmp_path))
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"argon2_time_cost": 1}, "time_cost"),
+        ({"argon2_memory_kib": 19 * 1024 - 1}, "memory_cost"),
+    ],
+)
+def test_argon2_weaker_than_the_owasp_floor_is_refused(change, named):
+    with pytest.raises(ConfigError, match=named):
+        build_hasher(replace(Settings(), **change))
+
+
+def test_argon2_defaults_are_the_configured_parameters():
+    hasher = build_hasher(Settings())
+    assert not hasher.needs_rehash(hasher.hash("a password!"))
+    assert "m=19456,t=2,p=1" in hasher.hash("a password!")

@@ -1,0 +1,203 @@
+"""The auth rules, with in-memory fakes: no HTTP, no store, no argon2."""
+
+from dataclasses import replace
+from itertools import count
+
+import pytest
+
+from domain.auth import MAX_LIVE_SESSIONS, AuthService
+from domain.errors import (
+    InactiveUser,
+    InvalidCredentials,
+    SessionInvalid,
+    UserAlreadyExists,
+    ValidationError,
+    VersionConflict,
+)
+from tests.fakes import FakeHasher, InMemoryUserRepository
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def users():
+    return InMemoryUserRepository()
+
+
+@pytest.fixture
+def hasher():
+    return FakeHasher()
+
+
+@pytest.fixture
+def auth(users, hasher, clock):
+    ids = count(1)
+    return AuthService(users, hasher, clock, new_session_id=lambda: f"sid-{next(ids)}")
+
+
+def test_register_stores_a_normalized_user_with_a_hash_not_the_password(auth, users, clock):
+    user = auth.register(" Ada@Example.COM", PASSWORD, "Ada", "Lovelace")
+    stored = users.get("ada@example.com")
+    assert stored == user
+    assert stored.password_hash != PASSWORD and PASSWORD in stored.password_hash  # the fake's reversible form
+    assert (stored.first_name, stored.last_name, stored.is_active, stored.created_at) == ("Ada", "Lovelace", True, clock.now)
+
+
+def test_register_twice_with_the_same_identity_is_refused(auth):
+    auth.register("ada@example.com", PASSWORD)
+    with pytest.raises(UserAlreadyExists) as caught:
+        auth.register("ADA@example.com ", "another password")
+    assert caught.value.email_address == "ada@example.com"
+
+
+def test_register_with_bad_input_stores_nothing(auth, users, hasher):
+    with pytest.raises(ValidationError, match="password"):
+        auth.register("ada@example.com", "short")
+    with pytest.raises(ValidationError, match="first_name"):
+        auth.register("ada@example.com", PASSWORD, first_name="x" * 101)
+    assert users.get("ada@example.com") is None
+    assert hasher.hash_calls == 1  # only the dummy hash made at start-up
+
+
+def test_login_opens_a_new_session_each_time(auth, users, clock):
+    auth.register("ada@example.com", PASSWORD)
+    user, first = auth.login("ADA@example.com", PASSWORD)
+    _, second = auth.login("ada@example.com", PASSWORD)
+    assert first.session_id != second.session_id
+    assert first.issued_at == first.last_seen == clock.now
+    assert users.get("ada@example.com").session_ids == (first.session_id, second.session_id)
+    assert user.email_address == "ada@example.com"
+
+
+def test_login_keeps_only_the_newest_sessions(auth, users):
+    auth.register("ada@example.com", PASSWORD)
+    sessions = [auth.login("ada@example.com", PASSWORD)[1] for _ in range(MAX_LIVE_SESSIONS + 2)]
+    live = users.get("ada@example.com").session_ids
+    assert live == tuple(s.session_id for s in sessions[-MAX_LIVE_SESSIONS:])
+    with pytest.raises(SessionInvalid):
+        auth.session_user(sessions[0])
+
+
+def test_wrong_password_and_unknown_email_fail_alike_and_both_cost_a_verify(auth, hasher):
+    auth.register("ada@example.com", PASSWORD)
+    before = hasher.verify_calls
+    with pytest.raises(InvalidCredentials):
+        auth.login("ada@example.com", "wrong password")
+    with pytest.raises(InvalidCredentials):
+        auth.login("nobody@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        auth.login("not an address", PASSWORD)
+    assert hasher.verify_calls - before == 3
+
+
+def test_login_with_a_non_string_field_is_a_validation_error(auth):
+    with pytest.raises(ValidationError, match="password"):
+        auth.login("ada@example.com", None)
+    with pytest.raises(ValidationError, match="email_address"):
+        auth.login(["ada@example.com"], PASSWORD)
+
+
+def test_inactive_user_cannot_log_in_even_with_the_right_password(auth, users):
+    user = auth.register("ada@example.com", PASSWORD)
+    users.update(replace(user, is_active=False))
+    with pytest.raises(InactiveUser):
+        auth.login("ada@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials):  # the wrong password does not reveal the status
+        auth.login("ada@example.com", "wrong password")
+    assert users.get("ada@example.com").session_ids == ()
+
+
+def test_login_upgrades_a_hash_made_with_other_parameters(users, clock):
+    old = FakeHasher(cost=1)
+    AuthService(users, old, clock).register("ada@example.com", PASSWORD)
+    assert users.get("ada@example.com").password_hash == f"fake$1${PASSWORD}"
+    AuthService(users, FakeHasher(cost=2), clock).login("ada@example.com", PASSWORD)
+    assert users.get("ada@example.com").password_hash == f"fake$2${PASSWORD}"
+
+
+def test_a_current_hash_is_not_rewritten(auth, users, hasher):
+    auth.register("ada@example.com", PASSWORD)
+    stored_hash = users.get("ada@example.com").password_hash
+    calls = hasher.hash_calls
+    auth.login("ada@example.com", PASSWORD)
+    assert users.get("ada@example.com").password_hash == stored_hash
+    assert hasher.hash_calls == calls
+
+
+class RacingRepository(InMemoryUserRepository):
+    """Lets a competing write land between a login's read and its write, once."""
+
+    def __init__(self, compete):
+        super().__init__()
+        self._compete = compete
+
+    def update(self, user):
+        compete, self._compete = self._compete, None
+        if compete is not None:
+            super().update(compete(self.get(user.email_address)))
+        return super().update(user)
+
+
+def test_a_password_change_during_login_wins_over_the_login(clock):
+    hasher = FakeHasher()
+    repo = RacingRepository(lambda current: replace(current, password_hash=hasher.hash("brand new password")))
+    auth = AuthService(repo, hasher, clock)
+    auth.register("ada@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        auth.login("ada@example.com", PASSWORD)
+    assert hasher.verify(repo.get("ada@example.com").password_hash, "brand new password")
+
+
+def test_a_concurrent_rehash_does_not_undo_a_concurrent_password_change(clock):
+    """The login that loses the race re-reads, re-checks, and never writes its stale hash."""
+    old_hasher, hasher = FakeHasher(cost=1), FakeHasher(cost=2)
+    repo = RacingRepository(lambda current: replace(current, password_hash=hasher.hash("brand new password")))
+    AuthService(repo, old_hasher, clock).register("ada@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        AuthService(repo, hasher, clock).login("ada@example.com", PASSWORD)
+    assert repo.get("ada@example.com").password_hash == "fake$2$brand new password"
+
+
+def test_a_concurrent_session_write_is_merged_not_lost(clock):
+    hasher = FakeHasher()
+    repo = RacingRepository(lambda current: replace(current, session_ids=(*current.session_ids, "other")))
+    auth = AuthService(repo, hasher, clock, new_session_id=lambda: "mine")
+    auth.register("ada@example.com", PASSWORD)
+    auth.login("ada@example.com", PASSWORD)
+    assert repo.get("ada@example.com").session_ids == ("other", "mine")
+
+
+def test_endless_conflicts_give_up_with_version_conflict(clock):
+    class AlwaysConflicting(InMemoryUserRepository):
+        def update(self, user):
+            raise VersionConflict(user.email_address)
+
+    auth = AuthService(AlwaysConflicting(), FakeHasher(), clock)
+    auth.register("ada@example.com", PASSWORD)
+    with pytest.raises(VersionConflict):
+        auth.login("ada@example.com", PASSWORD)
+
+
+def test_session_user_requires_a_live_session_of_an_active_user(auth, users):
+    auth.register("ada@example.com", PASSWORD)
+    user, session = auth.login("ada@example.com", PASSWORD)
+    assert auth.session_user(session).email_address == "ada@example.com"
+    with pytest.raises(SessionInvalid):
+        auth.session_user(replace(session, session_id="forged"))
+    with pytest.raises(SessionInvalid):
+        auth.session_user(replace(session, email_address="nobody@example.com"))
+    users.update(replace(users.get("ada@example.com"), is_active=False))
+    with pytest.raises(SessionInvalid):
+        auth.session_user(session)
+
+
+def test_logout_revokes_only_that_session(auth):
+    auth.register("ada@example.com", PASSWORD)
+    _, phone = auth.login("ada@example.com", PASSWORD)
+    _, laptop = auth.login("ada@example.com", PASSWORD)
+    auth.logout(phone)
+    with pytest.raises(SessionInvalid):
+        auth.session_user(phone)
+    assert auth.session_user(laptop).email_address == "ada@example.com"
+    auth.logout(phone)  # twice is harmless
+    auth.logout(replace(phone, email_address="gone@example.com"))

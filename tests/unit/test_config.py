@@ -1,0 +1,63 @@
+"""Settings from the environment: defaults, parsing, and refusals with messages that name the variable."""
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.config import ConfigError, Settings
+
+
+def test_defaults_when_nothing_is_set():
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.elasticsearch_url is None
+    assert settings.es_index == "esauth-users"
+    assert settings.data_dir == Path("var")
+    assert settings.cookie_secure is True
+    assert settings.secret_keys == ()
+    assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (2, 19456, 1)
+
+
+def test_every_variable_is_read():
+    key_a, key_b = "a" * 32, "b" * 40
+    settings = Settings.from_env(
+        {
+            "ESAUTH_ELASTICSEARCH_URL": "http://es:9200",
+            "ESAUTH_ES_INDEX": "people",
+            "ESAUTH_DATA_DIR": "/srv/esauth",
+            "ESAUTH_SECRET_KEY": f" {key_a} , {key_b} ",
+            "ESAUTH_COOKIE_SECURE": "off",
+            "ESAUTH_ARGON2_TIME_COST": "3",
+            "ESAUTH_ARGON2_MEMORY_KIB": "65536",
+            "ESAUTH_ARGON2_PARALLELISM": "2",
+            "ESAUTH_SESSION_IDLE_TIMEOUT": "600",
+            "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600",
+        }
+    )
+    assert settings == Settings(
+        elasticsearch_url="http://es:9200",
+        es_index="people",
+        data_dir=Path("/srv/esauth"),
+        secret_keys=(key_a, key_b),
+        cookie_secure=False,
+        argon2_time_cost=3,
+        argon2_memory_kib=65536,
+        argon2_parallelism=2,
+        session_idle_timeout_s=600,
+        session_absolute_lifetime_s=3600,
+    )
+
+
+@pytest.mark.parametrize(
+    "environ, names",
+    [
+        ({"ESAUTH_SECRET_KEY": "short"}, "ESAUTH_SECRET_KEY"),
+        ({"ESAUTH_SECRET_KEY": "a" * 32 + ",tiny"}, "ESAUTH_SECRET_KEY"),
+        ({"ESAUTH_COOKIE_SECURE": "maybe"}, "ESAUTH_COOKIE_SECURE"),
+        ({"ESAUTH_ARGON2_TIME_COST": "two"}, "ESAUTH_ARGON2_TIME_COST"),
+        ({"ESAUTH_SESSION_IDLE_TIMEOUT": "-5"}, "ESAUTH_SESSION_IDLE_TIMEOUT"),
+    ],
+)
+def test_malformed_settings_are_refused_by_name(environ, names):
+    with pytest.raises(ConfigError, match=names):
+        Settings.from_env(environ)

@@ -1,0 +1,47 @@
+"""Idle and absolute session limits, from the timestamps a session carries."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from domain.errors import SessionExpired
+from domain.session import Session, SessionPolicy
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+POLICY = SessionPolicy(idle_timeout=timedelta(minutes=30), absolute_lifetime=timedelta(hours=12), refresh_after=timedelta(minutes=1))
+
+
+def session(issued=T0, seen=T0):
+    return Session("a@example.com", "sid", issued_at=issued, last_seen=seen)
+
+
+def test_a_session_within_both_limits_passes():
+    POLICY.check(session(), T0 + timedelta(minutes=30))
+
+
+def test_idle_timeout_expires_an_unused_session():
+    with pytest.raises(SessionExpired, match="inactivity"):
+        POLICY.check(session(), T0 + timedelta(minutes=30, seconds=1))
+
+
+def test_absolute_lifetime_expires_even_an_active_session():
+    active = session(seen=T0 + timedelta(hours=12))
+    POLICY.check(active, T0 + timedelta(hours=12))
+    with pytest.raises(SessionExpired, match="maximum lifetime"):
+        POLICY.check(active, T0 + timedelta(hours=12, seconds=1))
+
+
+def test_touch_restarts_the_idle_clock_but_never_the_absolute_one():
+    assert POLICY.touch(session(), T0 + timedelta(seconds=59)) is None
+    later = T0 + timedelta(minutes=5)
+    touched = POLICY.touch(session(), later)
+    assert touched is not None
+    assert touched.last_seen == later
+    assert touched.issued_at == T0
+
+
+def test_cookie_max_age_is_the_idle_window_capped_by_the_absolute_end():
+    assert POLICY.max_age(session(), T0) == 30 * 60
+    near_end = T0 + timedelta(hours=11, minutes=50)
+    assert POLICY.max_age(session(seen=near_end), near_end) == 10 * 60
+    assert POLICY.max_age(session(), T0 + timedelta(hours=13)) == 0
