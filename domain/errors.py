@@ -32,6 +32,14 @@ class InactiveUser(AuthError):
     pass
 
 
+class LoginThrottled(AuthError):
+    """Too many consecutive failures for this account (known or not): wait `retry_after_s`."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"retry after {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 class SessionInvalid(AuthError):
     """No session, or one that is tampered, revoked or for a user who is gone."""
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import falcon
 
 from domain.auth import AuthService
 from entrypoints import errors
+from entrypoints.audit import AuditLog
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
+from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
+from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
     HealthResource,
     LoginResource,
@@ -21,20 +26,35 @@ from ports.clock import Clock
 def create_app(
     auth: AuthService,
     cookies: SessionCookies,
+    audit: AuditLog,
+    limiter: TokenBucketLimiter,
     clock: Clock,
+    *,
+    allowed_origins: Iterable[str] = (),
+    trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> falcon.App:
+    """Middleware order is the order of the checks: headers on everything, then size, CSRF,
+    per-client rate, and the session last, so refused requests never touch the store."""
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
-        middleware=[BodyLimitMiddleware(max_body_bytes), SessionMiddleware(cookies, auth, clock)],
+        middleware=[
+            ResponseHeaders(),
+            BodyLimitMiddleware(max_body_bytes),
+            CrossSiteGuard(allowed_origins),
+            RateLimitMiddleware(limiter, audit, trusted_proxies),
+            SessionMiddleware(cookies, auth, audit, clock),
+        ],
     )
     errors.install(app)
 
-    users = UsersResource(auth)
+    users = UsersResource(auth, audit)
     app.add_route("/v1/users", users)
     app.add_route("/v1/users/new", users, suffix="new")
-    app.add_route("/v1/auth/login", LoginResource(auth))
-    app.add_route("/v1/auth/logout", LogoutResource(auth))
+    app.add_route("/v1/auth/login", LoginResource(auth, audit))
+    logout = LogoutResource(auth, audit)
+    app.add_route("/v1/auth/logout", logout)
+    app.add_route("/v1/auth/logout-all", logout, suffix="all")
     app.add_route("/v1/test", TestResource())
     app.add_route("/health", HealthResource(auth))
     return app

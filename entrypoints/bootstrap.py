@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,14 +13,22 @@ import falcon
 
 from domain.auth import AuthService
 from domain.session import SessionPolicy
+from domain.throttle import ThrottlePolicy
 from entrypoints.app import create_app
+from entrypoints.audit import AuditLog
 from entrypoints.config import ConfigError, Settings
+from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.clock import utc_now
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository, connect
+from infrastructure.elasticsearch_client import connect
+from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 from ports.clock import Clock
+from ports.login_failures import LoginFailureRepository
 from ports.repository import UserRepository
 
 log = logging.getLogger("esauth")
@@ -28,13 +37,24 @@ SECRET_KEY_FILE = "secret_key"
 SQLITE_FILE = "esauth.sqlite3"
 
 
-def build_repository(settings: Settings) -> UserRepository:
+@dataclass(frozen=True)
+class Stores:
+    users: UserRepository
+    login_failures: LoginFailureRepository
+
+
+def build_stores(settings: Settings) -> Stores:
+    """Elasticsearch when a URL is configured (indices made at start-up), else the SQLite file."""
     if settings.elasticsearch_url:
-        repository = ElasticsearchUserRepository(connect(settings.elasticsearch_url), settings.es_index)
-        if repository.ensure_index():
-            log.info("created Elasticsearch index %s", settings.es_index)
-        return repository
-    return SqliteUserRepository(settings.data_dir / SQLITE_FILE)
+        client = connect(settings.elasticsearch_url)
+        users = ElasticsearchUserRepository(client, settings.es_index)
+        failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
+        for repository in (users, failures):
+            if repository.ensure_index():
+                log.info("created Elasticsearch index %s", repository.index)
+        return Stores(users, failures)
+    database = SqliteDatabase(settings.data_dir / SQLITE_FILE)
+    return Stores(SqliteUserRepository(database), SqliteLoginFailureRepository(database))
 
 
 def build_hasher(settings: Settings) -> Argon2Hasher:
@@ -68,7 +88,7 @@ def _load_or_create_key(path: Path) -> str:
     except FileExistsError:
         key = path.read_text().strip()
         if len(key) < 32:
-            raise ConfigError(f"{path}: the stored secret key is too short; delete the file to make a new one")
+            raise ConfigError(f"{path}: the stored secret key is too short; delete the file to make a new one") from None
         if path.stat().st_mode & 0o077:
             log.warning("%s is readable by other users; it should be mode 0600", path)
         return key
@@ -81,14 +101,34 @@ def _load_or_create_key(path: Path) -> str:
 def build_app(settings: Settings, clock: Clock = utc_now) -> falcon.App:
     """Everything the server needs, from settings alone."""
     hasher = build_hasher(settings)
-    repository = build_repository(settings)
+    stores = build_stores(settings)
     policy = SessionPolicy(
         idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
         absolute_lifetime=timedelta(seconds=settings.session_absolute_lifetime_s),
     )
     if not settings.cookie_secure:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
-    cookies = SessionCookies(secret_keys(settings), policy, secure=settings.cookie_secure)
-    auth = AuthService(repository, hasher, clock)
-    log.info("users are kept in %s", repository.kind)
-    return create_app(auth, cookies, clock)
+    keys = secret_keys(settings)
+    cookies = SessionCookies(keys, policy, secure=settings.cookie_secure)
+    auth = AuthService(
+        stores.users,
+        hasher,
+        clock,
+        stores.login_failures,
+        ThrottlePolicy(
+            free_failures=settings.login_free_failures,
+            base_delay=timedelta(seconds=settings.login_base_delay_s),
+            max_delay=timedelta(seconds=settings.login_max_delay_s),
+        ),
+        session_check_ttl=timedelta(milliseconds=settings.session_check_cache_ms),
+    )
+    log.info("users are kept in %s", stores.users.kind)
+    return create_app(
+        auth,
+        cookies,
+        AuditLog(keys[0], clock, settings.trusted_proxies),
+        TokenBucketLimiter(settings.client_requests_per_minute, clock),
+        clock,
+        allowed_origins=settings.allowed_origins,
+        trusted_proxies=settings.trusted_proxies,
+    )

@@ -25,6 +25,13 @@ class Settings:
     argon2_parallelism: int = 1
     session_idle_timeout_s: int = 30 * 60
     session_absolute_lifetime_s: int = 12 * 60 * 60
+    session_check_cache_ms: int = 1000
+    login_free_failures: int = 5
+    login_base_delay_s: int = 1
+    login_max_delay_s: int = 15 * 60
+    client_requests_per_minute: int = 30
+    trusted_proxies: int = 0
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -50,6 +57,17 @@ class Settings:
             session_absolute_lifetime_s=_int(
                 environ, "ESAUTH_SESSION_ABSOLUTE_LIFETIME", defaults.session_absolute_lifetime_s
             ),
+            session_check_cache_ms=_int(
+                environ, "ESAUTH_SESSION_CHECK_CACHE_MS", defaults.session_check_cache_ms, minimum=0, maximum=1500
+            ),
+            login_free_failures=_int(environ, "ESAUTH_LOGIN_FREE_FAILURES", defaults.login_free_failures, maximum=100),
+            login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s),
+            login_max_delay_s=_int(environ, "ESAUTH_LOGIN_MAX_DELAY", defaults.login_max_delay_s),
+            client_requests_per_minute=_int(
+                environ, "ESAUTH_CLIENT_REQUESTS_PER_MINUTE", defaults.client_requests_per_minute
+            ),
+            trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
+            allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
         )
 
 
@@ -65,7 +83,7 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -73,6 +91,20 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name}: must be positive, got {value}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ConfigError(f"{name}: must be {bound}, got {value}")
     return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Origins as browsers send them: scheme://host[:port], no path, no trailing slash."""
+    origins = []
+    for origin in (part.strip().rstrip("/") for part in raw.split(",")):
+        if not origin:
+            continue
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(f"ESAUTH_ALLOWED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
+        origins.append(origin.lower())
+    return tuple(origins)

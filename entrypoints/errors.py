@@ -20,6 +20,7 @@ DEFAULT_MESSAGES = {
     405: "The method is not allowed for the requested URL.",
     413: "The request body is too large.",
     415: "Content-Type: 'application/json' required",
+    429: "Too many requests. Try again later.",
     500: "Something broke on our side. We are looking into it.",
     503: "The service is temporarily unavailable. Try again shortly.",
 }
@@ -59,6 +60,11 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
         raise falcon.HTTPBadRequest(description="Unknown email_address or bad password")
     if isinstance(ex, errors.UserNotFound):
         raise falcon.HTTPNotFound(description="No such user.")
+    if isinstance(ex, errors.LoginThrottled):
+        raise falcon.HTTPTooManyRequests(
+            description=f"Too many failed logins for this account. Try again in {ex.retry_after_s} seconds.",
+            retry_after=ex.retry_after_s,
+        )
     if isinstance(ex, errors.InactiveUser):
         raise falcon.HTTPForbidden(description="This account is deactivated.")
     if isinstance(ex, (errors.SessionInvalid, errors.SessionExpired)):

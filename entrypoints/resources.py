@@ -8,9 +8,10 @@ from urllib.parse import quote
 import falcon
 
 from domain.auth import AuthService
-from domain.errors import StoreUnavailable
-from domain.user import User
+from domain.errors import InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
 from domain.timestamps import format_time
+from domain.user import User
+from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
 
 
@@ -28,15 +29,20 @@ def public_user(user: User) -> dict[str, Any]:
 class UsersResource:
     """Sign-up: `POST /v1/users` (201 + Location) and the seed's `POST /v1/users/new` (200)."""
 
-    def __init__(self, auth: AuthService) -> None:
+    rate_limited = True
+
+    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
         self._auth = auth
+        self._audit = audit
 
     def _register(self, req: falcon.Request) -> User:
         body = read_object(req)
         check_fields(body, ("email_address", "password"), ("first_name", "last_name"))
-        return self._auth.register(
+        user = self._auth.register(
             body["email_address"], body["password"], body.get("first_name"), body.get("last_name")
         )
+        self._audit.record(req, "signup", user.email_address)
+        return user
 
     def _answer(self, resp: falcon.Response, user: User) -> None:
         resp.media = {
@@ -56,13 +62,28 @@ class UsersResource:
 
 
 class LoginResource:
-    def __init__(self, auth: AuthService) -> None:
+    rate_limited = True
+
+    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
         self._auth = auth
+        self._audit = audit
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
         check_fields(body, ("email_address", "password"))
-        user, session = self._auth.login(body["email_address"], body["password"])
+        email = body["email_address"]
+        try:
+            user, session = self._auth.login(email, body["password"])
+        except InvalidCredentials:
+            self._audit.record(req, "login_failed", email)
+            raise
+        except LoginThrottled as throttled:
+            self._audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s)
+            raise
+        except InactiveUser:
+            self._audit.record(req, "login_refused_inactive", email)
+            raise
+        self._audit.record(req, "login_ok", user.email_address)
         req.context.issue_session = session
         resp.media = {
             "message": f"'{user.email_address}' successfully logged in!",
@@ -72,18 +93,28 @@ class LoginResource:
 
 
 class LogoutResource:
+    """`POST /v1/auth/logout` revokes this session; the `all` suffix revokes every session of the user."""
+
     login_required = True
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
         self._auth = auth
+        self._audit = audit
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._auth.logout(req.context.session)
+        self._end(req, resp, "logout", "successfully logged out!")
+
+    def on_post_all(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._auth.logout_all(req.context.session)
+        self._end(req, resp, "logout_all", "successfully logged out of every session!")
+
+    def _end(self, req: falcon.Request, resp: falcon.Response, event: str, done: str) -> None:
+        email = req.context.user.email_address
+        self._audit.record(req, event, email)
         req.context.end_session = True
-        resp.media = {
-            "message": f"'{req.context.user.email_address}' successfully logged out!",
-            "success": True,
-        }
+        resp.set_header("Clear-Site-Data", '"cookies"')
+        resp.media = {"message": f"'{email}' {done}", "success": True}
 
 
 class TestResource:

@@ -9,8 +9,9 @@ import falcon
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from domain.auth import AuthService
-from domain.errors import SessionInvalid
+from domain.errors import SessionExpired, SessionInvalid
 from domain.session import Session, SessionPolicy
+from entrypoints.audit import AuditLog
 from ports.clock import Clock
 
 SALT = "esauth.session.v1"
@@ -103,9 +104,10 @@ class SessionMiddleware:
     to clear it.
     """
 
-    def __init__(self, cookies: SessionCookies, auth: AuthService, clock: Clock) -> None:
+    def __init__(self, cookies: SessionCookies, auth: AuthService, audit: AuditLog, clock: Clock) -> None:
         self._cookies = cookies
         self._auth = auth
+        self._audit = audit
         self._clock = clock
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -125,8 +127,16 @@ class SessionMiddleware:
         req.context.clear_session_cookie = self._cookies.clear  # a refused cookie is also cleared
         session, old_key = self._cookies.decode(value)
         now = self._clock()
-        self._cookies.policy.check(session, now)
-        req.context.user = self._auth.session_user(session)
+        try:
+            self._cookies.policy.check(session, now)
+        except SessionExpired:
+            self._audit.record(req, "session_expired", session.email_address)
+            raise
+        try:
+            req.context.user = self._auth.session_user(session)
+        except SessionInvalid:
+            self._audit.record(req, "session_revoked", session.email_address)
+            raise
         req.context.session = session
         refreshed = self._cookies.policy.touch(session, now)
         if refreshed is not None or old_key:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
 from domain.user import User
+from ports.login_failures import FailureRecord
 
 
 class FakeClock:
@@ -55,6 +56,29 @@ class InMemoryUserRepository:
 
     def check(self) -> None:
         return None
+
+
+class InMemoryLoginFailureRepository:
+    def __init__(self) -> None:
+        self._records: dict[str, FailureRecord] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> FailureRecord | None:
+        with self._lock:
+            return self._records.get(key)
+
+    def put(self, record: FailureRecord) -> FailureRecord:
+        with self._lock:
+            current = self._records.get(record.key)
+            if (current.version if current else None) != record.version:
+                raise VersionConflict(record.key)
+            stored = replace(record, version=str(int(record.version or 0) + 1))
+            self._records[record.key] = stored
+            return stored
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._records.pop(key, None)
 
 
 class FakeHasher:

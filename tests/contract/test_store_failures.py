@@ -10,7 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from domain.errors import StoreUnavailable
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository, connect
+from infrastructure.elasticsearch_client import connect
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.contract.test_user_repository import make_user
 
@@ -34,15 +36,16 @@ def test_elasticsearch_that_does_not_answer_is_store_unavailable():
 
 
 def test_sqlite_that_cannot_be_read_is_store_unavailable(tmp_path):
-    repository = SqliteUserRepository(tmp_path / "users.sqlite3")
-    repository._connection().execute("DROP TABLE users")
+    database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+    repository = SqliteUserRepository(database)
+    database.connection().execute("DROP TABLE users")
     try:
         with pytest.raises(StoreUnavailable):
             repository.get("a@example.com")
         with pytest.raises(StoreUnavailable):
             repository.check()
     finally:
-        repository.close()
+        database.close()
 
 
 class Recorder(BaseHTTPRequestHandler):

@@ -11,7 +11,9 @@ import pytest
 
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
 from domain.user import User
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository, connect
+from infrastructure.elasticsearch_client import connect
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.fakes import InMemoryUserRepository
 
@@ -113,22 +115,20 @@ class TestInMemoryUserRepository(UserRepositoryContract):
 class TestSqliteUserRepository(UserRepositoryContract):
     @pytest.fixture
     def repo(self, tmp_path):
-        repository = SqliteUserRepository(tmp_path / "users.sqlite3")
-        yield repository
-        repository.close()
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        yield SqliteUserRepository(database)
+        database.close()
 
     def test_users_survive_a_restart(self, tmp_path):
-        first = SqliteUserRepository(tmp_path / "users.sqlite3")
-        first.add(make_user())
+        first = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        SqliteUserRepository(first).add(make_user())
         first.close()
-        second = SqliteUserRepository(tmp_path / "users.sqlite3")
+        second = SqliteDatabase(tmp_path / "esauth.sqlite3")
         try:
-            assert second.get("ada@example.com") == make_user()
+            assert SqliteUserRepository(second).get("ada@example.com") == make_user()
+            assert second.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         finally:
             second.close()
-
-    def test_the_database_runs_in_wal_mode(self, repo):
-        assert repo._connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 @pytest.mark.elasticsearch

@@ -7,7 +7,9 @@ from typing import Iterator
 
 import pytest
 
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository, connect
+from infrastructure.elasticsearch_client import connect
+from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
 from tests.e2e.harness import HOST, EsauthServer, Response, StartServer, free_port
 from tests.e2e.seed_session import assert_error, log_in, run_seed_session, sign_up
 
@@ -82,6 +84,7 @@ def ensure_index(url: str, index: str) -> None:
     client = connect(url)
     try:
         ElasticsearchUserRepository(client, index).ensure_index()
+        ElasticsearchLoginFailureRepository(client, f"{index}-login-failures").ensure_index()
     finally:
         client.close()
 
@@ -116,7 +119,10 @@ def wait_for(server: EsauthServer, check, timeout_s: float) -> tuple[Response, f
 def test_store_down_answers_503_and_recovers_without_restart(
     start_server: StartServer, osmem: Osmem, es_index: str
 ) -> None:
-    server = start_server(ESAUTH_ELASTICSEARCH_URL=osmem.url, ESAUTH_ES_INDEX=es_index)
+    # No session-check cache: every logged-in request must reach the store (the cache has its own tests).
+    server = start_server(
+        ESAUTH_ELASTICSEARCH_URL=osmem.url, ESAUTH_ES_INDEX=es_index, ESAUTH_SESSION_CHECK_CACHE_MS="0"
+    )
     client = server.client()
     assert client.get("/health").json == {"status": "ok", "store": "elasticsearch"}
     assert sign_up(client).status == 200

@@ -6,31 +6,34 @@ from dataclasses import replace
 
 import pytest
 
-from entrypoints.bootstrap import SECRET_KEY_FILE, build_hasher, build_repository, secret_keys
+from entrypoints.bootstrap import SECRET_KEY_FILE, build_hasher, build_stores, secret_keys
 from entrypoints.config import ConfigError, Settings
+from entrypoints.bootstrap import SQLITE_FILE
+from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 
 
 def test_without_elasticsearch_users_live_in_sqlite_in_the_data_dir(tmp_path):
-    repository = build_repository(Settings(data_dir=tmp_path / "data"))
-    try:
-        assert isinstance(repository, SqliteUserRepository)
-        assert repository.path.parent == tmp_path / "data"
-        assert repository.path.exists()
-    finally:
-        repository.close()
+    stores = build_stores(Settings(data_dir=tmp_path / "data"))
+    assert isinstance(stores.users, SqliteUserRepository)
+    assert isinstance(stores.login_failures, SqliteLoginFailureRepository)
+    assert (tmp_path / "data" / SQLITE_FILE).exists()
 
 
 @pytest.mark.elasticsearch
-def test_with_elasticsearch_the_index_is_created_with_its_mapping(elasticsearch_url, es_index):
-    repository = build_repository(Settings(elasticsearch_url=elasticsearch_url, es_index=es_index))
-    assert isinstance(repository, ElasticsearchUserRepository)
-    assert repository.ensure_index() is False  # already made at start-up
-    mapping = repository._es.indices.get_mapping(index=es_index)[es_index]["mappings"]
-    assert mapping["dynamic"] == "strict"
-    assert mapping["properties"]["email_address"]["type"] == "keyword"
-    repository._es.indices.delete(index=es_index)
+def test_with_elasticsearch_both_indices_are_created_with_strict_mappings(elasticsearch_url, es_index):
+    stores = build_stores(Settings(elasticsearch_url=elasticsearch_url, es_index=es_index))
+    assert isinstance(stores.users, ElasticsearchUserRepository)
+    assert isinstance(stores.login_failures, ElasticsearchLoginFailureRepository)
+    client = stores.users._es
+    for index, field in ((es_index, "email_address"), (f"{es_index}-login-failures", "failures")):
+        mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+        assert mapping["dynamic"] == "strict"
+        assert field in mapping["properties"]
+        client.indices.delete(index=index)
+    client.close()
 
 
 def test_a_generated_key_is_kept_owner_only_and_reused(tmp_path, caplog):

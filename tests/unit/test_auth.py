@@ -1,6 +1,7 @@
 """The auth rules, with in-memory fakes: no HTTP, no store, no argon2."""
 
 from dataclasses import replace
+from datetime import timedelta
 from itertools import count
 
 import pytest
@@ -9,12 +10,13 @@ from domain.auth import MAX_LIVE_SESSIONS, AuthService
 from domain.errors import (
     InactiveUser,
     InvalidCredentials,
+    LoginThrottled,
     SessionInvalid,
     UserAlreadyExists,
     ValidationError,
     VersionConflict,
 )
-from tests.fakes import FakeHasher, InMemoryUserRepository
+from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 PASSWORD = "correct horse battery"
 
@@ -30,9 +32,14 @@ def hasher():
 
 
 @pytest.fixture
-def auth(users, hasher, clock):
+def failures():
+    return InMemoryLoginFailureRepository()
+
+
+@pytest.fixture
+def auth(users, hasher, clock, failures):
     ids = count(1)
-    return AuthService(users, hasher, clock, new_session_id=lambda: f"sid-{next(ids)}")
+    return AuthService(users, hasher, clock, failures, new_session_id=lambda: f"sid-{next(ids)}")
 
 
 def test_register_stores_a_normalized_user_with_a_hash_not_the_password(auth, users, clock):
@@ -109,9 +116,9 @@ def test_inactive_user_cannot_log_in_even_with_the_right_password(auth, users):
 
 def test_login_upgrades_a_hash_made_with_other_parameters(users, clock):
     old = FakeHasher(cost=1)
-    AuthService(users, old, clock).register("ada@example.com", PASSWORD)
+    AuthService(users, old, clock, InMemoryLoginFailureRepository()).register("ada@example.com", PASSWORD)
     assert users.get("ada@example.com").password_hash == f"fake$1${PASSWORD}"
-    AuthService(users, FakeHasher(cost=2), clock).login("ada@example.com", PASSWORD)
+    AuthService(users, FakeHasher(cost=2), clock, InMemoryLoginFailureRepository()).login("ada@example.com", PASSWORD)
     assert users.get("ada@example.com").password_hash == f"fake$2${PASSWORD}"
 
 
@@ -141,7 +148,7 @@ class RacingRepository(InMemoryUserRepository):
 def test_a_password_change_during_login_wins_over_the_login(clock):
     hasher = FakeHasher()
     repo = RacingRepository(lambda current: replace(current, password_hash=hasher.hash("brand new password")))
-    auth = AuthService(repo, hasher, clock)
+    auth = AuthService(repo, hasher, clock, InMemoryLoginFailureRepository())
     auth.register("ada@example.com", PASSWORD)
     with pytest.raises(InvalidCredentials):
         auth.login("ada@example.com", PASSWORD)
@@ -152,16 +159,16 @@ def test_a_concurrent_rehash_does_not_undo_a_concurrent_password_change(clock):
     """The login that loses the race re-reads, re-checks, and never writes its stale hash."""
     old_hasher, hasher = FakeHasher(cost=1), FakeHasher(cost=2)
     repo = RacingRepository(lambda current: replace(current, password_hash=hasher.hash("brand new password")))
-    AuthService(repo, old_hasher, clock).register("ada@example.com", PASSWORD)
+    AuthService(repo, old_hasher, clock, InMemoryLoginFailureRepository()).register("ada@example.com", PASSWORD)
     with pytest.raises(InvalidCredentials):
-        AuthService(repo, hasher, clock).login("ada@example.com", PASSWORD)
+        AuthService(repo, hasher, clock, InMemoryLoginFailureRepository()).login("ada@example.com", PASSWORD)
     assert repo.get("ada@example.com").password_hash == "fake$2$brand new password"
 
 
 def test_a_concurrent_session_write_is_merged_not_lost(clock):
     hasher = FakeHasher()
     repo = RacingRepository(lambda current: replace(current, session_ids=(*current.session_ids, "other")))
-    auth = AuthService(repo, hasher, clock, new_session_id=lambda: "mine")
+    auth = AuthService(repo, hasher, clock, InMemoryLoginFailureRepository(), new_session_id=lambda: "mine")
     auth.register("ada@example.com", PASSWORD)
     auth.login("ada@example.com", PASSWORD)
     assert repo.get("ada@example.com").session_ids == ("other", "mine")
@@ -172,13 +179,13 @@ def test_endless_conflicts_give_up_with_version_conflict(clock):
         def update(self, user):
             raise VersionConflict(user.email_address)
 
-    auth = AuthService(AlwaysConflicting(), FakeHasher(), clock)
+    auth = AuthService(AlwaysConflicting(), FakeHasher(), clock, InMemoryLoginFailureRepository())
     auth.register("ada@example.com", PASSWORD)
     with pytest.raises(VersionConflict):
         auth.login("ada@example.com", PASSWORD)
 
 
-def test_session_user_requires_a_live_session_of_an_active_user(auth, users):
+def test_session_user_requires_a_live_session_of_an_active_user(auth, users, clock):
     auth.register("ada@example.com", PASSWORD)
     user, session = auth.login("ada@example.com", PASSWORD)
     assert auth.session_user(session).email_address == "ada@example.com"
@@ -187,6 +194,7 @@ def test_session_user_requires_a_live_session_of_an_active_user(auth, users):
     with pytest.raises(SessionInvalid):
         auth.session_user(replace(session, email_address="nobody@example.com"))
     users.update(replace(users.get("ada@example.com"), is_active=False))
+    clock.advance(seconds=1)  # a write made elsewhere is seen once the session check's cache expires
     with pytest.raises(SessionInvalid):
         auth.session_user(session)
 
@@ -201,3 +209,139 @@ def test_logout_revokes_only_that_session(auth):
     assert auth.session_user(laptop).email_address == "ada@example.com"
     auth.logout(phone)  # twice is harmless
     auth.logout(replace(phone, email_address="gone@example.com"))
+
+
+def test_logout_all_revokes_every_session_of_the_user(auth):
+    auth.register("ada@example.com", PASSWORD)
+    _, phone = auth.login("ada@example.com", PASSWORD)
+    _, laptop = auth.login("ada@example.com", PASSWORD)
+    auth.logout_all(laptop)
+    for session in (phone, laptop):
+        with pytest.raises(SessionInvalid):
+            auth.session_user(session)
+
+
+class CountingRepository(InMemoryUserRepository):
+    def __init__(self):
+        super().__init__()
+        self.gets = 0
+
+    def get(self, email_address):
+        self.gets += 1
+        return super().get(email_address)
+
+
+def test_the_session_check_reads_the_store_at_most_once_per_ttl(clock):
+    users = CountingRepository()
+    auth = AuthService(users, FakeHasher(), clock, InMemoryLoginFailureRepository(), session_check_ttl=timedelta(seconds=1))
+    auth.register("ada@example.com", PASSWORD)
+    _, session = auth.login("ada@example.com", PASSWORD)
+    users.gets = 0
+    for _ in range(5):
+        auth.session_user(session)
+    assert users.gets == 0  # the login's own write is remembered
+    clock.advance(seconds=1)
+    auth.session_user(session)
+    auth.session_user(session)
+    assert users.gets == 1
+
+
+def test_a_revocation_elsewhere_is_seen_within_the_ttl_and_one_here_at_once(clock):
+    users, failures = InMemoryUserRepository(), InMemoryLoginFailureRepository()
+    here = AuthService(users, FakeHasher(), clock, failures, session_check_ttl=timedelta(seconds=1))
+    elsewhere = AuthService(users, FakeHasher(), clock, failures, session_check_ttl=timedelta(seconds=1))
+    here.register("ada@example.com", PASSWORD)
+    _, first = here.login("ada@example.com", PASSWORD)
+    _, second = here.login("ada@example.com", PASSWORD)
+    here.session_user(first)
+    elsewhere.session_user(first)
+
+    elsewhere.logout(first)
+    with pytest.raises(SessionInvalid):
+        elsewhere.session_user(first)  # at once on the process that served the logout
+    clock.advance(milliseconds=999)
+    here.session_user(first)  # still cached on the other process, within the stated bound
+    clock.advance(milliseconds=1)
+    with pytest.raises(SessionInvalid):
+        here.session_user(first)
+    assert here.session_user(second).email_address == "ada@example.com"
+
+
+def test_a_zero_ttl_reads_the_store_every_time(clock):
+    users = CountingRepository()
+    auth = AuthService(users, FakeHasher(), clock, InMemoryLoginFailureRepository(), session_check_ttl=timedelta(0))
+    auth.register("ada@example.com", PASSWORD)
+    _, session = auth.login("ada@example.com", PASSWORD)
+    users.gets = 0
+    auth.session_user(session)
+    auth.session_user(session)
+    assert users.gets == 2
+
+
+def fail(auth, email="ada@example.com", password="wrong password"):
+    with pytest.raises(InvalidCredentials):
+        auth.login(email, password)
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "nobody@example.com"])
+def test_after_five_failures_every_attempt_waits_right_password_or_not(auth, clock, hasher, email):
+    auth.register("ada@example.com", PASSWORD)
+    for _ in range(5):
+        fail(auth, email)
+    verifies = hasher.verify_calls
+    with pytest.raises(LoginThrottled) as caught:
+        auth.login(email, PASSWORD)
+    assert caught.value.retry_after_s == 1
+    assert hasher.verify_calls == verifies  # a throttled attempt costs no hash
+    clock.advance(seconds=1)
+    fail(auth, email)  # the sixth failure doubles the wait
+    with pytest.raises(LoginThrottled) as caught:
+        auth.login(email, PASSWORD)
+    assert caught.value.retry_after_s == 2
+
+
+def test_unknown_and_known_emails_are_throttled_identically(auth, clock):
+    auth.register("ada@example.com", PASSWORD)
+    waits = {}
+    for email in ("ada@example.com", "nobody@example.com"):
+        observed = []
+        for _ in range(9):
+            try:
+                auth.login(email, "wrong password")
+                observed.append("ok")
+            except InvalidCredentials:
+                observed.append("invalid")
+            except LoginThrottled as throttled:
+                observed.append(throttled.retry_after_s)
+                clock.advance(seconds=throttled.retry_after_s)
+        waits[email] = observed
+    assert waits["ada@example.com"] == waits["nobody@example.com"]
+    assert waits["ada@example.com"][:6] == ["invalid"] * 5 + [1]
+
+
+def test_a_successful_login_resets_the_count(auth, clock, failures):
+    auth.register("ada@example.com", PASSWORD)
+    for _ in range(4):
+        fail(auth)
+    auth.login("ada@example.com", PASSWORD)
+    for _ in range(4):
+        fail(auth)
+    auth.login("ada@example.com", PASSWORD)  # four more failures: still under the limit
+
+
+def test_the_delay_is_capped_and_never_permanent(auth, clock):
+    auth.register("ada@example.com", PASSWORD)
+    waits = []
+    for _ in range(40):
+        try:
+            auth.login("ada@example.com", "wrong password")
+        except InvalidCredentials:
+            continue
+        except LoginThrottled as throttled:
+            waits.append(throttled.retry_after_s)
+            clock.advance(seconds=throttled.retry_after_s)
+    assert max(waits) == 15 * 60
+    assert waits[:5] == [1, 2, 4, 8, 16]
+    clock.advance(minutes=15)
+    user, _ = auth.login("ada@example.com", PASSWORD)
+    assert user.email_address == "ada@example.com"

@@ -1,0 +1,44 @@
+"""One structured log line per security event. Never passwords, hashes, cookies, keys or raw emails."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+
+import falcon
+
+from domain.timestamps import format_time
+from entrypoints.client_address import client_address
+from ports.clock import Clock
+
+log = logging.getLogger("esauth.audit")
+
+
+class AuditLog:
+    """Writes JSON lines to the `esauth.audit` logger.
+
+    Users appear as a keyed digest of their email: stable, so one account's events can be
+    followed, but not reversible by whoever reads the logs without the key.
+    """
+
+    def __init__(self, pseudonym_key: str, clock: Clock, trusted_proxies: int = 0) -> None:
+        self._key = hashlib.sha256(b"esauth.audit:" + pseudonym_key.encode()).digest()
+        self._clock = clock
+        self._trusted_proxies = trusted_proxies
+
+    def user_ref(self, email_address: str) -> str:
+        digest = hmac.new(self._key, email_address.strip().lower().encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return digest.hexdigest()[:20]
+
+    def record(self, req: falcon.Request, event: str, email_address: str | None = None, **details: object) -> None:
+        entry: dict[str, object] = {
+            "time": format_time(self._clock()),
+            "event": event,
+            "user": self.user_ref(email_address) if isinstance(email_address, str) else None,
+            "client": client_address(req, self._trusted_proxies),
+            "request_id": req.context.get("request_id"),
+        }
+        entry.update(details)
+        log.info(json.dumps(entry))

@@ -1,0 +1,17 @@
+"""Who is asking: the peer address, or the client a known number of proxies vouch for."""
+
+from __future__ import annotations
+
+import falcon
+
+
+def client_address(req: falcon.Request, trusted_proxies: int) -> str:
+    """With N trusted proxies in front, the client is the N-th address from the right of
+    X-Forwarded-For (each proxy appends the peer it saw). Anything left of that is the client's
+    own claim and is ignored; with no proxies configured the header is not read at all."""
+    if trusted_proxies <= 0:
+        return req.remote_addr or "unknown"
+    forwarded = [part.strip() for part in (req.get_header("X-Forwarded-For") or "").split(",") if part.strip()]
+    if len(forwarded) >= trusted_proxies:
+        return forwarded[-trusted_proxies]
+    return req.remote_addr or "unknown"

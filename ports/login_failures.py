@@ -1,0 +1,33 @@
+"""Where consecutive login failures are counted, shared by every server process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """Consecutive failed logins for one key (a digest of the email, known to us or not)."""
+
+    key: str
+    failures: int
+    last_failure_at: datetime
+    version: str | None = field(default=None, compare=False)
+
+
+class LoginFailureRepository(Protocol):
+    """Raises `StoreUnavailable` when the store does not answer."""
+
+    def get(self, key: str) -> FailureRecord | None:
+        """The record with its current `version`, or None. Must see the latest write."""
+
+    def put(self, record: FailureRecord) -> FailureRecord:
+        """Create (when `version` is None) or replace under the version guard.
+
+        Raises `VersionConflict` if the record was created or changed meanwhile.
+        """
+
+    def delete(self, key: str) -> None:
+        """Forget the key's failures; no error if there are none."""

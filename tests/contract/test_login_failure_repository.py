@@ -1,0 +1,94 @@
+"""One contract for every LoginFailureRepository: the fake, SQLite and Elasticsearch."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from domain.errors import VersionConflict
+from infrastructure.elasticsearch_client import connect
+from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
+from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
+from ports.login_failures import FailureRecord
+from tests.fakes import InMemoryLoginFailureRepository
+
+AT = datetime(2026, 5, 6, 7, 8, 9, 123000, tzinfo=timezone.utc)
+KEY = "a" * 64
+
+
+class LoginFailureRepositoryContract:
+    def test_a_key_without_failures_is_none(self, repo):
+        assert repo.get(KEY) is None
+
+    def test_put_creates_then_get_round_trips(self, repo):
+        created = repo.put(FailureRecord(KEY, 1, AT))
+        assert created.version is not None
+        found = repo.get(KEY)
+        assert (found.key, found.failures, found.last_failure_at, found.version) == (KEY, 1, AT, created.version)
+
+    def test_a_second_create_of_one_key_conflicts(self, repo):
+        repo.put(FailureRecord(KEY, 1, AT))
+        with pytest.raises(VersionConflict):
+            repo.put(FailureRecord(KEY, 1, AT))
+        assert repo.get(KEY).failures == 1
+
+    def test_put_with_the_current_version_replaces_and_a_stale_one_conflicts(self, repo):
+        created = repo.put(FailureRecord(KEY, 1, AT))
+        updated = repo.put(replace(created, failures=2))
+        assert updated.version != created.version
+        with pytest.raises(VersionConflict):
+            repo.put(replace(created, failures=7))
+        assert repo.get(KEY).failures == 2
+
+    def test_delete_forgets_and_is_idempotent(self, repo):
+        repo.put(FailureRecord(KEY, 3, AT))
+        repo.delete(KEY)
+        assert repo.get(KEY) is None
+        repo.delete(KEY)
+        assert repo.put(FailureRecord(KEY, 1, AT)).failures == 1
+
+    def test_concurrent_increments_from_one_read_let_exactly_one_win(self, repo):
+        created = repo.put(FailureRecord(KEY, 1, AT))
+        barrier = threading.Barrier(6)
+
+        def increment(_: int) -> bool:
+            barrier.wait()
+            try:
+                repo.put(replace(created, failures=2))
+                return True
+            except VersionConflict:
+                return False
+
+        with ThreadPoolExecutor(6) as pool:
+            assert sum(pool.map(increment, range(6))) == 1
+
+
+class TestInMemoryLoginFailureRepository(LoginFailureRepositoryContract):
+    @pytest.fixture
+    def repo(self):
+        return InMemoryLoginFailureRepository()
+
+
+class TestSqliteLoginFailureRepository(LoginFailureRepositoryContract):
+    @pytest.fixture
+    def repo(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        yield SqliteLoginFailureRepository(database)
+        database.close()
+
+
+@pytest.mark.elasticsearch
+class TestElasticsearchLoginFailureRepository(LoginFailureRepositoryContract):
+    @pytest.fixture
+    def repo(self, elasticsearch_url, es_index):
+        client = connect(elasticsearch_url)
+        repository = ElasticsearchLoginFailureRepository(client, es_index)
+        assert repository.ensure_index() is True
+        yield repository
+        client.indices.delete(index=es_index)
+        client.close()

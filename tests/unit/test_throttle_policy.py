@@ -1,0 +1,49 @@
+"""The throttle's arithmetic: free failures, doubling delays, the cap, and forgetting old failures."""
+
+from datetime import datetime, timedelta, timezone
+
+from domain.throttle import ThrottlePolicy, failure_key
+from ports.login_failures import FailureRecord
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+POLICY = ThrottlePolicy()
+
+
+def record(failures, at=T0):
+    return FailureRecord("k", failures, at, version="3")
+
+
+def test_no_wait_below_the_free_failures():
+    assert POLICY.retry_after(None, T0) == timedelta(0)
+    assert POLICY.retry_after(record(4), T0) == timedelta(0)
+
+
+def test_the_wait_doubles_from_one_second_and_counts_from_the_last_failure():
+    assert POLICY.retry_after(record(5), T0) == timedelta(seconds=1)
+    assert POLICY.retry_after(record(8), T0) == timedelta(seconds=8)
+    assert POLICY.retry_after(record(8), T0 + timedelta(seconds=5)) == timedelta(seconds=3)
+    assert POLICY.retry_after(record(8), T0 + timedelta(seconds=9)) == timedelta(0)
+
+
+def test_the_wait_is_capped_at_fifteen_minutes_even_for_huge_counts():
+    assert POLICY.retry_after(record(15), T0) == timedelta(minutes=15)
+    assert POLICY.retry_after(record(10_000), T0) == timedelta(minutes=15)
+
+
+def test_failures_older_than_a_day_no_longer_count():
+    old = record(50, at=T0 - timedelta(hours=24, seconds=1))
+    assert POLICY.retry_after(old, T0) == timedelta(0)
+    restarted = POLICY.after_failure(old, "k", T0)
+    assert (restarted.failures, restarted.last_failure_at, restarted.version) == (1, T0, "3")
+
+
+def test_after_failure_counts_up_and_keeps_the_version_for_the_guarded_write():
+    assert POLICY.after_failure(None, "k", T0) == FailureRecord("k", 1, T0)
+    nxt = POLICY.after_failure(record(2), "k", T0 + timedelta(seconds=1))
+    assert (nxt.failures, nxt.version) == (3, "3")
+
+
+def test_the_key_is_a_digest_of_the_normalized_email():
+    assert failure_key(" Ada@Example.com ") == failure_key("ada@example.com")
+    assert "ada" not in failure_key("ada@example.com")
+    assert len(failure_key("x")) == 64
