@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
 import falcon
@@ -27,10 +26,8 @@ DEFAULT_MESSAGES = {
 
 
 def error_body(code: int, message: str | None) -> dict[str, Any]:
-    try:
-        reason = HTTPStatus(code).phrase
-    except ValueError:
-        reason = "Error"
+    # Falcon's own status line, so the body never disagrees with it (Python renamed some phrases).
+    reason = falcon.code_to_http_status(code).split(" ", 1)[1]
     return {
         "error": f"{code}: {reason}",
         "message": message or DEFAULT_MESSAGES.get(code, reason),

@@ -17,12 +17,14 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.max_body_bytes = self.max_bytes
         if req.content_length is not None and req.content_length > self.max_bytes:
             raise falcon.HTTPContentTooLarge(description=f"The request body is larger than {self.max_bytes} bytes.")
 
 
-def read_object(req: falcon.Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+def read_object(req: falcon.Request) -> dict[str, Any]:
     """The body as a JSON object, or a 4xx that says what is wrong with it."""
+    max_bytes = req.context.get("max_body_bytes", MAX_BODY_BYTES)
     media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
     if media_type != falcon.MEDIA_JSON:
         if not req.content_length and media_type == "":

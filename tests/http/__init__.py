@@ -1,0 +1,1 @@
+"""HTTP tests: the whole API through falcon.testing over real adapters."""

@@ -1,0 +1,66 @@
+"""The whole app over real adapters: SQLite in tmp_path, argon2 at its cheapest, a FakeClock."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+from domain.auth import AuthService
+from domain.session import SessionPolicy
+from entrypoints.app import create_app
+from entrypoints.session import SessionCookies
+from infrastructure.argon2_hasher import Argon2Hasher
+from infrastructure.sqlite_repository import SqliteUserRepository
+from tests.fakes import FakeClock
+from tests.http.helpers import KEY, Api, MakeApi
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "users.sqlite3"
+
+
+@pytest.fixture
+def repo(db_path: Path) -> Iterator[SqliteUserRepository]:
+    repository = SqliteUserRepository(db_path)
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def auth(repo: SqliteUserRepository, cheap_hasher: Argon2Hasher, clock: FakeClock) -> AuthService:
+    return AuthService(repo, cheap_hasher, clock)
+
+
+@pytest.fixture
+def make_api(auth: AuthService, clock: FakeClock) -> MakeApi:
+    """Apps over the one store and clock of the test, each with its own keys and cookie setting."""
+
+    def make(keys: Sequence[str] = (KEY,), secure: bool = True, **app_options: int) -> Api:
+        cookies = SessionCookies(list(keys), SessionPolicy(), secure=secure)
+        return Api(create_app(auth, cookies, clock, **app_options), cookies)
+
+    return make
+
+
+@pytest.fixture
+def api(make_api: MakeApi) -> Api:
+    """The app as deployed by default: Secure cookies named `__Host-session`."""
+    return make_api()
+
+
+@pytest.fixture(params=[True, False], ids=["secure-cookie", "plain-cookie"])
+def any_api(request: pytest.FixtureRequest, make_api: MakeApi) -> Api:
+    """The app with ESAUTH_COOKIE_SECURE on (`__Host-session`) and off (`session`)."""
+    return make_api(secure=request.param)
+
+
+@pytest.fixture(autouse=True)
+def no_hash_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The password hash never reaches a log record, whatever the test did."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    assert "$argon2" not in caplog.text
