@@ -11,8 +11,12 @@ import pytest
 from domain.auth import AuthService
 from domain.session import SessionPolicy
 from entrypoints.app import create_app
+from entrypoints.audit import AuditLog
+from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher
+from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.fakes import FakeClock
 from tests.http.helpers import KEY, Api, MakeApi
@@ -24,24 +28,37 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def repo(db_path: Path) -> Iterator[SqliteUserRepository]:
-    repository = SqliteUserRepository(db_path)
-    yield repository
-    repository.close()
+def database(db_path: Path) -> Iterator[SqliteDatabase]:
+    database = SqliteDatabase(db_path)
+    yield database
+    database.close()
 
 
 @pytest.fixture
-def auth(repo: SqliteUserRepository, cheap_hasher: Argon2Hasher, clock: FakeClock) -> AuthService:
-    return AuthService(repo, cheap_hasher, clock)
+def repo(database: SqliteDatabase) -> SqliteUserRepository:
+    return SqliteUserRepository(database)
+
+
+@pytest.fixture
+def auth(repo: SqliteUserRepository, database: SqliteDatabase, cheap_hasher: Argon2Hasher, clock: FakeClock) -> AuthService:
+    return AuthService(repo, cheap_hasher, clock, SqliteLoginFailureRepository(database))
 
 
 @pytest.fixture
 def make_api(auth: AuthService, clock: FakeClock) -> MakeApi:
-    """Apps over the one store and clock of the test, each with its own keys and cookie setting."""
+    """Apps over the one store and clock of the test, each with its own keys and cookie setting.
 
-    def make(keys: Sequence[str] = (KEY,), secure: bool = True, **app_options: int) -> Api:
+    The per-client rate limit is generous here (these tests make many requests from one address);
+    its own tests set it low.
+    """
+
+    def make(
+        keys: Sequence[str] = (KEY,), secure: bool = True, per_minute: int = 100_000, **app_options: object
+    ) -> Api:
         cookies = SessionCookies(list(keys), SessionPolicy(), secure=secure)
-        return Api(create_app(auth, cookies, clock, **app_options), cookies)
+        audit = AuditLog(keys[0], clock)
+        app = create_app(auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock, **app_options)
+        return Api(app, cookies)
 
     return make
 

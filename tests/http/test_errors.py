@@ -11,6 +11,7 @@ import falcon
 import falcon.testing
 import pytest
 
+from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.http.helpers import EMAIL, PASSWORD, Api, MakeApi, assert_error, break_store, stored_emails
 
@@ -29,13 +30,14 @@ class Boom:
 class Env:
     api: Api
     repo: SqliteUserRepository
+    database: SqliteDatabase
     db_path: Path
 
 
 @pytest.fixture
-def env(api: Api, repo: SqliteUserRepository, db_path: Path) -> Env:
+def env(api: Api, repo: SqliteUserRepository, database: SqliteDatabase, db_path: Path) -> Env:
     api.app.add_route("/boom", Boom())
-    return Env(api, repo, db_path)
+    return Env(api, repo, database, db_path)
 
 
 def bad_json(env: Env, headers: dict) -> falcon.testing.Result:
@@ -90,7 +92,7 @@ def broken_code(env: Env, headers: dict) -> falcon.testing.Result:
 
 
 def store_down(env: Env, headers: dict) -> falcon.testing.Result:
-    break_store(env.repo.close, env.db_path)
+    break_store(env.database.close, env.db_path)
     return env.api.client.simulate_post(
         "/v1/users/new", json={"email_address": EMAIL, "password": PASSWORD}, headers=headers
     )

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
+from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, break_store, stored_emails
 
 
@@ -39,10 +41,10 @@ def assert_store_down(result, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("accept", [None, "text/html"])
 def test_health_answers_503_json_while_the_store_is_down_and_recovers(
-    api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path, accept: str | None
+    database: SqliteDatabase, api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path, accept: str | None
 ) -> None:
     headers = {"Accept": accept} if accept else None
-    restore = break_store(repo.close, db_path)
+    restore = break_store(database.close, db_path)
 
     for _ in range(2):  # stays down, and the app stays up
         assert_store_down(api.client.simulate_get("/health", headers=headers), tmp_path)
@@ -54,9 +56,9 @@ def test_health_answers_503_json_while_the_store_is_down_and_recovers(
 
 
 def test_signup_gets_503_while_the_store_is_down_and_works_after(
-    api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path
+    database: SqliteDatabase, api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path
 ) -> None:
-    restore = break_store(repo.close, db_path)
+    restore = break_store(database.close, db_path)
 
     for path in ("/v1/users/new", "/v1/users"):
         result = api.signup(EMAIL, PASSWORD, path=path)
@@ -69,20 +71,20 @@ def test_signup_gets_503_while_the_store_is_down_and_works_after(
 
 
 def test_validation_still_answers_400_while_the_store_is_down(
-    api: Api, repo: SqliteUserRepository, db_path: Path
+    database: SqliteDatabase, api: Api, repo: SqliteUserRepository, db_path: Path
 ) -> None:
     """Bad input is refused on its own merits, without asking the store."""
-    break_store(repo.close, db_path)
+    break_store(database.close, db_path)
 
     assert_error(api.signup("not-an-address", PASSWORD), 400)
     assert_error(api.signup(EMAIL, "short"), 400)
 
 
 def test_login_gets_503_while_the_store_is_down_and_works_after(
-    api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path
+    database: SqliteDatabase, api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path
 ) -> None:
     assert api.signup(EMAIL, PASSWORD).status_code == 200
-    restore = break_store(repo.close, db_path)
+    restore = break_store(database.close, db_path)
 
     for email, password in ((EMAIL, PASSWORD), (EMAIL, "a-wrong-password"), ("nobody@abc.com", PASSWORD)):
         result = api.login(email, password)
@@ -94,11 +96,12 @@ def test_login_gets_503_while_the_store_is_down_and_works_after(
 
 
 def test_a_session_gets_503_not_401_while_the_store_is_down_and_survives(
-    api: Api, repo: SqliteUserRepository, db_path: Path, tmp_path: Path
+    database: SqliteDatabase, api: Api, db_path: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
     """A valid session is not logged out by a store outage: it works again once the store is back."""
     cookie = api.signup_and_login()
-    restore = break_store(repo.close, db_path)
+    restore = break_store(database.close, db_path)
+    clock.advance(seconds=1)  # past the session check's cache: the next request must ask the store
 
     probe = api.get_test(cookie)
     assert_store_down(probe, tmp_path)

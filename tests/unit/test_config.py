@@ -32,6 +32,13 @@ def test_every_variable_is_read():
             "ESAUTH_ARGON2_PARALLELISM": "2",
             "ESAUTH_SESSION_IDLE_TIMEOUT": "600",
             "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600",
+            "ESAUTH_SESSION_CHECK_CACHE_MS": "0",
+            "ESAUTH_LOGIN_FREE_FAILURES": "3",
+            "ESAUTH_LOGIN_BASE_DELAY": "2",
+            "ESAUTH_LOGIN_MAX_DELAY": "600",
+            "ESAUTH_CLIENT_REQUESTS_PER_MINUTE": "10",
+            "ESAUTH_TRUSTED_PROXIES": "2",
+            "ESAUTH_ALLOWED_ORIGINS": "https://App.example.com/, http://localhost:3000",
         }
     )
     assert settings == Settings(
@@ -45,6 +52,13 @@ def test_every_variable_is_read():
         argon2_parallelism=2,
         session_idle_timeout_s=600,
         session_absolute_lifetime_s=3600,
+        session_check_cache_ms=0,
+        login_free_failures=3,
+        login_base_delay_s=2,
+        login_max_delay_s=600,
+        client_requests_per_minute=10,
+        trusted_proxies=2,
+        allowed_origins=("https://app.example.com", "http://localhost:3000"),
     )
 
 
@@ -56,6 +70,11 @@ def test_every_variable_is_read():
         ({"ESAUTH_COOKIE_SECURE": "maybe"}, "ESAUTH_COOKIE_SECURE"),
         ({"ESAUTH_ARGON2_TIME_COST": "two"}, "ESAUTH_ARGON2_TIME_COST"),
         ({"ESAUTH_SESSION_IDLE_TIMEOUT": "-5"}, "ESAUTH_SESSION_IDLE_TIMEOUT"),
+        ({"ESAUTH_SESSION_CHECK_CACHE_MS": "1501"}, "ESAUTH_SESSION_CHECK_CACHE_MS"),
+        ({"ESAUTH_LOGIN_FREE_FAILURES": "101"}, "ESAUTH_LOGIN_FREE_FAILURES"),
+        ({"ESAUTH_TRUSTED_PROXIES": "-1"}, "ESAUTH_TRUSTED_PROXIES"),
+        ({"ESAUTH_ALLOWED_ORIGINS": "app.example.com"}, "ESAUTH_ALLOWED_ORIGINS"),
+        ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
     ],
 )
 def test_malformed_settings_are_refused_by_name(environ, names):

@@ -1,0 +1,124 @@
+"""Sessions end when they should: expiry messages, logout and logout-all across processes, rehash and dummy verify."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.auth import AuthService
+from domain.session import SessionPolicy
+from entrypoints.app import create_app
+from entrypoints.audit import AuditLog
+from entrypoints.rate_limit import TokenBucketLimiter
+from entrypoints.session import SessionCookies
+from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
+from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
+from infrastructure.sqlite_repository import SqliteUserRepository
+from tests.conftest import CHEAP_ARGON2
+from tests.fakes import FakeClock
+from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error
+
+
+def process(db_path, clock: FakeClock, hasher: Argon2Hasher | None = None) -> Api:
+    """A whole esauth as another server process would have it: its own connections, cache and app."""
+    database = SqliteDatabase(db_path)
+    auth = AuthService(
+        SqliteUserRepository(database), hasher or Argon2Hasher(CHEAP_ARGON2), clock, SqliteLoginFailureRepository(database)
+    )
+    cookies = SessionCookies([KEY], SessionPolicy())
+    app = create_app(auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock)
+    return Api(app, cookies)
+
+
+@pytest.fixture
+def other(db_path, clock: FakeClock, database) -> Api:
+    return process(db_path, clock)
+
+
+def test_an_idle_session_is_told_it_expired(api: Api, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    clock.advance(minutes=30, seconds=1)
+    assert_error(api.get_test(cookie), 401, "Session expired, please log in again.")
+
+
+def test_an_old_session_is_told_it_expired_even_while_active(api: Api, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    logged_in_at = clock.now
+    while clock.now - logged_in_at <= timedelta(hours=12):
+        answer = api.get_test(cookie)
+        assert answer.status_code == 200
+        if api.cookie_name in answer.cookies:
+            cookie = answer.cookies[api.cookie_name].value  # the renewed cookie, as a browser keeps it
+        clock.advance(minutes=29)
+    assert_error(api.get_test(cookie), 401, "Session expired, please log in again.")
+
+
+def test_logout_is_refused_at_once_here_and_within_a_second_on_another_process(api: Api, other: Api, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    assert other.get_test(cookie).status_code == 200  # the other process has read the user now
+
+    assert api.client.simulate_post("/v1/auth/logout", cookies=api.with_cookie(cookie)).status_code == 200
+    assert_error(api.get_test(cookie), 401)
+    clock.advance(milliseconds=999)
+    assert other.get_test(cookie).status_code == 200  # within the stated bound
+    clock.advance(milliseconds=1)
+    assert_error(other.get_test(cookie), 401)
+
+
+def test_logout_all_revokes_every_session_and_clears_site_data(api: Api, other: Api, clock: FakeClock) -> None:
+    phone = api.signup_and_login()
+    laptop = api.login_cookie()
+    assert other.get_test(phone).status_code == 200
+
+    result = api.client.simulate_post("/v1/auth/logout-all", cookies=api.with_cookie(laptop))
+    assert result.status_code == 200
+    assert result.json == {"message": f"'{EMAIL}' successfully logged out of every session!", "success": True}
+    assert result.headers["clear-site-data"] == '"cookies"'
+    assert result.cookies[api.cookie_name].value == ""
+    for cookie in (phone, laptop):
+        assert_error(api.get_test(cookie), 401)
+    clock.advance(seconds=1)
+    assert_error(other.get_test(phone), 401)
+    assert api.login_cookie()  # a fresh login works again
+
+
+def test_logout_clears_site_data_and_logout_all_needs_a_session(api: Api) -> None:
+    cookie = api.signup_and_login()
+    result = api.client.simulate_post("/v1/auth/logout", cookies=api.with_cookie(cookie))
+    assert result.headers["clear-site-data"] == '"cookies"'
+    assert_error(api.client.simulate_post("/v1/auth/logout-all"), 401)
+
+
+class CountingHasher(Argon2Hasher):
+    def __init__(self, params: Argon2Parameters) -> None:
+        super().__init__(params)
+        self.verified: list[str] = []
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
+        return super().verify(password_hash, password)
+
+
+def test_an_unknown_email_costs_a_verify_with_the_configured_parameters(db_path, clock: FakeClock, database) -> None:
+    hasher = CountingHasher(CHEAP_ARGON2)
+    api = process(db_path, clock, hasher)
+    assert_error(api.login("nobody@abc.com", PASSWORD), 400)
+    assert len(hasher.verified) == 1
+    assert hasher.verified[0].startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def test_login_upgrades_a_hash_made_with_other_parameters(db_path, clock: FakeClock, database) -> None:
+    old = process(db_path, clock, Argon2Hasher(CHEAP_ARGON2))
+    assert old.signup(EMAIL, PASSWORD).status_code == 200
+    repo = SqliteUserRepository(database)
+    assert "m=8,t=1,p=1" in repo.get(EMAIL).password_hash
+
+    stronger = Argon2Parameters(time_cost=2, memory_cost_kib=16, parallelism=1)
+    new = process(db_path, clock, Argon2Hasher(stronger))
+    assert new.login(EMAIL, PASSWORD).status_code == 200
+    upgraded = repo.get(EMAIL).password_hash
+    assert "m=16,t=2,p=1" in upgraded
+    assert new.login(EMAIL, PASSWORD).status_code == 200
+    assert repo.get(EMAIL).password_hash == upgraded  # upgraded once, not at every login
