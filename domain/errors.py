@@ -48,6 +48,22 @@ class SessionExpired(AuthError):
     pass
 
 
+class InvalidToken(AuthError):
+    """A token that is tampered, expired, already used or for a changed password; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotPermitted(AuthError):
+    """The user is logged in but may not do this (not an admin)."""
+
+
+class SelfLockout(AuthError):
+    """An admin tried to remove their own admin flag or deactivate themselves."""
+
+
 class VersionConflict(AuthError):
     """Someone else wrote the user since it was read."""
 

@@ -29,6 +29,9 @@ class User:
     first_name: str | None = None
     last_name: str | None = None
     is_active: bool = True
+    is_admin: bool = False
+    last_login_at: datetime | None = None
+    login_count: int = 0
     session_ids: tuple[str, ...] = ()
     version: str | None = field(default=None, compare=False)
 

@@ -20,7 +20,10 @@ MAPPING: dict[str, Any] = {
         "first_name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
         "last_name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
         "is_active": {"type": "boolean"},
+        "is_admin": {"type": "boolean"},
         "created_at": {"type": "date"},
+        "last_login_at": {"type": "date"},
+        "login_count": {"type": "integer"},
         "session_ids": {"type": "keyword", "index": False, "doc_values": False},
     },
 }

@@ -15,7 +15,10 @@ def to_document(user: User) -> dict[str, Any]:
         "first_name": user.first_name,
         "last_name": user.last_name,
         "is_active": user.is_active,
+        "is_admin": user.is_admin,
         "created_at": format_time(user.created_at),
+        "last_login_at": format_time(user.last_login_at) if user.last_login_at else None,
+        "login_count": user.login_count,
         "session_ids": list(user.session_ids),
     }
 
@@ -29,6 +32,9 @@ def from_document(document: dict[str, Any], version: str) -> User:
         first_name=document.get("first_name"),
         last_name=document.get("last_name"),
         is_active=document.get("is_active", True),
+        is_admin=document.get("is_admin", False),
+        last_login_at=parse_time(document["last_login_at"]) if document.get("last_login_at") else None,
+        login_count=document.get("login_count", 0),
         session_ids=tuple(document.get("session_ids") or ()),
         version=version,
     )

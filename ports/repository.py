@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from domain.search import UserPage
 from domain.user import User
 
 
@@ -26,6 +27,17 @@ class UserRepository(Protocol):
         """Replace the user if its `version` is still current, else raise `VersionConflict`.
 
         Raises `UserNotFound` if the user is gone. Returns the user with its new version.
+        """
+
+    def delete(self, email_address: str) -> bool:
+        """Remove the user; True if there was one."""
+
+    def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
+        """Users matching every term, newest first (ties by email), at most `limit` of them.
+
+        A term matches a prefix of the email or of any word of first_name or last_name, case
+        insensitively. `cursor` is a previous page's `next_cursor` (domain.search.encode_cursor);
+        a malformed one raises ValidationError.
         """
 
     def check(self) -> None:

@@ -1,0 +1,45 @@
+"""Paging through users: the cursor is opaque to clients and the same for every store."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import ValidationError
+from domain.timestamps import format_time, parse_time
+from domain.user import User
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: tuple[User, ...]
+    next_cursor: str | None
+    """Pass back to get the page after this one; None on the last page."""
+
+
+def query_terms(query: str) -> tuple[str, ...]:
+    """Lower-case words of a search; every one must match (an email prefix or a name word prefix)."""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ValidationError("q", f"must be at most {MAX_QUERY_LENGTH} characters")
+    return tuple(query.lower().split())
+
+
+def encode_cursor(user: User) -> str:
+    """Where a page ended, in the sort order (created_at descending, email ascending)."""
+    raw = json.dumps([format_time(user.created_at), user.email_address]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, email = json.loads(raw)
+        return parse_time(created_at), str(email)
+    except (ValueError, TypeError):
+        raise ValidationError("cursor", "is not a cursor this API returned") from None
