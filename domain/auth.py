@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Callable
 
-from domain.errors import (
-    InactiveUser,
-    InvalidCredentials,
-    LoginThrottled,
-    SessionInvalid,
-    UserNotFound,
-    ValidationError,
-    VersionConflict,
-)
+from domain.errors import InactiveUser, InvalidCredentials, SessionInvalid, UserNotFound, ValidationError
 from domain.session import Session
-from domain.throttle import ThrottlePolicy, failure_key
+from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_password, normalize_email
+from domain.users import Users
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
-from ports.login_failures import FailureRecord, LoginFailureRepository
-from ports.repository import UserRepository
 
 MAX_LIVE_SESSIONS = 10
 """Live sessions kept per user; logging in an eleventh time ends the oldest."""
 
-UPDATE_ATTEMPTS = 5
 
-RECENT_USERS_LIMIT = 50_000
-"""Entries kept for the session check before the cache is dropped whole (memory bound)."""
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class AuthService:
@@ -39,27 +27,17 @@ class AuthService:
 
     def __init__(
         self,
-        users: UserRepository,
+        users: Users,
         hasher: PasswordHasher,
         clock: Clock,
-        failures: LoginFailureRepository,
-        throttle: ThrottlePolicy = ThrottlePolicy(),
-        session_check_ttl: timedelta = timedelta(seconds=1),
-        new_session_id: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+        failures: FailureCounter,
+        new_session_id: Callable[[], str] = new_session_id,
     ) -> None:
-        """`session_check_ttl` bounds how long another process may still accept a revoked session.
-
-        Within it, the session check reuses the user this process last read or wrote instead of
-        asking the store on every request; writes made here are seen here at once.
-        """
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._failures = failures
-        self._throttle = throttle
-        self._session_check_ttl = session_check_ttl
         self._new_session_id = new_session_id
-        self._recent: dict[str, tuple[User, datetime]] = {}
         # Verified against when the email is unknown, so that answering "no such user"
         # costs the same hash as "wrong password" and timing does not reveal accounts.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
@@ -77,6 +55,7 @@ class AuthService:
         password: object,
         first_name: object = None,
         last_name: object = None,
+        is_admin: bool = False,
     ) -> User:
         """Create a user. The store's atomic create decides a race: the loser gets UserAlreadyExists."""
         user = User(
@@ -85,6 +64,7 @@ class AuthService:
             created_at=self._clock(),
             first_name=check_name(first_name, "first_name"),
             last_name=check_name(last_name, "last_name"),
+            is_admin=is_admin,
         )
         password = check_password(password)
         return self._users.add(replace(user, password_hash=self._hasher.hash(password)))
@@ -99,18 +79,13 @@ class AuthService:
             raise ValidationError("password", "must be a string")
         if not isinstance(email_address, str):
             raise ValidationError("email_address", "must be a string")
-        key = failure_key(email_address)
-        record = self._failures.get(key)
-        wait = self._throttle.retry_after(record, self._clock())
-        if wait > timedelta(0):
-            raise LoginThrottled(math.ceil(wait.total_seconds()))
+        record = self._failures.check(email_address)
         try:
             user = self._check_credentials(email_address, password)
         except InvalidCredentials:
-            self._count_failure(key, record)
+            self._failures.failed(email_address, record)
             raise
-        if record is not None:
-            self._failures.delete(key)
+        self._failures.succeeded(email_address, record)
         return self._open_session(user, password)
 
     def _check_credentials(self, email_address: str, password: str) -> User:
@@ -128,15 +103,6 @@ class AuthService:
             raise InactiveUser()
         return user
 
-    def _count_failure(self, key: str, record: FailureRecord | None) -> None:
-        for _ in range(UPDATE_ATTEMPTS):
-            try:
-                self._failures.put(self._throttle.after_failure(record, key, self._clock()))
-                return
-            except VersionConflict:
-                record = self._failures.get(key)
-        raise VersionConflict("too many concurrent failures for one key")
-
     def _open_session(self, user: User, password: str) -> tuple[User, Session]:
         now = self._clock()
         session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
@@ -152,17 +118,25 @@ class AuthService:
                 verified_hash = current.password_hash
             if not current.is_active:
                 raise InactiveUser()
-            live = (*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
             new_hash = current.password_hash
             if self._hasher.needs_rehash(current.password_hash):
                 new_hash = self._hasher.hash(password)
-            return replace(current, session_ids=live, password_hash=new_hash)
+            return replace(
+                current,
+                session_ids=(*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:],
+                password_hash=new_hash,
+                last_login_at=now,
+                login_count=current.login_count + 1,
+            )
 
-        return self._modify(user, open_session), session
+        try:
+            return self._users.modify(user.email_address, open_session), session
+        except UserNotFound:
+            raise InvalidCredentials() from None  # deleted while logging in
 
     def session_user(self, session: Session) -> User:
         """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone."""
-        user = self._recent_user(session.email_address)
+        user = self._users.recent(session.email_address)
         if user is None or not user.is_active or session.session_id not in user.session_ids:
             raise SessionInvalid("session is not valid")
         return user
@@ -176,47 +150,7 @@ class AuthService:
         self._revoke(session.email_address, lambda live: ())
 
     def _revoke(self, email_address: str, keep: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
-        user = self._users.get(email_address)
-        if user is None:
-            return
         try:
-            self._modify(user, lambda current: replace(current, session_ids=keep(current.session_ids)))
+            self._users.modify(email_address, lambda current: replace(current, session_ids=keep(current.session_ids)))
         except UserNotFound:
-            self._recent.pop(email_address, None)
-
-    def _recent_user(self, email_address: str) -> User | None:
-        now = self._clock()
-        hit = self._recent.get(email_address)
-        if hit is not None and timedelta(0) <= now - hit[1] < self._session_check_ttl:
-            return hit[0]
-        user = self._users.get(email_address)
-        if user is None:
-            self._recent.pop(email_address, None)
-        else:
-            self._remember(user, now)
-        return user
-
-    def _remember(self, user: User, now: datetime) -> None:
-        if self._session_check_ttl <= timedelta(0):
-            return
-        if len(self._recent) >= RECENT_USERS_LIMIT:
-            self._recent.clear()
-        self._recent[user.email_address] = (user, now)
-
-    def _modify(self, user: User, change: Callable[[User], User]) -> User:
-        """Apply `change` and write it under the version guard, re-reading on conflicts."""
-        for _ in range(UPDATE_ATTEMPTS):
-            updated = change(user)
-            if updated == user:
-                return user
-            try:
-                written = self._users.update(updated)
-            except VersionConflict:
-                fresh = self._users.get(user.email_address)
-                if fresh is None:
-                    raise UserNotFound() from None
-                user = fresh
-                continue
-            self._remember(written, self._clock())
-            return written
-        raise VersionConflict("too many concurrent updates of one user")
+            pass

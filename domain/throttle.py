@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ports.login_failures import FailureRecord
+from domain.errors import LoginThrottled, VersionConflict
+from ports.clock import Clock
+from ports.login_failures import FailureRecord, LoginFailureRepository
+
+WRITE_ATTEMPTS = 5
 
 
 def failure_key(email_address: str) -> str:
@@ -48,3 +53,35 @@ class ThrottlePolicy:
         live = self.current(record, now)
         failures = live.failures + 1 if live is not None else 1
         return FailureRecord(key, failures, now, version=record.version if record is not None else None)
+
+
+class FailureCounter:
+    """Applies the policy to the shared failure store: check before a password is tried, count a
+    wrong one, forget them on success. Used by login and by password change alike."""
+
+    def __init__(self, failures: LoginFailureRepository, clock: Clock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
+        self._failures = failures
+        self._clock = clock
+        self._policy = policy
+
+    def check(self, email_address: str) -> FailureRecord | None:
+        """Raise LoginThrottled if this email must wait; else the record to pass to the others."""
+        record = self._failures.get(failure_key(email_address))
+        wait = self._policy.retry_after(record, self._clock())
+        if wait > timedelta(0):
+            raise LoginThrottled(math.ceil(wait.total_seconds()))
+        return record
+
+    def failed(self, email_address: str, record: FailureRecord | None) -> None:
+        key = failure_key(email_address)
+        for _ in range(WRITE_ATTEMPTS):
+            try:
+                self._failures.put(self._policy.after_failure(record, key, self._clock()))
+                return
+            except VersionConflict:
+                record = self._failures.get(key)
+        raise VersionConflict("too many concurrent failures for one key")
+
+    def succeeded(self, email_address: str, record: FailureRecord | None) -> None:
+        if record is not None:
+            self._failures.delete(failure_key(email_address))

@@ -13,7 +13,8 @@ import falcon
 
 from domain.auth import AuthService
 from domain.session import SessionPolicy
-from domain.throttle import ThrottlePolicy
+from domain.throttle import FailureCounter, ThrottlePolicy
+from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
 from entrypoints.config import ConfigError, Settings
@@ -110,19 +111,14 @@ def build_app(settings: Settings, clock: Clock = utc_now) -> falcon.App:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
     keys = secret_keys(settings)
     cookies = SessionCookies(keys, policy, secure=settings.cookie_secure)
-    auth = AuthService(
-        stores.users,
-        hasher,
-        clock,
-        stores.login_failures,
-        ThrottlePolicy(
-            free_failures=settings.login_free_failures,
-            base_delay=timedelta(seconds=settings.login_base_delay_s),
-            max_delay=timedelta(seconds=settings.login_max_delay_s),
-        ),
-        session_check_ttl=timedelta(milliseconds=settings.session_check_cache_ms),
+    users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms))
+    throttle = ThrottlePolicy(
+        free_failures=settings.login_free_failures,
+        base_delay=timedelta(seconds=settings.login_base_delay_s),
+        max_delay=timedelta(seconds=settings.login_max_delay_s),
     )
-    log.info("users are kept in %s", stores.users.kind)
+    auth = AuthService(users, hasher, clock, FailureCounter(stores.login_failures, clock, throttle))
+    log.info("users are kept in %s", users.kind)
     return create_app(
         auth,
         cookies,

@@ -10,6 +10,8 @@ import pytest
 
 from domain.auth import AuthService
 from domain.session import SessionPolicy
+from domain.throttle import FailureCounter
+from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
 from entrypoints.rate_limit import TokenBucketLimiter
@@ -41,7 +43,7 @@ def repo(database: SqliteDatabase) -> SqliteUserRepository:
 
 @pytest.fixture
 def auth(repo: SqliteUserRepository, database: SqliteDatabase, cheap_hasher: Argon2Hasher, clock: FakeClock) -> AuthService:
-    return AuthService(repo, cheap_hasher, clock, SqliteLoginFailureRepository(database))
+    return AuthService(Users(repo, clock), cheap_hasher, clock, FailureCounter(SqliteLoginFailureRepository(database), clock))
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import pytest
 
 from domain.auth import AuthService
 from domain.session import SessionPolicy
+from domain.throttle import FailureCounter
+from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
 from entrypoints.rate_limit import TokenBucketLimiter
@@ -21,20 +23,32 @@ from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error
 
 
-def process(db_path, clock: FakeClock, hasher: Argon2Hasher | None = None) -> Api:
-    """A whole esauth as another server process would have it: its own connections, cache and app."""
-    database = SqliteDatabase(db_path)
-    auth = AuthService(
-        SqliteUserRepository(database), hasher or Argon2Hasher(CHEAP_ARGON2), clock, SqliteLoginFailureRepository(database)
-    )
-    cookies = SessionCookies([KEY], SessionPolicy())
-    app = create_app(auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock)
-    return Api(app, cookies)
+@pytest.fixture
+def process(db_path, clock: FakeClock, database):
+    """Makes whole esauth instances as other server processes would have them: their own
+    connections, cache and app, over the test's one SQLite file."""
+    opened: list[SqliteDatabase] = []
+
+    def make(hasher: Argon2Hasher | None = None) -> Api:
+        own = SqliteDatabase(db_path)
+        opened.append(own)
+        auth = AuthService(
+            Users(SqliteUserRepository(own), clock),
+            hasher or Argon2Hasher(CHEAP_ARGON2),
+            clock,
+            FailureCounter(SqliteLoginFailureRepository(own), clock),
+        )
+        cookies = SessionCookies([KEY], SessionPolicy())
+        return Api(create_app(auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock), cookies)
+
+    yield make
+    for own in opened:
+        own.close()
 
 
 @pytest.fixture
-def other(db_path, clock: FakeClock, database) -> Api:
-    return process(db_path, clock)
+def other(process) -> Api:
+    return process()
 
 
 def test_an_idle_session_is_told_it_expired(api: Api, clock: FakeClock) -> None:
@@ -101,22 +115,22 @@ class CountingHasher(Argon2Hasher):
         return super().verify(password_hash, password)
 
 
-def test_an_unknown_email_costs_a_verify_with_the_configured_parameters(db_path, clock: FakeClock, database) -> None:
+def test_an_unknown_email_costs_a_verify_with_the_configured_parameters(process) -> None:
     hasher = CountingHasher(CHEAP_ARGON2)
-    api = process(db_path, clock, hasher)
+    api = process(hasher)
     assert_error(api.login("nobody@abc.com", PASSWORD), 400)
     assert len(hasher.verified) == 1
     assert hasher.verified[0].startswith("$argon2id$v=19$m=8,t=1,p=1$")
 
 
-def test_login_upgrades_a_hash_made_with_other_parameters(db_path, clock: FakeClock, database) -> None:
-    old = process(db_path, clock, Argon2Hasher(CHEAP_ARGON2))
+def test_login_upgrades_a_hash_made_with_other_parameters(process, database) -> None:
+    old = process(Argon2Hasher(CHEAP_ARGON2))
     assert old.signup(EMAIL, PASSWORD).status_code == 200
     repo = SqliteUserRepository(database)
     assert "m=8,t=1,p=1" in repo.get(EMAIL).password_hash
 
     stronger = Argon2Parameters(time_cost=2, memory_cost_kib=16, parallelism=1)
-    new = process(db_path, clock, Argon2Hasher(stronger))
+    new = process(Argon2Hasher(stronger))
     assert new.login(EMAIL, PASSWORD).status_code == 200
     upgraded = repo.get(EMAIL).password_hash
     assert "m=16,t=2,p=1" in upgraded

@@ -7,6 +7,8 @@ from itertools import count
 import pytest
 
 from domain.auth import MAX_LIVE_SESSIONS, AuthService
+from domain.throttle import FailureCounter
+from domain.users import Users
 from domain.errors import (
     InactiveUser,
     InvalidCredentials,
@@ -19,6 +21,17 @@ from domain.errors import (
 from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 PASSWORD = "correct horse battery"
+
+
+def make_auth(repo, hasher, clock, failures=None, session_check_ttl=timedelta(seconds=1), **options) -> AuthService:
+    """An AuthService over fakes, wired as the composition root wires the real one."""
+    return AuthService(
+        Users(repo, clock, session_check_ttl),
+        hasher,
+        clock,
+        FailureCounter(failures if failures is not None else InMemoryLoginFailureRepository(), clock),
+        **options,
+    )
 
 
 @pytest.fixture
@@ -39,7 +52,7 @@ def failures():
 @pytest.fixture
 def auth(users, hasher, clock, failures):
     ids = count(1)
-    return AuthService(users, hasher, clock, failures, new_session_id=lambda: f"sid-{next(ids)}")
+    return make_auth(users, hasher, clock, failures, new_session_id=lambda: f"sid-{next(ids)}")
 
 
 def test_register_stores_a_normalized_user_with_a_hash_not_the_password(auth, users, clock):
@@ -116,9 +129,9 @@ def test_inactive_user_cannot_log_in_even_with_the_right_password(auth, users):
 
 def test_login_upgrades_a_hash_made_with_other_parameters(users, clock):
     old = FakeHasher(cost=1)
-    AuthService(users, old, clock, InMemoryLoginFailureRepository()).register("ada@example.com", PASSWORD)
+    make_auth(users, old, clock).register("ada@example.com", PASSWORD)
     assert users.get("ada@example.com").password_hash == f"fake$1${PASSWORD}"
-    AuthService(users, FakeHasher(cost=2), clock, InMemoryLoginFailureRepository()).login("ada@example.com", PASSWORD)
+    make_auth(users, FakeHasher(cost=2), clock).login("ada@example.com", PASSWORD)
     assert users.get("ada@example.com").password_hash == f"fake$2${PASSWORD}"
 
 
@@ -148,7 +161,7 @@ class RacingRepository(InMemoryUserRepository):
 def test_a_password_change_during_login_wins_over_the_login(clock):
     hasher = FakeHasher()
     repo = RacingRepository(lambda current: replace(current, password_hash=hasher.hash("brand new password")))
-    auth = AuthService(repo, hasher, clock, InMemoryLoginFailureRepository())
+    auth = make_auth(repo, hasher, clock)
     auth.register("ada@example.com", PASSWORD)
     with pytest.raises(InvalidCredentials):
         auth.login("ada@example.com", PASSWORD)
@@ -159,16 +172,16 @@ def test_a_concurrent_rehash_does_not_undo_a_concurrent_password_change(clock):
     """The login that loses the race re-reads, re-checks, and never writes its stale hash."""
     old_hasher, hasher = FakeHasher(cost=1), FakeHasher(cost=2)
     repo = RacingRepository(lambda current: replace(current, password_hash=hasher.hash("brand new password")))
-    AuthService(repo, old_hasher, clock, InMemoryLoginFailureRepository()).register("ada@example.com", PASSWORD)
+    make_auth(repo, old_hasher, clock).register("ada@example.com", PASSWORD)
     with pytest.raises(InvalidCredentials):
-        AuthService(repo, hasher, clock, InMemoryLoginFailureRepository()).login("ada@example.com", PASSWORD)
+        make_auth(repo, hasher, clock).login("ada@example.com", PASSWORD)
     assert repo.get("ada@example.com").password_hash == "fake$2$brand new password"
 
 
 def test_a_concurrent_session_write_is_merged_not_lost(clock):
     hasher = FakeHasher()
     repo = RacingRepository(lambda current: replace(current, session_ids=(*current.session_ids, "other")))
-    auth = AuthService(repo, hasher, clock, InMemoryLoginFailureRepository(), new_session_id=lambda: "mine")
+    auth = make_auth(repo, hasher, clock, new_session_id=lambda: "mine")
     auth.register("ada@example.com", PASSWORD)
     auth.login("ada@example.com", PASSWORD)
     assert repo.get("ada@example.com").session_ids == ("other", "mine")
@@ -179,7 +192,7 @@ def test_endless_conflicts_give_up_with_version_conflict(clock):
         def update(self, user):
             raise VersionConflict(user.email_address)
 
-    auth = AuthService(AlwaysConflicting(), FakeHasher(), clock, InMemoryLoginFailureRepository())
+    auth = make_auth(AlwaysConflicting(), FakeHasher(), clock)
     auth.register("ada@example.com", PASSWORD)
     with pytest.raises(VersionConflict):
         auth.login("ada@example.com", PASSWORD)
@@ -233,7 +246,7 @@ class CountingRepository(InMemoryUserRepository):
 
 def test_the_session_check_reads_the_store_at_most_once_per_ttl(clock):
     users = CountingRepository()
-    auth = AuthService(users, FakeHasher(), clock, InMemoryLoginFailureRepository(), session_check_ttl=timedelta(seconds=1))
+    auth = make_auth(users, FakeHasher(), clock)
     auth.register("ada@example.com", PASSWORD)
     _, session = auth.login("ada@example.com", PASSWORD)
     users.gets = 0
@@ -248,8 +261,8 @@ def test_the_session_check_reads_the_store_at_most_once_per_ttl(clock):
 
 def test_a_revocation_elsewhere_is_seen_within_the_ttl_and_one_here_at_once(clock):
     users, failures = InMemoryUserRepository(), InMemoryLoginFailureRepository()
-    here = AuthService(users, FakeHasher(), clock, failures, session_check_ttl=timedelta(seconds=1))
-    elsewhere = AuthService(users, FakeHasher(), clock, failures, session_check_ttl=timedelta(seconds=1))
+    here = make_auth(users, FakeHasher(), clock, failures)
+    elsewhere = make_auth(users, FakeHasher(), clock, failures)
     here.register("ada@example.com", PASSWORD)
     _, first = here.login("ada@example.com", PASSWORD)
     _, second = here.login("ada@example.com", PASSWORD)
@@ -269,7 +282,7 @@ def test_a_revocation_elsewhere_is_seen_within_the_ttl_and_one_here_at_once(cloc
 
 def test_a_zero_ttl_reads_the_store_every_time(clock):
     users = CountingRepository()
-    auth = AuthService(users, FakeHasher(), clock, InMemoryLoginFailureRepository(), session_check_ttl=timedelta(0))
+    auth = make_auth(users, FakeHasher(), clock, session_check_ttl=timedelta(0))
     auth.register("ada@example.com", PASSWORD)
     _, session = auth.login("ada@example.com", PASSWORD)
     users.gets = 0

@@ -1,0 +1,92 @@
+"""The user store as every service writes it: guarded retries, and a short-lived view for sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+
+from domain.errors import UserNotFound, VersionConflict
+from domain.search import UserPage
+from domain.user import User
+from ports.clock import Clock
+from ports.repository import UserRepository
+
+UPDATE_ATTEMPTS = 5
+
+RECENT_USERS_LIMIT = 50_000
+"""Entries kept for the session check before the view is dropped whole (memory bound)."""
+
+
+class Users:
+    """Wraps the UserRepository so that no service writes around the guard or the cache.
+
+    `recent()` serves the session check: it may return a user this process read or wrote up to
+    `session_check_ttl` ago, which bounds how long another process can still accept a revoked
+    session. Every write made through this object is seen by `recent()` at once.
+    """
+
+    def __init__(self, repository: UserRepository, clock: Clock, session_check_ttl: timedelta = timedelta(seconds=1)) -> None:
+        self._repository = repository
+        self._clock = clock
+        self._ttl = session_check_ttl
+        self._recent: dict[str, tuple[User, datetime]] = {}
+
+    @property
+    def kind(self) -> str:
+        return self._repository.kind
+
+    def check(self) -> None:
+        self._repository.check()
+
+    def get(self, email_address: str) -> User | None:
+        """Straight from the store: for decisions that must see the latest write."""
+        return self._repository.get(email_address)
+
+    def recent(self, email_address: str) -> User | None:
+        now = self._clock()
+        hit = self._recent.get(email_address)
+        if hit is not None and timedelta(0) <= now - hit[1] < self._ttl:
+            return hit[0]
+        user = self._repository.get(email_address)
+        if user is None:
+            self._recent.pop(email_address, None)
+        else:
+            self._remember(user)
+        return user
+
+    def add(self, user: User) -> User:
+        return self._repository.add(user)
+
+    def modify(self, email_address: str, change: Callable[[User], User]) -> User:
+        """Apply `change` to the current user and write it under the version guard, re-reading
+        and re-applying on conflicts. `change` may raise to abandon the write."""
+        user = self._repository.get(email_address)
+        for _ in range(UPDATE_ATTEMPTS):
+            if user is None:
+                self._recent.pop(email_address, None)
+                raise UserNotFound(email_address)
+            updated = change(user)
+            if updated == user:
+                return user
+            try:
+                written = self._repository.update(updated)
+            except VersionConflict:
+                user = self._repository.get(email_address)
+                continue
+            self._remember(written)
+            return written
+        raise VersionConflict("too many concurrent updates of one user")
+
+    def delete(self, email_address: str) -> bool:
+        self._recent.pop(email_address, None)
+        return self._repository.delete(email_address)
+
+    def search(self, terms: tuple[str, ...], limit: int, cursor: str | None) -> UserPage:
+        return self._repository.search(terms, limit, cursor)
+
+    def _remember(self, user: User) -> None:
+        if self._ttl <= timedelta(0):
+            return
+        if len(self._recent) >= RECENT_USERS_LIMIT:
+            self._recent.clear()
+        self._recent[user.email_address] = (user, self._clock())
