@@ -40,6 +40,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, email = json.loads(raw)
-        return parse_time(created_at), str(email)
-    except (ValueError, TypeError):
+        if not isinstance(created_at, str) or not isinstance(email, str):
+            raise TypeError("not [time, email]")
+        return parse_time(created_at), email
+    except (ValueError, TypeError, OverflowError):  # OverflowError: a year-1 time with an offset
         raise ValidationError("cursor", "is not a cursor this API returned") from None

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import replace
 
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
+from domain.search import UserPage, decode_cursor, encode_cursor
 from domain.timestamps import format_time
 from domain.user import User
 from infrastructure.sqlite_database import SqliteDatabase
@@ -54,6 +55,49 @@ class SqliteUserRepository:
             raise UserNotFound(user.email_address)
         raise VersionConflict(user.email_address)
 
+    def delete(self, email_address: str) -> bool:
+        with self._db.errors():
+            cursor = self._db.connection().execute("DELETE FROM users WHERE email_address = ?", (email_address,))
+        return cursor.rowcount == 1
+
+    def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
+        """One SELECT: every term must be an email prefix or a name word prefix (LIKE with its
+        wildcards escaped, over `esauth_name_words`, see SqliteDatabase); then the position
+        after the cursor; read in index order (created_at DESC, email_address) with LIMIT."""
+        conditions: list[str] = []
+        parameters: list[object] = []
+        for term in terms:
+            conditions.append(_TERM_CONDITION)
+            literal = _like_literal(term)
+            parameters += [f"{literal}%", f"% {literal}%"]
+        if cursor is not None:
+            created_at, email = decode_cursor(cursor)
+            # The first comparison lets SQLite seek the index to the cursor instead of scanning to it.
+            conditions.append("created_at <= ? AND (created_at < ? OR (created_at = ? AND email_address > ?))")
+            parameters += [format_time(created_at)] * 3 + [email]
+        where = " AND ".join(conditions) or "1"
+        with self._db.errors():
+            rows = self._db.connection().execute(
+                f"SELECT document, version FROM users WHERE {where}"
+                " ORDER BY created_at DESC, email_address ASC LIMIT ?",
+                (*parameters, limit + 1),
+            ).fetchall()
+        users = tuple(from_document(json.loads(document), str(version)) for document, version in rows[:limit])
+        more = len(rows) > limit
+        return UserPage(users, encode_cursor(users[-1]) if more and users else None)
+
     def check(self) -> None:
         with self._db.errors():
             self._db.connection().execute("SELECT 1 FROM users LIMIT 1").fetchall()
+
+
+_TERM_CONDITION = (
+    "(email_address LIKE ? ESCAPE '\\'"
+    " OR esauth_name_words(json_extract(document, '$.first_name'), json_extract(document, '$.last_name'))"
+    " LIKE ? ESCAPE '\\')"
+)
+
+
+def _like_literal(term: str) -> str:
+    """The term as a LIKE pattern that matches only itself: `%`, `_` and the escape are escaped."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
+from domain.search import UserPage, decode_cursor, encode_cursor
+from domain.timestamps import format_time
 from domain.user import User
 from ports.login_failures import FailureRecord
 
@@ -54,8 +56,46 @@ class InMemoryUserRepository:
             self._users[user.email_address] = stored
             return stored
 
+    def delete(self, email_address: str) -> bool:
+        with self._lock:
+            return self._users.pop(email_address, None) is not None
+
+    def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
+        after = None
+        if cursor is not None:
+            created_at, email = decode_cursor(cursor)
+            after = (format_time(created_at), email)
+        with self._lock:
+            users = list(self._users.values())
+        found = sorted((user for user in users if all(_matches(user, term) for term in terms)), key=_email)
+        # Stable, so equal instants stay in email order. Positions compare as the stores keep
+        # them: created_at to the millisecond, as text.
+        found.sort(key=lambda user: format_time(user.created_at), reverse=True)
+        if after is not None:
+            found = [user for user in found if _is_after(user, after)]
+        page = tuple(found[:limit])
+        more = len(found) > limit
+        return UserPage(page, encode_cursor(page[-1]) if more and page else None)
+
     def check(self) -> None:
         return None
+
+
+def _matches(user: User, term: str) -> bool:
+    """A prefix of the email or of any whitespace-separated word of a name, case insensitively."""
+    if user.email_address.lower().startswith(term):
+        return True
+    words = f"{user.first_name or ''} {user.last_name or ''}".lower().split()
+    return any(word.startswith(term) for word in words)
+
+
+def _is_after(user: User, position: tuple[str, str]) -> bool:
+    created_at, email = format_time(user.created_at), user.email_address
+    return created_at < position[0] or (created_at == position[0] and email > position[1])
+
+
+def _email(user: User) -> str:
+    return user.email_address
 
 
 class InMemoryLoginFailureRepository:
@@ -101,3 +141,16 @@ class FakeHasher:
     def needs_rehash(self, password_hash: str) -> bool:
         parts = password_hash.split("$", 2)
         return len(parts) != 3 or parts[0] != "fake" or parts[1] != str(self.cost)
+
+
+class RecordingNotifier:
+    """Keeps what it was asked to send, for domain and HTTP tests to read back."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send_password_reset(self, email_address: str, token: str) -> None:
+        self.sent.append((email_address, token))
+
+    def delivered(self) -> list[tuple[str, str]]:
+        return list(self.sent)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import random
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
+from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError, VersionConflict
+from domain.search import UserPage, query_terms
 from domain.user import User
 from infrastructure.elasticsearch_client import connect
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
@@ -22,6 +26,22 @@ CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=timezone.utc)
 
 def make_user(email: str = "ada@example.com", **fields) -> User:
     return User(email_address=email, password_hash="$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA", created_at=CREATED, **fields)
+
+
+def add_user(repo, email: str, seconds: float = 0, **fields) -> User:
+    """Add a user created `seconds` after CREATED (later is newer)."""
+    return repo.add(replace(make_user(email, **fields), created_at=CREATED + timedelta(seconds=seconds)))
+
+
+def emails(page: UserPage) -> list[str]:
+    return [user.email_address for user in page.users]
+
+
+def found(repo, query: str, limit: int = 100) -> list[str]:
+    """Emails of the first page of a search, the query split into terms as the API does."""
+    page = repo.search(query_terms(query), limit)
+    assert page.next_cursor is None, "expected everything on one page"
+    return emails(page)
 
 
 class UserRepositoryContract:
@@ -105,6 +125,201 @@ class UserRepositoryContract:
         assert len(winners) == 1
         assert repo.get("ada@example.com").first_name == winners[0]
 
+    # delete
+
+    def test_delete_removes_the_user_and_says_whether_there_was_one(self, repo):
+        add_user(repo, "ada@example.com")
+        add_user(repo, "bob@example.com")
+        assert repo.delete("ada@example.com") is True
+        assert repo.get("ada@example.com") is None
+        assert repo.delete("ada@example.com") is False
+        assert repo.get("bob@example.com") is not None
+        assert found(repo, "") == ["bob@example.com"]
+
+    def test_delete_of_an_unknown_user_is_false(self, repo):
+        assert repo.delete("nobody@example.com") is False
+
+    def test_a_deleted_email_can_sign_up_again(self, repo):
+        add_user(repo, "ada@example.com", first_name="Before")
+        repo.delete("ada@example.com")
+        again = add_user(repo, "ada@example.com", first_name="After")
+        assert repo.get("ada@example.com") == make_user(first_name="After")
+        assert repo.update(replace(again, last_name="Again")).version is not None
+        assert found(repo, "after") == ["ada@example.com"]
+        assert found(repo, "before") == []
+
+    # search: what matches
+
+    def test_search_matches_a_prefix_of_the_email_only(self, repo):
+        add_user(repo, "ada@example.com", 3)
+        add_user(repo, "adam@example.org", 2)
+        add_user(repo, "bob@ada.com", 1)  # "ada" inside, not at the start
+        add_user(repo, "eve@example.com", 0)
+        assert found(repo, "ada") == ["ada@example.com", "adam@example.org"]
+        assert found(repo, "adam@") == ["adam@example.org"]
+        assert found(repo, "ada@example.com") == ["ada@example.com"]
+        assert found(repo, "ada@example.comx") == []
+        assert found(repo, "example") == []
+        assert found(repo, "com") == []
+
+    def test_search_matches_a_prefix_of_any_whitespace_separated_word_of_a_name(self, repo):
+        add_user(repo, "u1@example.com", 4, first_name="Mary Ann", last_name="van der Berg")
+        add_user(repo, "u2@example.com", 3, first_name="Annabel", last_name="Smith")
+        add_user(repo, "u3@example.com", 2, first_name="Joanna", last_name="Jean-Luc")
+        add_user(repo, "u4@example.com", 1, first_name=None, last_name="Ann")
+        add_user(repo, "u5@example.com", 0, first_name="Ann", last_name=None)
+        add_user(repo, "u6@example.com", -1, first_name="Zoé\u00a0Dupont\u3000Durand")  # no-break, ideographic
+        assert found(repo, "ann") == ["u1@example.com", "u2@example.com", "u4@example.com", "u5@example.com"]
+        assert found(repo, "mary") == ["u1@example.com"]
+        assert found(repo, "der") == ["u1@example.com"]
+        assert found(repo, "berg") == ["u1@example.com"]
+        assert found(repo, "smi") == ["u2@example.com"]
+        assert found(repo, "jean-l") == ["u3@example.com"]  # a word is all between spaces
+        assert found(repo, "luc") == []  # ... so "-" starts no word
+        assert found(repo, "erg") == []  # inside a word
+        assert found(repo, "anna") == ["u2@example.com"]  # not Joanna
+        assert found(repo, "maryann") == []  # words are not joined
+        assert found(repo, "dupont durand") == ["u6@example.com"]
+        assert found(repo, "zoé") == ["u6@example.com"]
+
+    def test_search_needs_every_term_to_match_somewhere(self, repo):
+        add_user(repo, "ada@example.com", 2, first_name="Ada", last_name="Lovelace")
+        add_user(repo, "byron@example.com", 1, first_name="Ada", last_name="Byron")
+        add_user(repo, "charles@example.com", 0, first_name="Charles", last_name="Babbage")
+        assert found(repo, "ada") == ["ada@example.com", "byron@example.com"]
+        assert found(repo, "ada love") == ["ada@example.com"]
+        assert found(repo, "love ada") == ["ada@example.com"]
+        assert found(repo, "ada byr") == ["byron@example.com"]
+        assert found(repo, "byron@ ada") == ["byron@example.com"]  # one term in the email, one in a name
+        assert found(repo, "ada babbage") == []
+        assert found(repo, "ada lovelace x") == []
+
+    def test_search_ignores_case(self, repo):
+        add_user(repo, "emilie@example.com", 1, first_name="ÉMILIE", last_name="DU CHÂTELET")
+        add_user(repo, "ada@example.com", 0, first_name="Ada Ünïcode", last_name="LoveLace")
+        assert found(repo, "Émilie châtelet") == ["emilie@example.com"]
+        assert found(repo, "du") == ["emilie@example.com"]
+        assert found(repo, "EMILIE@") == ["emilie@example.com"]
+        assert found(repo, "üN") == ["ada@example.com"]
+        assert found(repo, "lovelace") == ["ada@example.com"]
+        assert repo.search(("lovelace",), 10).users[0].last_name == "LoveLace"  # stored as given
+
+    def test_search_without_a_match_is_an_empty_last_page(self, repo):
+        add_user(repo, "ada@example.com", first_name="Ada")
+        assert repo.search(("zed",), 10) == UserPage((), None)
+
+    def test_search_of_an_empty_store_is_an_empty_last_page(self, repo):
+        assert repo.search((), 10) == UserPage((), None)
+        assert repo.search(("ada",), 10) == UserPage((), None)
+
+    def test_terms_are_literal_not_like_wildcard_or_query_syntax(self, repo):
+        add_user(repo, "50%_off@example.com", 6)
+        add_user(repo, "50abc@example.com", 5)
+        add_user(repo, "a*b@example.com", 4)
+        add_user(repo, "abc@example.com", 3)
+        add_user(repo, "quote@example.com", 2, first_name='"Quoted"', last_name="Back\\slash")
+        add_user(repo, "dan@example.com", 1, first_name="Dan", last_name="O'Brien")
+        add_user(repo, "plain@example.com", 0, first_name="Plain", last_name="Name")
+        assert found(repo, "50%_") == ["50%_off@example.com"]
+        assert found(repo, "50%") == ["50%_off@example.com"]
+        assert found(repo, "50_") == []
+        assert found(repo, "50") == ["50%_off@example.com", "50abc@example.com"]
+        assert found(repo, "a*") == ["a*b@example.com"]
+        assert found(repo, "a?c") == []
+        assert found(repo, '"') == ["quote@example.com"]
+        assert found(repo, '"quoted"') == ["quote@example.com"]
+        assert found(repo, "back\\s") == ["quote@example.com"]
+        assert found(repo, "o'b") == ["dan@example.com"]
+        for term in ("%", "_", "*", "?", "\\", "\\%", "%%", "'", "[a-z]", "a.", ".*", "(", ")", "{", "}", "~", "^", "$",
+                     "|", "+", "-", "!", ":", "/", "<", ">", "&&", "||", "*:*", "p*", "\\u0000", "\x00", "plain\x00"):
+            assert repo.search((term,), 10) == UserPage((), None), term
+
+    # search: order and paging
+
+    def test_search_lists_newest_first_and_equal_instants_by_email(self, repo):
+        add_user(repo, "c@example.com", 0)
+        add_user(repo, "b@example.com", 60)
+        add_user(repo, "e@example.com", 0.001)  # a millisecond newer than c
+        add_user(repo, "d@example.com", 120)
+        add_user(repo, "a@example.com", 60)
+        assert found(repo, "") == ["d@example.com", "a@example.com", "b@example.com", "e@example.com", "c@example.com"]
+
+    def test_a_found_user_has_every_field_and_a_version_to_update_with(self, repo):
+        user = make_user(first_name="Ada", last_name="Lovelace", is_admin=True, login_count=3, session_ids=("s1",))
+        user = replace(user, last_login_at=CREATED + timedelta(days=1))
+        added = repo.add(user)
+        (hit,) = repo.search(("ada",), 10).users
+        assert hit == user
+        assert hit.version == added.version
+        repo.update(replace(hit, first_name="Countess"))
+        assert repo.get("ada@example.com").first_name == "Countess"
+
+    def test_paging_through_25_users_10_at_a_time_misses_and_repeats_nobody(self, repo):
+        # Three users per instant, so pages end in the middle of a tie, added out of order.
+        users = [(f"user{n:02}@example.com", n // 3) for n in range(25)]
+        random.Random(4).shuffle(users)
+        for email, seconds in users:
+            add_user(repo, email, seconds)
+        expected = [email for email, _ in sorted(users, key=lambda u: (-u[1], u[0]))]
+
+        pages = [repo.search((), 10)]
+        while pages[-1].next_cursor is not None:
+            assert len(pages) < 5, "paging does not end"
+            pages.append(repo.search((), 10, pages[-1].next_cursor))
+
+        assert [len(page.users) for page in pages] == [10, 10, 5]
+        assert [email for page in pages for email in emails(page)] == expected
+
+    def test_paging_through_a_search_keeps_to_its_terms(self, repo):
+        for n in range(12):
+            add_user(repo, f"user{n:02}@example.com", n % 4, last_name="Match" if n % 3 else "Other")
+        expected = found(repo, "match")
+        assert len(expected) == 8
+        first = repo.search(("match",), 3)
+        second = repo.search(("match",), 3, first.next_cursor)
+        third = repo.search(("match",), 3, second.next_cursor)
+        assert emails(first) + emails(second) + emails(third) == expected
+        assert third.next_cursor is None
+
+    def test_a_page_that_ends_with_the_last_user_has_no_cursor(self, repo):
+        for n in range(11):
+            add_user(repo, f"user{n:02}@example.com", n)
+        first = repo.search((), 10)
+        assert len(first.users) == 10 and first.next_cursor is not None
+        last = repo.search((), 10, first.next_cursor)
+        assert emails(last) == ["user00@example.com"] and last.next_cursor is None
+        assert repo.search((), 11).next_cursor is None
+
+    def test_a_cursor_is_a_position_so_deleting_the_user_it_names_skips_nobody(self, repo):
+        for n in range(6):
+            add_user(repo, f"user{n}@example.com", n)
+        first = repo.search((), 3)
+        assert emails(first) == ["user5@example.com", "user4@example.com", "user3@example.com"]
+        repo.delete("user3@example.com")
+        add_user(repo, "user9@example.com", 9)  # newer than the cursor: not on later pages
+        assert emails(repo.search((), 3, first.next_cursor)) == [
+            "user2@example.com",
+            "user1@example.com",
+            "user0@example.com",
+        ]
+
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "not a cursor",
+            "!!!",
+            "e30",  # {}
+            base64.urlsafe_b64encode(b'[123, "ada@example.com"]').decode(),
+            base64.urlsafe_b64encode(b'["yesterday", "ada@example.com"]').decode(),
+            base64.urlsafe_b64encode(b'["2026-03-04T05:06:07.891Z"]').decode(),
+        ],
+    )
+    def test_a_malformed_cursor_is_a_validation_error(self, repo, cursor):
+        add_user(repo, "ada@example.com")
+        with pytest.raises(ValidationError) as caught:
+            repo.search((), 10, cursor)
+        assert caught.value.field == "cursor"
+
 
 class TestInMemoryUserRepository(UserRepositoryContract):
     @pytest.fixture
@@ -130,13 +345,36 @@ class TestSqliteUserRepository(UserRepositoryContract):
         finally:
             second.close()
 
+    def test_search_and_delete_of_a_store_that_cannot_be_read_are_store_unavailable(self, repo):
+        repo._db.connection().execute("DROP TABLE users")
+        with pytest.raises(StoreUnavailable):
+            repo.search(("ada",), 10)
+        with pytest.raises(StoreUnavailable):
+            repo.delete("ada@example.com")
+
+    def test_a_page_is_read_off_the_created_at_index(self, repo, monkeypatch):
+        """No sort of the whole table: the query seeks users_by_created_at to the cursor."""
+        connection = repo._db.connection()
+        statements = []
+
+        class Recording:
+            def execute(self, sql, parameters=()):
+                statements.append((sql, parameters))
+                return connection.execute(sql, parameters)
+
+        monkeypatch.setattr(repo._db, "connection", Recording)
+        repo.search(("ada",), 10, base64.urlsafe_b64encode(b'["2026-03-04T05:06:07.891Z", "a@b.c"]').decode())
+        ((sql, parameters),) = statements
+        plan = " ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters))
+        assert "SEARCH" in plan and "users_by_created_at" in plan and "TEMP B-TREE" not in plan, plan
+
 
 @pytest.mark.elasticsearch
 class TestElasticsearchUserRepository(UserRepositoryContract):
     @pytest.fixture
     def repo(self, elasticsearch_url, es_index):
         client = connect(elasticsearch_url)
-        repository = ElasticsearchUserRepository(client, es_index)
+        repository = RefreshingElasticsearchUserRepository(client, es_index)
         assert repository.ensure_index() is True
         yield repository
         client.indices.delete(index=es_index)
@@ -148,3 +386,35 @@ class TestElasticsearchUserRepository(UserRepositoryContract):
 
     def test_ensure_index_is_idempotent(self, repo):
         assert repo.ensure_index() is False
+
+    def test_without_an_index_there_is_nobody_to_find_or_delete(self, elasticsearch_url, es_index):
+        client = connect(elasticsearch_url)
+        repository = ElasticsearchUserRepository(client, es_index)
+        try:
+            assert repository.search(("ada",), 10) == UserPage((), None)
+            assert repository.delete("ada@example.com") is False
+        finally:
+            client.close()
+
+    def test_search_and_delete_of_a_store_that_does_not_answer_are_store_unavailable(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        client = connect(f"http://127.0.0.1:{port}", request_timeout_s=1)
+        repository = ElasticsearchUserRepository(client, "users")
+        try:
+            with pytest.raises(StoreUnavailable):
+                repository.search(("ada",), 10)
+            with pytest.raises(StoreUnavailable):
+                repository.delete("ada@example.com")
+        finally:
+            client.close()
+
+
+class RefreshingElasticsearchUserRepository(ElasticsearchUserRepository):
+    """Searches see writes once the index refreshes (about 1 s on Elasticsearch): the contract
+    is about what they find, so the tests refresh first instead of waiting or slowing writes."""
+
+    def search(self, terms, limit, cursor=None):
+        self._es.indices.refresh(index=self.index)
+        return super().search(terms, limit, cursor)
