@@ -1,0 +1,69 @@
+"""A Notifier that writes each password-reset e-mail as a file a developer can read.
+
+The default for the embedded run: no mail server, one `<UTC timestamp>-<random>.eml` per reset in
+an owner-only directory (the files hold live reset tokens). A file appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timezone
+from pathlib import Path
+
+from infrastructure.reset_message import build_reset_message, recipient_domain
+from ports.clock import Clock
+
+log = logging.getLogger("esauth.notifier")
+
+OUTBOX_SENDER = "esauth <esauth@localhost>"
+
+
+class OutboxNotifier:
+    def __init__(self, directory: Path, reset_url: str | None, clock: Clock) -> None:
+        self.directory = Path(directory)
+        self._reset_url = reset_url
+        self._clock = clock
+        self._ensure_directory()
+        if self.directory.stat().st_mode & 0o077:
+            log.warning("%s is open to other users; it holds live reset tokens and should be mode 0700", self.directory)
+
+    def send_password_reset(self, email_address: str, token: str) -> None:
+        """Writes the message; a failure (disk, permissions, an address that cannot be a header)
+        is logged with its type and the recipient's domain only, and never raised."""
+        try:
+            now = self._clock()
+            message = build_reset_message(
+                sender=OUTBOX_SENDER, recipient=email_address, token=token, reset_url=self._reset_url, now=now
+            )
+            self._ensure_directory()
+            stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            path = self._write(f"{stamp}-{secrets.token_hex(8)}.eml", bytes(message))
+        except Exception as error:  # the port must not raise for a delivery failure
+            log.error(
+                "password-reset message for a recipient at %s not written to the outbox: %s",
+                recipient_domain(email_address),
+                type(error).__name__,
+            )
+            return
+        log.info("password-reset message written to %s", path)
+
+    def _ensure_directory(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def _write(self, name: str, data: bytes) -> Path:
+        """A hidden temporary file (so `*.eml` never matches a partial one), then os.replace."""
+        final = self.directory / name
+        temporary = self.directory / f".{name}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, final)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return final
