@@ -9,7 +9,7 @@ from typing import Callable
 from domain.errors import InactiveUser, InvalidCredentials, SessionInvalid, UserNotFound, ValidationError
 from domain.session import Session
 from domain.throttle import FailureCounter
-from domain.user import User, check_name, check_password, normalize_email
+from domain.user import User, check_name, check_password, check_text, normalize_email
 from domain.users import Users
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
@@ -75,17 +75,16 @@ class AuthService:
         Unknown emails cost the same hash and are throttled the same way as known ones, so neither
         the answer, its timing nor the throttling tells whether an account exists.
         """
-        if not isinstance(password, str):
-            raise ValidationError("password", "must be a string")
+        password = check_text(password, "password")
         if not isinstance(email_address, str):
             raise ValidationError("email_address", "must be a string")
-        record = self._failures.check(email_address)
+        self._failures.reserve(email_address)
         try:
             user = self._check_credentials(email_address, password)
-        except InvalidCredentials:
-            self._failures.failed(email_address, record)
+        except InactiveUser:
+            self._failures.release(email_address)  # the password was right
             raise
-        self._failures.succeeded(email_address, record)
+        self._failures.release(email_address)
         return self._open_session(user, password)
 
     def _check_credentials(self, email_address: str, password: str) -> User:
@@ -137,8 +136,12 @@ class AuthService:
     def session_user(self, session: Session) -> User:
         """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone."""
         user = self._users.recent(session.email_address)
-        if user is None or not user.is_active or session.session_id not in user.session_ids:
-            raise SessionInvalid("session is not valid")
+        if not _accepts(user, session):
+            # The view is trusted to accept, never to refuse: a login on another process may be
+            # newer than what this one remembers.
+            user = self._users.refresh(session.email_address)
+            if not _accepts(user, session):
+                raise SessionInvalid("session is not valid")
         return user
 
     def logout(self, session: Session) -> None:
@@ -154,3 +157,7 @@ class AuthService:
             self._users.modify(email_address, lambda current: replace(current, session_ids=keep(current.session_ids)))
         except UserNotFound:
             pass
+
+
+def _accepts(user: User | None, session: Session) -> bool:
+    return user is not None and user.is_active and session.session_id in user.session_ids

@@ -8,24 +8,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.errors import LoginThrottled, VersionConflict
+from domain.user import canonical_email
 from ports.clock import Clock
 from ports.login_failures import FailureRecord, LoginFailureRepository
 
-WRITE_ATTEMPTS = 5
 
 
 def failure_key(email_address: str) -> str:
     """The key failures are counted under: a digest, so attacker-chosen strings never reach the store as-is."""
-    return hashlib.sha256(email_address.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(canonical_email(email_address).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
     """After `free_failures` consecutive failures, each attempt waits base * 2**(extra failures), capped.
 
-    NIST 800-63B asks for at most 100 consecutive failures an account can suffer; with the 15-minute
-    cap an attacker gets about 4 guesses an hour, and the rightful user is delayed, never locked out.
-    Failures older than `forget_after` no longer count.
+    At the 15-minute cap an attacker gets about 4 guesses an hour per account, and the rightful
+    user is delayed, never locked out for good. (NIST 800-63B's limit of 100 consecutive failures
+    is not enforced as a hard stop: that would let anyone lock any account.) Failures older than
+    `forget_after` no longer count.
     """
 
     free_failures: int = 5
@@ -56,32 +57,33 @@ class ThrottlePolicy:
 
 
 class FailureCounter:
-    """Applies the policy to the shared failure store: check before a password is tried, count a
-    wrong one, forget them on success. Used by login and by password change alike."""
+    """Applies the policy to the shared failure store, for login and password change alike.
+
+    An attempt is counted as a failure *before* its password is tried (`reserve`), under the
+    store's version guard, and forgiven once it succeeds (`release`). Every guess is therefore
+    counted before it is checked, across every process: concurrent requests cannot buy more
+    guesses than the policy allows while earlier ones are still hashing, and none goes uncounted.
+    """
 
     def __init__(self, failures: LoginFailureRepository, clock: Clock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
         self._failures = failures
         self._clock = clock
         self._policy = policy
 
-    def check(self, email_address: str) -> FailureRecord | None:
-        """Raise LoginThrottled if this email must wait; else the record to pass to the others."""
-        record = self._failures.get(failure_key(email_address))
-        wait = self._policy.retry_after(record, self._clock())
+    def reserve(self, email_address: str) -> None:
+        """Count this attempt, or raise LoginThrottled if the account must wait or another attempt
+        for it is under way."""
+        key = failure_key(email_address)
+        record = self._failures.get(key)
+        now = self._clock()
+        wait = self._policy.retry_after(record, now)
         if wait > timedelta(0):
             raise LoginThrottled(math.ceil(wait.total_seconds()))
-        return record
+        try:
+            self._failures.put(self._policy.after_failure(record, key, now))
+        except VersionConflict:
+            raise LoginThrottled(1) from None
 
-    def failed(self, email_address: str, record: FailureRecord | None) -> None:
-        key = failure_key(email_address)
-        for _ in range(WRITE_ATTEMPTS):
-            try:
-                self._failures.put(self._policy.after_failure(record, key, self._clock()))
-                return
-            except VersionConflict:
-                record = self._failures.get(key)
-        raise VersionConflict("too many concurrent failures for one key")
-
-    def succeeded(self, email_address: str, record: FailureRecord | None) -> None:
-        if record is not None:
-            self._failures.delete(failure_key(email_address))
+    def release(self, email_address: str) -> None:
+        """The attempt succeeded: forget this account's failures."""
+        self._failures.delete(failure_key(email_address))

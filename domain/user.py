@@ -36,6 +36,12 @@ class User:
     version: str | None = field(default=None, compare=False)
 
 
+def canonical_email(value: str) -> str:
+    """The one spelling of an address everything keys on (identity, throttling, audit pseudonyms),
+    so they can never drift apart."""
+    return value.strip().lower()
+
+
 def normalize_email(value: object, field_name: str = "email_address") -> str:
     """Return the identity form of an address (trimmed, lower case) or raise ValidationError.
 
@@ -44,7 +50,7 @@ def normalize_email(value: object, field_name: str = "email_address") -> str:
     """
     if not isinstance(value, str):
         raise ValidationError(field_name, "must be a string")
-    email = value.strip().lower()
+    email = canonical_email(value)
     if not email:
         raise ValidationError(field_name, "is required")
     if len(email) > MAX_EMAIL_LENGTH:
@@ -62,10 +68,20 @@ def normalize_email(value: object, field_name: str = "email_address") -> str:
     return email
 
 
-def check_password(value: object, field_name: str = "password") -> str:
-    """Enforce the password policy (NIST 800-63B: length, not composition rules)."""
+def check_text(value: object, field_name: str) -> str:
+    """A string that can be hashed: JSON can carry lone surrogates, which no encoder accepts."""
     if not isinstance(value, str):
         raise ValidationError(field_name, "must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field_name, "must be valid Unicode text") from None
+    return value
+
+
+def check_password(value: object, field_name: str = "password") -> str:
+    """Enforce the password policy (NIST 800-63B: length, not composition rules)."""
+    value = check_text(value, field_name)
     if len(value) < MIN_PASSWORD_LENGTH:
         raise ValidationError(field_name, f"must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(value) > MAX_PASSWORD_LENGTH:

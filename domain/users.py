@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -22,14 +24,17 @@ class Users:
 
     `recent()` serves the session check: it may return a user this process read or wrote up to
     `session_check_ttl` ago, which bounds how long another process can still accept a revoked
-    session. Every write made through this object is seen by `recent()` at once.
+    session. Every write made through this object is seen by `recent()` at once, and a read that
+    began before such a write never replaces it (entries are ordered by when their read began).
     """
 
     def __init__(self, repository: UserRepository, clock: Clock, session_check_ttl: timedelta = timedelta(seconds=1)) -> None:
         self._repository = repository
         self._clock = clock
         self._ttl = session_check_ttl
-        self._recent: dict[str, tuple[User, datetime]] = {}
+        self._recent: dict[str, tuple[User | None, datetime, int]] = {}  # None: known to be gone
+        self._ticks = itertools.count()
+        self._lock = threading.Lock()
 
     @property
     def kind(self) -> str:
@@ -43,15 +48,16 @@ class Users:
         return self._repository.get(email_address)
 
     def recent(self, email_address: str) -> User | None:
-        now = self._clock()
         hit = self._recent.get(email_address)
-        if hit is not None and timedelta(0) <= now - hit[1] < self._ttl:
+        if hit is not None and timedelta(0) <= self._clock() - hit[1] < self._ttl:
             return hit[0]
+        return self.refresh(email_address)
+
+    def refresh(self, email_address: str) -> User | None:
+        """Read the store and remember what it said."""
+        tick = next(self._ticks)
         user = self._repository.get(email_address)
-        if user is None:
-            self._recent.pop(email_address, None)
-        else:
-            self._remember(user)
+        self._remember(email_address, user, tick)
         return user
 
     def add(self, user: User) -> User:
@@ -63,7 +69,7 @@ class Users:
         user = self._repository.get(email_address)
         for _ in range(UPDATE_ATTEMPTS):
             if user is None:
-                self._recent.pop(email_address, None)
+                self._remember(email_address, None, next(self._ticks))
                 raise UserNotFound(email_address)
             updated = change(user)
             if updated == user:
@@ -73,20 +79,26 @@ class Users:
             except VersionConflict:
                 user = self._repository.get(email_address)
                 continue
-            self._remember(written)
+            self._remember(email_address, written, next(self._ticks))  # ticked once written: later reads see it
             return written
         raise VersionConflict("too many concurrent updates of one user")
 
     def delete(self, email_address: str) -> bool:
-        self._recent.pop(email_address, None)
-        return self._repository.delete(email_address)
+        deleted = self._repository.delete(email_address)
+        self._remember(email_address, None, next(self._ticks))
+        return deleted
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None) -> UserPage:
         return self._repository.search(terms, limit, cursor)
 
-    def _remember(self, user: User) -> None:
+    def _remember(self, email_address: str, user: User | None, tick: int) -> None:
+        """Keep what the store said at `tick` unless something learnt later is already kept."""
         if self._ttl <= timedelta(0):
             return
-        if len(self._recent) >= RECENT_USERS_LIMIT:
-            self._recent.clear()
-        self._recent[user.email_address] = (user, self._clock())
+        with self._lock:
+            current = self._recent.get(email_address)
+            if current is not None and current[2] > tick:
+                return  # something newer was learnt while this read was under way
+            if len(self._recent) >= RECENT_USERS_LIMIT:
+                self._recent.clear()
+            self._recent[email_address] = (user, self._clock(), tick)

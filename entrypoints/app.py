@@ -6,8 +6,12 @@ from typing import Iterable
 
 import falcon
 
+from domain.accounts import AccountService
+from domain.admin import AdminService
 from domain.auth import AuthService
 from entrypoints import errors
+from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
+from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
 from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
@@ -16,6 +20,7 @@ from entrypoints.resources import (
     HealthResource,
     LoginResource,
     LogoutResource,
+    SignupResource,
     TestResource,
     UsersResource,
 )
@@ -30,6 +35,8 @@ def create_app(
     limiter: TokenBucketLimiter,
     clock: Clock,
     *,
+    accounts: AccountService,
+    admin: AdminService,
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -41,20 +48,26 @@ def create_app(
         middleware=[
             ResponseHeaders(),
             BodyLimitMiddleware(max_body_bytes),
-            CrossSiteGuard(allowed_origins),
+            CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
             SessionMiddleware(cookies, auth, audit, clock),
         ],
     )
     errors.install(app)
 
-    users = UsersResource(auth, audit)
-    app.add_route("/v1/users", users)
-    app.add_route("/v1/users/new", users, suffix="new")
+    signup = SignupResource(auth, audit)
+    app.add_route("/v1/users", UsersResource(signup, admin))
+    app.add_route("/v1/users/new", signup)
+    app.add_route("/v1/users/me", MeResource(accounts, audit))
+    app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
+    app.add_route("/v1/users/{email}", UserResource(admin, audit))
     app.add_route("/v1/auth/login", LoginResource(auth, audit))
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)
     app.add_route("/v1/auth/logout-all", logout, suffix="all")
+    reset = PasswordResetResource(accounts, audit)
+    app.add_route("/v1/auth/password-reset", reset)
+    app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/test", TestResource())
     app.add_route("/health", HealthResource(auth))
     return app

@@ -10,6 +10,7 @@ import logging
 import falcon
 
 from domain.timestamps import format_time
+from domain.user import canonical_email
 from entrypoints.client_address import client_address
 from ports.clock import Clock
 
@@ -29,7 +30,7 @@ class AuditLog:
         self._trusted_proxies = trusted_proxies
 
     def user_ref(self, email_address: str) -> str:
-        digest = hmac.new(self._key, email_address.strip().lower().encode("utf-8", "surrogatepass"), hashlib.sha256)
+        digest = hmac.new(self._key, canonical_email(email_address).encode("utf-8", "surrogatepass"), hashlib.sha256)
         return digest.hexdigest()[:20]
 
     def record(self, req: falcon.Request, event: str, email_address: str | None = None, **details: object) -> None:

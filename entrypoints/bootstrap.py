@@ -8,9 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Callable
 
 import falcon
 
+from domain.accounts import AccountService
+from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
@@ -25,17 +28,23 @@ from infrastructure.clock import utc_now
 from infrastructure.elasticsearch_client import connect
 from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
+from infrastructure.outbox_notifier import OutboxNotifier
+from infrastructure.smtp_notifier import SmtpNotifier
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.upgrading_hasher import UpgradingHasher
 from ports.clock import Clock
 from ports.login_failures import LoginFailureRepository
+from ports.notifier import Notifier
 from ports.repository import UserRepository
 
 log = logging.getLogger("esauth")
 
 SECRET_KEY_FILE = "secret_key"
 SQLITE_FILE = "esauth.sqlite3"
+OUTBOX_DIR = "outbox"
 
 
 @dataclass(frozen=True)
@@ -44,17 +53,21 @@ class Stores:
     login_failures: LoginFailureRepository
 
 
-def build_stores(settings: Settings) -> Stores:
-    """Elasticsearch when a URL is configured (indices made at start-up), else the SQLite file."""
+def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -> Stores:
+    """Elasticsearch when a URL is configured, else the SQLite file; indices or schema are made
+    if missing, and `report` is told what was created and what was already there."""
     if settings.elasticsearch_url:
         client = connect(settings.elasticsearch_url)
         users = ElasticsearchUserRepository(client, settings.es_index)
         failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
         for repository in (users, failures):
-            if repository.ensure_index():
-                log.info("created Elasticsearch index %s", repository.index)
+            created = repository.ensure_index()
+            report(f"Elasticsearch index {repository.index}: {'created' if created else 'exists'}")
         return Stores(users, failures)
-    database = SqliteDatabase(settings.data_dir / SQLITE_FILE)
+    path = settings.data_dir / SQLITE_FILE
+    existed = path.exists()
+    database = SqliteDatabase(path)
+    report(f"SQLite database {path}: {'exists' if existed else 'created'}")
     return Stores(SqliteUserRepository(database), SqliteLoginFailureRepository(database))
 
 
@@ -99,32 +112,75 @@ def _load_or_create_key(path: Path) -> str:
     return key
 
 
-def build_app(settings: Settings, clock: Clock = utc_now) -> falcon.App:
-    """Everything the server needs, from settings alone."""
-    hasher = build_hasher(settings)
+@dataclass(frozen=True)
+class Services:
+    """The domain services wired to real adapters: what the server and the CLI both run on."""
+
+    users: Users
+    auth: AuthService
+    accounts: AccountService
+    admin: AdminService
+    keys: tuple[str, ...]
+
+
+def build_notifier(settings: Settings, clock: Clock) -> Notifier:
+    """SMTP when a host is configured; else messages land in ESAUTH_DATA_DIR/outbox for a developer."""
+    if settings.smtp_host:
+        return SmtpNotifier(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            timeout_s=settings.smtp_timeout_s,
+            reset_url=settings.reset_url,
+            clock=clock,
+        )
+    outbox = settings.data_dir / OUTBOX_DIR
+    log.info("no ESAUTH_SMTP_HOST: password reset messages are written to %s", outbox)
+    return OutboxNotifier(outbox, settings.reset_url, clock)
+
+
+def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
+    hasher = UpgradingHasher(build_hasher(settings))
     stores = build_stores(settings)
-    policy = SessionPolicy(
-        idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
-        absolute_lifetime=timedelta(seconds=settings.session_absolute_lifetime_s),
-    )
-    if not settings.cookie_secure:
-        log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
     keys = secret_keys(settings)
-    cookies = SessionCookies(keys, policy, secure=settings.cookie_secure)
     users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms))
     throttle = ThrottlePolicy(
         free_failures=settings.login_free_failures,
         base_delay=timedelta(seconds=settings.login_base_delay_s),
         max_delay=timedelta(seconds=settings.login_max_delay_s),
     )
-    auth = AuthService(users, hasher, clock, FailureCounter(stores.login_failures, clock, throttle))
-    log.info("users are kept in %s", users.kind)
+    failures = FailureCounter(stores.login_failures, clock, throttle)
+    tokens = ItsdangerousTokenSigner(keys, salt="esauth.password-reset.v1")
+    return Services(
+        users=users,
+        auth=AuthService(users, hasher, clock, failures),
+        accounts=AccountService(users, hasher, clock, failures, tokens, build_notifier(settings, clock)),
+        admin=AdminService(users),
+        keys=keys,
+    )
+
+
+def build_app(settings: Settings, clock: Clock = utc_now) -> falcon.App:
+    """Everything the server needs, from settings alone."""
+    services = build_services(settings, clock)
+    policy = SessionPolicy(
+        idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
+        absolute_lifetime=timedelta(seconds=settings.session_absolute_lifetime_s),
+    )
+    if not settings.cookie_secure:
+        log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
+    log.info("users are kept in %s", services.users.kind)
     return create_app(
-        auth,
-        cookies,
-        AuditLog(keys[0], clock, settings.trusted_proxies),
+        services.auth,
+        SessionCookies(services.keys, policy, secure=settings.cookie_secure),
+        AuditLog(services.keys[0], clock, settings.trusted_proxies),
         TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,
+        accounts=services.accounts,
+        admin=services.admin,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
     )

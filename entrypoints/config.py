@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from entrypoints.origins import normalize_origin
+
 MIN_SECRET_KEY_LENGTH = 32
+MAX_DELAY_S = 3600
+"""A throttle delay longer than an hour would be a lockout in all but name."""
 
 
 class ConfigError(ValueError):
@@ -32,6 +36,18 @@ class Settings:
     client_requests_per_minute: int = 30
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
+    reset_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "esauth@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_s: int = 10
+
+    def __post_init__(self) -> None:
+        if self.login_base_delay_s > self.login_max_delay_s:
+            raise ConfigError("ESAUTH_LOGIN_BASE_DELAY must not exceed ESAUTH_LOGIN_MAX_DELAY")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -61,13 +77,21 @@ class Settings:
                 environ, "ESAUTH_SESSION_CHECK_CACHE_MS", defaults.session_check_cache_ms, minimum=0, maximum=1500
             ),
             login_free_failures=_int(environ, "ESAUTH_LOGIN_FREE_FAILURES", defaults.login_free_failures, maximum=100),
-            login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s),
-            login_max_delay_s=_int(environ, "ESAUTH_LOGIN_MAX_DELAY", defaults.login_max_delay_s),
+            login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s, maximum=MAX_DELAY_S),
+            login_max_delay_s=_int(environ, "ESAUTH_LOGIN_MAX_DELAY", defaults.login_max_delay_s, maximum=MAX_DELAY_S),
             client_requests_per_minute=_int(
                 environ, "ESAUTH_CLIENT_REQUESTS_PER_MINUTE", defaults.client_requests_per_minute
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
+            reset_url=_reset_url(environ.get("ESAUTH_RESET_URL") or None),
+            smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
+            smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
+            smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,
+            smtp_username=environ.get("ESAUTH_SMTP_USERNAME") or None,
+            smtp_password=environ.get("ESAUTH_SMTP_PASSWORD") or None,
+            smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
+            smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
         )
 
 
@@ -98,13 +122,22 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, 
 
 
 def _origins(raw: str) -> tuple[str, ...]:
-    """Origins as browsers send them: scheme://host[:port], no path, no trailing slash."""
+    """Origins as browsers send them: scheme://host[:port], no path; default ports dropped."""
     origins = []
-    for origin in (part.strip().rstrip("/") for part in raw.split(",")):
+    for origin in (part.strip() for part in raw.split(",")):
         if not origin:
             continue
-        scheme, sep, rest = origin.partition("://")
-        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+        normalized = normalize_origin(origin)
+        if normalized is None:
             raise ConfigError(f"ESAUTH_ALLOWED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
-        origins.append(origin.lower())
+        origins.append(normalized)
     return tuple(origins)
+
+
+def _reset_url(raw: str | None) -> str | None:
+    """The page users open to choose a new password; the token is appended as `token=`."""
+    if raw is None:
+        return None
+    if not raw.startswith(("https://", "http://")):
+        raise ConfigError(f"ESAUTH_RESET_URL: expected an http(s) URL, got {raw!r}")
+    return raw

@@ -62,6 +62,12 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
             description=f"Too many failed logins for this account. Try again in {ex.retry_after_s} seconds.",
             retry_after=ex.retry_after_s,
         )
+    if isinstance(ex, errors.InvalidToken):
+        raise falcon.HTTPBadRequest(description=ex.reason)
+    if isinstance(ex, errors.NotPermitted):
+        raise falcon.HTTPForbidden(description="Administrators only.")
+    if isinstance(ex, errors.SelfLockout):
+        raise falcon.HTTPConflict(description="An administrator cannot deactivate, demote or delete themselves.")
     if isinstance(ex, errors.InactiveUser):
         raise falcon.HTTPForbidden(description="This account is deactivated.")
     if isinstance(ex, (errors.SessionInvalid, errors.SessionExpired)):

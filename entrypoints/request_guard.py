@@ -8,6 +8,8 @@ from typing import Any, Iterable
 
 import falcon
 
+from entrypoints.origins import normalize_origin
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -22,8 +24,9 @@ class CrossSiteGuard:
     Clients that send neither header (curl, servers) are not browsers and pass.
     """
 
-    def __init__(self, allowed_origins: Iterable[str] = ()) -> None:
-        self._allowed = frozenset(origin.lower() for origin in allowed_origins)
+    def __init__(self, allowed_origins: Iterable[str] = (), trusted_proxies: int = 0) -> None:
+        self._allowed = frozenset(filter(None, (normalize_origin(origin) for origin in allowed_origins)))
+        self._trusted_proxies = trusted_proxies
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if req.method not in UNSAFE_METHODS:
@@ -34,18 +37,24 @@ class CrossSiteGuard:
             raise falcon.HTTPUnsupportedMediaType(description="Content-Type: 'application/json' required")
         origin = req.get_header("Origin")
         if origin is not None:
-            if not self._origin_allowed(origin.strip().lower(), req):
+            if not self._origin_allowed(origin, req):
                 raise falcon.HTTPForbidden(description="Cross-site requests are not allowed from this origin.")
         elif (req.get_header("Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
             raise falcon.HTTPForbidden(description="Cross-site requests are not allowed.")
 
     def _origin_allowed(self, origin: str, req: falcon.Request) -> bool:
-        """Allowed if listed, or if it names this very host (compared without the scheme, since a
-        proxy that terminates TLS hands us http while the browser's origin says https)."""
-        if origin in self._allowed:
+        """Listed, or this very origin. Behind trusted proxies, "this origin" is what they forward
+        (X-Forwarded-Proto/-Host), since TLS and the public host name end at them."""
+        given = normalize_origin(origin)
+        if given is None:
+            return False
+        if given in self._allowed:
             return True
-        scheme, sep, netloc = origin.partition("://")
-        return bool(sep) and scheme in ("http", "https") and netloc == req.netloc.lower()
+        if self._trusted_proxies > 0:
+            own = normalize_origin(f"{req.forwarded_scheme}://{req.forwarded_host}")
+        else:
+            own = normalize_origin(f"{req.scheme}://{req.netloc}")
+        return given == own
 
 
 class ResponseHeaders:

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 import falcon
 
+from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.errors import InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
-from domain.timestamps import format_time
 from domain.user import User
+from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
+from entrypoints.representations import public_user
 
 
-def public_user(user: User) -> dict[str, Any]:
-    """What a client may see of a user: never the hash, never the session ids."""
-    return {
-        "email_address": user.email_address,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "is_active": user.is_active,
-        "created_at": format_time(user.created_at),
-    }
-
-
-class UsersResource:
-    """Sign-up: `POST /v1/users` (201 + Location) and the seed's `POST /v1/users/new` (200)."""
+class SignupResource:
+    """The seed's sign-up: `POST /v1/users/new` answers 200 with the new user."""
 
     rate_limited = True
 
@@ -35,30 +25,43 @@ class UsersResource:
         self._auth = auth
         self._audit = audit
 
-    def _register(self, req: falcon.Request) -> User:
+    def register(self, req: falcon.Request, resp: falcon.Response) -> User:
         body = read_object(req)
         check_fields(body, ("email_address", "password"), ("first_name", "last_name"))
         user = self._auth.register(
             body["email_address"], body["password"], body.get("first_name"), body.get("last_name")
         )
         self._audit.record(req, "signup", user.email_address)
-        return user
-
-    def _answer(self, resp: falcon.Response, user: User) -> None:
         resp.media = {
             "message": f"'{user.email_address}' added successfully!",
             "success": True,
             "data": public_user(user),
         }
+        return user
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        user = self._register(req)
-        self._answer(resp, user)
+        self.register(req, resp)
+
+
+class UsersResource:
+    """The users collection: `POST /v1/users` signs up (201 + Location), open to all;
+    `GET /v1/users?q=&limit=&cursor=` searches, for administrators."""
+
+    rate_limited = True
+    login_required = frozenset({"GET"})
+
+    def __init__(self, signup: SignupResource, admin: AdminService) -> None:
+        self._signup = signup
+        self._admin = admin
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        user = self._signup.register(req, resp)
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/users/{quote(user.email_address, safe='@')}"
 
-    def on_post_new(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._answer(resp, self._register(req))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query, limit, cursor = search_params(req)
+        resp.media = page_body(self._admin.search(req.context.user, query, limit, cursor))
 
 
 class LoginResource:

@@ -97,7 +97,8 @@ class SessionCookies:
 
 
 class SessionMiddleware:
-    """Resolves the session for resources that declare `login_required = True`.
+    """Resolves the session for resources that declare `login_required` (True, or the set of
+    methods that need it, e.g. {"GET"} where POST is public).
 
     Such a resource finds `req.context.session` and `req.context.user` set. A resource may set
     `req.context.issue_session` to a Session to send a new cookie, or `req.context.end_session`
@@ -118,8 +119,7 @@ class SessionMiddleware:
         req.context.clear_session_cookie = None
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
-        # A method the resource lacks gets its 405 whether or not the caller is logged in.
-        if not getattr(resource, "login_required", False) or not hasattr(resource, f"on_{req.method.lower()}"):
+        if not _login_required(resource, req):
             return
         value = self._cookies.read(req)
         if value is None:
@@ -149,3 +149,11 @@ class SessionMiddleware:
             self._cookies.clear(resp)
         elif req.context.get("issue_session") is not None:
             self._cookies.set(resp, req.context.issue_session, self._clock())
+
+
+def _login_required(resource: Any, req: falcon.Request) -> bool:
+    required = getattr(resource, "login_required", False)
+    if required is not True and req.method not in (required or ()):
+        return False
+    # A method the resource lacks gets its 405 whether or not the caller is logged in.
+    return hasattr(resource, f"on_{req.method.lower()}")

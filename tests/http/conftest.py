@@ -8,6 +8,8 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from domain.accounts import AccountService
+from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
@@ -17,10 +19,11 @@ from entrypoints.audit import AuditLog
 from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher
+from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import KEY, Api, MakeApi
 
 
@@ -42,12 +45,33 @@ def repo(database: SqliteDatabase) -> SqliteUserRepository:
 
 
 @pytest.fixture
-def auth(repo: SqliteUserRepository, database: SqliteDatabase, cheap_hasher: Argon2Hasher, clock: FakeClock) -> AuthService:
-    return AuthService(Users(repo, clock), cheap_hasher, clock, FailureCounter(SqliteLoginFailureRepository(database), clock))
+def users(repo: SqliteUserRepository, clock: FakeClock) -> Users:
+    return Users(repo, clock)
 
 
 @pytest.fixture
-def make_api(auth: AuthService, clock: FakeClock) -> MakeApi:
+def failures(database: SqliteDatabase, clock: FakeClock) -> FailureCounter:
+    return FailureCounter(SqliteLoginFailureRepository(database), clock)
+
+
+@pytest.fixture
+def auth(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failures: FailureCounter) -> AuthService:
+    return AuthService(users, cheap_hasher, clock, failures)
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def accounts(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failures: FailureCounter, notifier: RecordingNotifier) -> AccountService:
+    tokens = ItsdangerousTokenSigner([KEY], salt="esauth.password-reset.v1")
+    return AccountService(users, cheap_hasher, clock, failures, tokens, notifier)
+
+
+@pytest.fixture
+def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: FakeClock) -> MakeApi:
     """Apps over the one store and clock of the test, each with its own keys and cookie setting.
 
     The per-client rate limit is generous here (these tests make many requests from one address);
@@ -59,7 +83,10 @@ def make_api(auth: AuthService, clock: FakeClock) -> MakeApi:
     ) -> Api:
         cookies = SessionCookies(list(keys), SessionPolicy(), secure=secure)
         audit = AuditLog(keys[0], clock)
-        app = create_app(auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock, **app_options)
+        app = create_app(
+            auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
+            accounts=accounts, admin=AdminService(users), **app_options,
+        )
         return Api(app, cookies)
 
     return make

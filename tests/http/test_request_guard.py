@@ -16,6 +16,8 @@ OWN_ORIGIN = "http://falconframework.org"  # TestClient's default host
         {"Origin": "https://evil.example"},
         {"Origin": "null"},
         {"Origin": "https://falconframework.org.evil.example"},
+        {"Origin": "https://falconframework.org"},  # another scheme is another origin
+        {"Origin": "http://falconframework.org:8080"},  # and so is another port
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},
     ],
@@ -31,7 +33,7 @@ def test_a_cross_site_state_change_is_refused_and_changes_nothing(api: Api, db_p
     [
         {},  # curl and servers send neither header
         {"Origin": OWN_ORIGIN, "Sec-Fetch-Site": "same-origin"},
-        {"Origin": "https://falconframework.org"},  # TLS ended at a proxy: same host, other scheme
+        {"Origin": "HTTP://FalconFramework.org:80"},  # the same origin, spelled otherwise
         {"Sec-Fetch-Site": "none"},  # typed by the user
     ],
 )
@@ -39,9 +41,20 @@ def test_same_origin_and_non_browser_requests_pass(api: Api, headers: dict) -> N
     assert api.client.simulate_post("/v1/users/new", json=SIGNUP, headers=headers).status_code == 200
 
 
+def test_behind_trusted_proxies_the_forwarded_origin_is_this_one(make_api: MakeApi) -> None:
+    api = make_api(trusted_proxies=1)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "auth.example.com"}
+    ok = api.client.simulate_post("/v1/users/new", json=SIGNUP, headers={**forwarded, "Origin": "https://auth.example.com"})
+    assert ok.status_code == 200
+    plain = api.client.simulate_post("/v1/auth/login", json=SIGNUP, headers={**forwarded, "Origin": "http://auth.example.com"})
+    assert_error(plain, 403)
+    untrusted = make_api()
+    assert_error(untrusted.client.simulate_post("/v1/auth/login", json=SIGNUP, headers={**forwarded, "Origin": "https://auth.example.com"}), 403)
+
+
 def test_an_allowed_origin_passes(make_api: MakeApi) -> None:
-    api = make_api(allowed_origins=("https://app.example.com",))
-    ok = api.client.simulate_post("/v1/users/new", json=SIGNUP, headers={"Origin": "https://app.example.com"})
+    api = make_api(allowed_origins=("https://app.example.com:443",))
+    ok = api.client.simulate_post("/v1/users/new", json=SIGNUP, headers={"Origin": "https://App.example.com"})
     assert ok.status_code == 200
     refused = api.client.simulate_post("/v1/auth/login", json=SIGNUP, headers={"Origin": "https://other.example.com"})
     assert_error(refused, 403)

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from domain.accounts import AccountService
+from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
@@ -15,11 +17,12 @@ from entrypoints.audit import AuditLog
 from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
+from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.conftest import CHEAP_ARGON2
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error
 
 
@@ -32,14 +35,18 @@ def process(db_path, clock: FakeClock, database):
     def make(hasher: Argon2Hasher | None = None) -> Api:
         own = SqliteDatabase(db_path)
         opened.append(own)
-        auth = AuthService(
-            Users(SqliteUserRepository(own), clock),
-            hasher or Argon2Hasher(CHEAP_ARGON2),
-            clock,
-            FailureCounter(SqliteLoginFailureRepository(own), clock),
-        )
+        users = Users(SqliteUserRepository(own), clock)
+        hasher_ = hasher or Argon2Hasher(CHEAP_ARGON2)
+        failures = FailureCounter(SqliteLoginFailureRepository(own), clock)
+        auth = AuthService(users, hasher_, clock, failures)
+        tokens = ItsdangerousTokenSigner([KEY], salt="esauth.password-reset.v1")
+        accounts = AccountService(users, hasher_, clock, failures, tokens, RecordingNotifier())
         cookies = SessionCookies([KEY], SessionPolicy())
-        return Api(create_app(auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock), cookies)
+        app = create_app(
+            auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock,
+            accounts=accounts, admin=AdminService(users),
+        )
+        return Api(app, cookies)
 
     yield make
     for own in opened:

@@ -1,0 +1,118 @@
+"""What a user does to their own account: profile, password change, password reset."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from domain.auth import new_session_id
+from domain.errors import InactiveUser, InvalidToken, UserNotFound, ValidationError
+from domain.session import Session
+from domain.throttle import FailureCounter
+from domain.user import User, check_name, check_password, check_text, normalize_email
+from domain.users import Users
+from ports.clock import Clock
+from ports.hasher import PasswordHasher
+from ports.notifier import Notifier
+from ports.tokens import TokenSigner
+
+RESET_TOKEN_LIFETIME = timedelta(hours=1)
+PROFILE_FIELDS = ("first_name", "last_name")
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Binds a reset token to the password it may replace: once that changes (or the token is
+    used), the fingerprint no longer matches and the token is dead."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+class AccountService:
+    def __init__(
+        self,
+        users: Users,
+        hasher: PasswordHasher,
+        clock: Clock,
+        failures: FailureCounter,
+        tokens: TokenSigner,
+        notifier: Notifier,
+        new_session_id: Callable[[], str] = new_session_id,
+    ) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._clock = clock
+        self._failures = failures
+        self._tokens = tokens
+        self._notifier = notifier
+        self._new_session_id = new_session_id
+
+    def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
+        """Change the names given in `changes` (validated as at sign-up)."""
+        names = {name: check_name(value, name) for name, value in changes.items() if name in PROFILE_FIELDS}
+        return self._users.modify(email_address, lambda current: replace(current, **names))
+
+    def change_password(self, session: Session, current_password: object, new_password: object) -> tuple[User, Session]:
+        """Replace the password after checking the current one (a wrong one counts as a failed
+        login). Every other session ends; the caller's continues under a new session id."""
+        current_password = check_text(current_password, "current_password")
+        new_password = check_password(new_password, "new_password")
+        email = session.email_address
+        self._failures.reserve(email)
+        user = self._users.get(email)
+        if user is None or not user.is_active:
+            raise InactiveUser()
+        if not self._hasher.verify(user.password_hash, current_password):
+            raise ValidationError("current_password", "is not correct")
+        self._failures.release(email)
+        verified = user.password_hash
+        new_hash = self._hasher.hash(new_password)
+        kept = replace(session, session_id=self._new_session_id())
+
+        def change(current: User) -> User:
+            if current.password_hash != verified:
+                raise ValidationError("current_password", "was changed meanwhile; log in again")
+            return replace(current, password_hash=new_hash, session_ids=(kept.session_id,))
+
+        return self._users.modify(email, change), kept
+
+    def request_password_reset(self, email_address: object) -> None:
+        """Send a reset token if the account exists and is active; do nothing visible otherwise."""
+        email = normalize_email(email_address)
+        user = self._users.get(email)
+        if user is None or not user.is_active:
+            return
+        expires = self._clock() + RESET_TOKEN_LIFETIME
+        token = self._tokens.sign(
+            {"u": email, "h": password_fingerprint(user.password_hash), "e": int(expires.timestamp())}
+        )
+        self._notifier.send_password_reset(email, token)
+
+    def confirm_password_reset(self, token: object, new_password: object) -> User:
+        """Set a new password with a reset token; every session of the user ends."""
+        if not isinstance(token, str):
+            raise ValidationError("token", "must be a string")
+        new_password = check_password(new_password, "new_password")
+        payload = self._tokens.unsign(token)
+        try:
+            email, fingerprint = str(payload["u"]), str(payload["h"])
+            expires = datetime.fromtimestamp(int(payload["e"]), timezone.utc)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise InvalidToken("This reset token is not valid.") from None
+        if self._clock() > expires:
+            raise InvalidToken("This reset token has expired; ask for a new one.")
+        new_hash = self._hasher.hash(new_password)
+
+        def reset(current: User) -> User:
+            if password_fingerprint(current.password_hash) != fingerprint:
+                raise InvalidToken("This reset token was already used or the password changed since.")
+            if not current.is_active:
+                raise InvalidToken("This account is deactivated.")
+            return replace(current, password_hash=new_hash, session_ids=())
+
+        try:
+            user = self._users.modify(email, reset)
+        except UserNotFound:
+            raise InvalidToken("This reset token is not valid.") from None
+        self._failures.release(email)  # the mailbox owner is back in control
+        return user

@@ -1,0 +1,84 @@
+"""A user's own account: /v1/users/me, its password, and password reset."""
+
+from __future__ import annotations
+
+import falcon
+
+from domain.accounts import PROFILE_FIELDS, AccountService
+from domain.errors import ValidationError
+from entrypoints.audit import AuditLog
+from entrypoints.json_body import check_fields, read_object
+from entrypoints.representations import account_view
+
+RESET_ACCEPTED = "If that address has an active account, a password reset message is on its way."
+
+
+class MeResource:
+    login_required = True
+
+    def __init__(self, accounts: AccountService, audit: AuditLog) -> None:
+        self._accounts = accounts
+        self._audit = audit
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"message": "Your account", "success": True, "data": account_view(req.context.user)}
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_object(req)
+        check_fields(body, (), PROFILE_FIELDS)
+        if not body:
+            raise ValidationError("body", f"name at least one of {', '.join(PROFILE_FIELDS)}")
+        user = self._accounts.update_profile(req.context.user.email_address, body)
+        self._audit.record(req, "profile_updated", user.email_address)
+        resp.media = {"message": "Account updated.", "success": True, "data": account_view(user)}
+
+
+class PasswordResource:
+    """`POST /v1/users/me/password`: the caller's session survives under a new id; all others end."""
+
+    login_required = True
+
+    def __init__(self, accounts: AccountService, audit: AuditLog) -> None:
+        self._accounts = accounts
+        self._audit = audit
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_object(req)
+        check_fields(body, ("current_password", "new_password"))
+        email = req.context.user.email_address
+        try:
+            user, session = self._accounts.change_password(
+                req.context.session, body["current_password"], body["new_password"]
+            )
+        except ValidationError as error:
+            if error.field == "current_password":
+                self._audit.record(req, "password_change_failed", email)
+            raise
+        self._audit.record(req, "password_changed", email)
+        req.context.issue_session = session
+        resp.media = {"message": "Password changed. Other sessions were logged out.", "success": True, "data": account_view(user)}
+
+
+class PasswordResetResource:
+    """`POST /v1/auth/password-reset` answers alike for every address; `/confirm` uses the token."""
+
+    rate_limited = True
+
+    def __init__(self, accounts: AccountService, audit: AuditLog) -> None:
+        self._accounts = accounts
+        self._audit = audit
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_object(req)
+        check_fields(body, ("email_address",))
+        self._accounts.request_password_reset(body["email_address"])
+        self._audit.record(req, "password_reset_requested", body["email_address"])
+        resp.status = falcon.HTTP_202
+        resp.media = {"message": RESET_ACCEPTED, "success": True}
+
+    def on_post_confirm(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_object(req)
+        check_fields(body, ("token", "new_password"))
+        user = self._accounts.confirm_password_reset(body["token"], body["new_password"])
+        self._audit.record(req, "password_reset_done", user.email_address)
+        resp.media = {"message": "Password changed. Log in with the new password.", "success": True}

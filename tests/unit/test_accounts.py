@@ -1,0 +1,163 @@
+"""Self-service account rules: profile, password change, password reset."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from domain.accounts import AccountService
+from domain.auth import AuthService
+from domain.errors import InvalidCredentials, InvalidToken, LoginThrottled, SessionInvalid, ValidationError
+from domain.throttle import FailureCounter
+from domain.users import Users
+from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
+from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository, RecordingNotifier
+
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "a brand new passphrase"
+EMAIL = "ada@example.com"
+
+
+@pytest.fixture
+def repo():
+    return InMemoryUserRepository()
+
+
+@pytest.fixture
+def notifier():
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def wired(repo, clock, notifier):
+    users = Users(repo, clock)
+    failures = FailureCounter(InMemoryLoginFailureRepository(), clock)
+    hasher = FakeHasher()
+    auth = AuthService(users, hasher, clock, failures)
+    tokens = ItsdangerousTokenSigner(["k" * 32], salt="esauth.password-reset")
+    accounts = AccountService(users, hasher, clock, failures, tokens, notifier)
+    auth.register(EMAIL, PASSWORD, "Ada", "Lovelace")
+    return auth, accounts
+
+
+@pytest.fixture
+def auth(wired):
+    return wired[0]
+
+
+@pytest.fixture
+def accounts(wired):
+    return wired[1]
+
+
+def test_update_profile_validates_and_changes_only_names(accounts, repo):
+    updated = accounts.update_profile(EMAIL, {"first_name": "  Augusta ", "last_name": None})
+    assert (updated.first_name, updated.last_name) == ("Augusta", None)
+    assert repo.get(EMAIL).first_name == "Augusta"
+    with pytest.raises(ValidationError, match="last_name"):
+        accounts.update_profile(EMAIL, {"last_name": "x" * 101})
+    assert repo.get(EMAIL).last_name is None
+
+
+def test_change_password_keeps_the_caller_and_ends_every_other_session(auth, accounts, repo):
+    _, phone = auth.login(EMAIL, PASSWORD)
+    _, laptop = auth.login(EMAIL, PASSWORD)
+    user, kept = accounts.change_password(laptop, PASSWORD, NEW_PASSWORD)
+    assert kept.session_id != laptop.session_id and kept.issued_at == laptop.issued_at
+    assert user.session_ids == (kept.session_id,)
+    assert auth.session_user(kept).email_address == EMAIL
+    for old in (phone, laptop):
+        with pytest.raises(SessionInvalid):
+            auth.session_user(old)
+    auth.login(EMAIL, NEW_PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        auth.login(EMAIL, PASSWORD)
+
+
+def test_a_wrong_current_password_is_refused_and_counts_toward_throttling(auth, accounts, repo):
+    _, session = auth.login(EMAIL, PASSWORD)
+    before = repo.get(EMAIL)
+    for _ in range(5):
+        with pytest.raises(ValidationError, match="current_password"):
+            accounts.change_password(session, "not my password", NEW_PASSWORD)
+    with pytest.raises(LoginThrottled):
+        accounts.change_password(session, PASSWORD, NEW_PASSWORD)
+    with pytest.raises(LoginThrottled):
+        auth.login(EMAIL, PASSWORD)
+    assert repo.get(EMAIL) == before
+
+
+def test_the_new_password_must_pass_the_policy(auth, accounts):
+    _, session = auth.login(EMAIL, PASSWORD)
+    with pytest.raises(ValidationError, match="new_password"):
+        accounts.change_password(session, PASSWORD, "short")
+
+
+def test_a_reset_is_sent_only_to_known_active_users(accounts, notifier, repo):
+    accounts.request_password_reset("nobody@example.com")
+    assert notifier.sent == []
+    accounts.request_password_reset(" ADA@example.com")
+    assert [email for email, _ in notifier.sent] == [EMAIL]
+    repo.update(replace(repo.get(EMAIL), is_active=False))
+    accounts.request_password_reset(EMAIL)
+    assert len(notifier.sent) == 1
+    with pytest.raises(ValidationError, match="email_address"):
+        accounts.request_password_reset("not an address")
+
+
+def test_a_reset_token_sets_the_password_once_and_ends_every_session(auth, accounts, notifier, clock):
+    _, session = auth.login(EMAIL, PASSWORD)
+    accounts.request_password_reset(EMAIL)
+    (_, token), = notifier.sent
+    accounts.confirm_password_reset(token, NEW_PASSWORD)
+    with pytest.raises(SessionInvalid):
+        auth.session_user(session)
+    auth.login(EMAIL, NEW_PASSWORD)
+    with pytest.raises(InvalidToken, match="already used"):
+        accounts.confirm_password_reset(token, "yet another password")
+
+
+def test_a_reset_token_expires_after_an_hour(accounts, notifier, clock):
+    accounts.request_password_reset(EMAIL)
+    (_, token), = notifier.sent
+    clock.advance(hours=1, seconds=1)
+    with pytest.raises(InvalidToken, match="expired"):
+        accounts.confirm_password_reset(token, NEW_PASSWORD)
+
+
+def test_a_reset_token_dies_when_the_password_changes_another_way(auth, accounts, notifier):
+    accounts.request_password_reset(EMAIL)
+    (_, token), = notifier.sent
+    _, session = auth.login(EMAIL, PASSWORD)
+    accounts.change_password(session, PASSWORD, NEW_PASSWORD)
+    with pytest.raises(InvalidToken, match="already used or the password changed"):
+        accounts.confirm_password_reset(token, "yet another password")
+
+
+@pytest.mark.parametrize("mangle", [lambda t: t + "x", lambda t: "x" + t[1:], lambda t: t.replace(".", "!"), lambda t: ""])
+def test_a_tampered_token_is_refused(accounts, notifier, mangle):
+    accounts.request_password_reset(EMAIL)
+    (_, token), = notifier.sent
+    with pytest.raises(InvalidToken, match="not valid"):
+        accounts.confirm_password_reset(mangle(token), NEW_PASSWORD)
+
+
+def test_a_token_signed_with_another_key_or_salt_is_refused(accounts, clock):
+    payload = {"u": EMAIL, "h": "0" * 32, "e": int((clock.now + timedelta(hours=1)).timestamp())}
+    for signer in (ItsdangerousTokenSigner(["o" * 32], "esauth.password-reset"), ItsdangerousTokenSigner(["k" * 32], "esauth.session.v1")):
+        with pytest.raises(InvalidToken):
+            accounts.confirm_password_reset(signer.sign(payload), NEW_PASSWORD)
+
+
+def test_a_successful_reset_clears_the_login_throttle(auth, accounts, notifier):
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            auth.login(EMAIL, "wrong password")
+    with pytest.raises(LoginThrottled):
+        auth.login(EMAIL, PASSWORD)
+    accounts.request_password_reset(EMAIL)
+    (_, token), = notifier.sent
+    accounts.confirm_password_reset(token, NEW_PASSWORD)
+    auth.login(EMAIL, NEW_PASSWORD)
