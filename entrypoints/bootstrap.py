@@ -116,11 +116,19 @@ def _load_or_create_key(path: Path) -> str:
 class Services:
     """The domain services wired to real adapters: what the server and the CLI both run on."""
 
+    stores: Stores
     users: Users
     auth: AuthService
     accounts: AccountService
     admin: AdminService
+    notifier: Notifier
     keys: tuple[str, ...]
+
+    def close(self) -> None:
+        """Let queued notifications go out before the process ends."""
+        close = getattr(self.notifier, "close", None)
+        if close is not None:
+            close()
 
 
 def build_notifier(settings: Settings, clock: Clock) -> Notifier:
@@ -154,18 +162,21 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     )
     failures = FailureCounter(stores.login_failures, clock, throttle)
     tokens = ItsdangerousTokenSigner(keys, salt="esauth.password-reset.v1")
+    notifier = build_notifier(settings, clock)
     return Services(
+        stores=stores,
         users=users,
         auth=AuthService(users, hasher, clock, failures),
-        accounts=AccountService(users, hasher, clock, failures, tokens, build_notifier(settings, clock)),
+        accounts=AccountService(users, hasher, clock, failures, tokens, notifier),
         admin=AdminService(users),
+        notifier=notifier,
         keys=keys,
     )
 
 
-def build_app(settings: Settings, clock: Clock = utc_now) -> falcon.App:
-    """Everything the server needs, from settings alone."""
-    services = build_services(settings, clock)
+def build_app(settings: Settings, services: Services | None = None, clock: Clock = utc_now) -> falcon.App:
+    """Everything the server needs, from settings (and the services, if already built)."""
+    services = services or build_services(settings, clock)
     policy = SessionPolicy(
         idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
         absolute_lifetime=timedelta(seconds=settings.session_absolute_lifetime_s),

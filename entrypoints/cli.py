@@ -1,13 +1,16 @@
-"""The `esauth` command."""
+"""The `esauth` command: serve the API, and the operator's tasks on the same store."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
+from typing import Callable
 
-from domain.errors import StoreUnavailable
+from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
+from domain.user import normalize_email
 from entrypoints.config import ConfigError, Settings
 
 WAITRESS_MAX_BODY_BYTES = 1024 * 1024
@@ -15,49 +18,170 @@ WAITRESS_MAX_BODY_BYTES = 1024 * 1024
 while waitress never buffers more than this for anyone."""
 WAITRESS_MAX_HEADER_BYTES = 32 * 1024
 
+USAGE_ERROR = 2
+FAILURE = 1
+
+
+class CommandError(Exception):
+    """Ends a command with a message on stderr and an exit code."""
+
+    def __init__(self, message: str, code: int = FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="esauth", description="esauth authentication API")
-    commands = parser.add_subparsers(dest="command", required=True)
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        settings = Settings.from_env(os.environ)
+        return COMMANDS[args.command](settings, args)
+    except ConfigError as error:
+        return _fail(f"configuration error: {error}", USAGE_ERROR)
+    except ValidationError as error:
+        return _fail(str(error), USAGE_ERROR)
+    except StoreUnavailable as error:
+        return _fail(f"the user store is not reachable: {error}", FAILURE)
+    except CommandError as error:
+        return _fail(str(error), error.code)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="esauth", description="esauth authentication API")
+    commands = top.add_subparsers(dest="command", required=True)
+
     serve = commands.add_parser("serve", help="serve the API with waitress")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=os.environ.get("ESAUTH_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    if args.command == "serve":
-        return _serve(args.host, args.port, args.threads)
-    return 2
+    commands.add_parser("init", help="create the Elasticsearch indices or the SQLite schema, and report what exists")
+
+    create = commands.add_parser("create-user", help="create a user (the password is asked for, not echoed)")
+    create.add_argument("email")
+    create.add_argument("--admin", action="store_true", help="make the user an administrator")
+    create.add_argument("--first-name")
+    create.add_argument("--last-name")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+
+    active = commands.add_parser("set-active", help="activate or deactivate a user (deactivating ends their sessions)")
+    active.add_argument("email")
+    active.add_argument("active", choices=["true", "false"])
+
+    seed = commands.add_parser("import-seed", help="import users from a seed-era Elasticsearch index")
+    seed.add_argument("--from-url", required=True, help="the Elasticsearch that holds the seed index")
+    seed.add_argument("--index", default="example")
+    return top
 
 
-def _serve(host: str, port: int, threads: int) -> int:
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import waitress
 
-    from entrypoints.bootstrap import build_app
+    from entrypoints.bootstrap import build_app, build_services
 
+    services = build_services(settings)
     try:
-        app = build_app(Settings.from_env(os.environ))
-    except ConfigError as error:
-        print(f"esauth: configuration error: {error}", file=sys.stderr)
-        return 2
-    except StoreUnavailable as error:
-        print(f"esauth: the user store is not reachable at start-up: {error}", file=sys.stderr)
-        return 1
-    waitress.serve(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="esauth",
-        max_request_body_size=WAITRESS_MAX_BODY_BYTES,
-        max_request_header_size=WAITRESS_MAX_HEADER_BYTES,
-    )
+        waitress.serve(
+            build_app(settings, services),
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            ident="esauth",
+            max_request_body_size=WAITRESS_MAX_BODY_BYTES,
+            max_request_header_size=WAITRESS_MAX_HEADER_BYTES,
+        )
+    finally:
+        services.close()
     return 0
 
+
+def _init(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import build_stores
+
+    build_stores(settings, report=print)
+    return 0
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import build_services
+
+    email = normalize_email(args.email)
+    password = _read_password(args.password_stdin)
+    services = build_services(settings)
+    try:
+        user = services.auth.register(email, password, args.first_name, args.last_name, is_admin=args.admin)
+    except UserAlreadyExists:
+        raise CommandError(f"'{email}' already exists.") from None
+    finally:
+        services.close()
+    print(f"created '{user.email_address}'{' (administrator)' if user.is_admin else ''}")
+    return 0
+
+
+def _set_active(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import build_services
+
+    email = normalize_email(args.email)
+    services = build_services(settings)
+    try:
+        user = services.admin.apply(email, {"is_active": args.active == "true"})
+    except UserNotFound:
+        raise CommandError(f"'{email}' does not exist.") from None
+    finally:
+        services.close()
+    print(f"'{user.email_address}' is now {'active' if user.is_active else 'inactive; its sessions have ended'}")
+    return 0
+
+
+def _import_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import build_stores
+    from infrastructure.clock import utc_now
+    from infrastructure.elasticsearch_client import connect
+    from infrastructure.seed_import import SeedIndexNotFound, import_seed_users
+
+    stores = build_stores(settings, report=lambda line: None)
+    source = connect(args.from_url)
+    try:
+        report = import_seed_users(source, args.index, stores.users, utc_now)
+    except SeedIndexNotFound:
+        raise CommandError(f"there is no index '{args.index}' at the seed's Elasticsearch") from None
+    finally:
+        source.close()
+    print(f"imported {report.imported}, skipped {report.skipped_duplicate} duplicate and {report.skipped_invalid} invalid")
+    for reason, count in sorted(report.reasons.items()):
+        print(f"  {reason}: {count}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise CommandError("--password-stdin: nothing on stdin", USAGE_ERROR)
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the password on; pass --password-stdin", USAGE_ERROR)
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandError("the passwords differ", USAGE_ERROR)
+    return first
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"esauth: {message}", file=sys.stderr)
+    return code
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "serve": _serve,
+    "init": _init,
+    "create-user": _create_user,
+    "set-active": _set_active,
+    "import-seed": _import_seed,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

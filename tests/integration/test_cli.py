@@ -1,0 +1,160 @@
+"""The `esauth` command's operator tasks, run through main() on real stores, and once as a process."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from entrypoints.bootstrap import build_services
+from entrypoints.cli import main
+from entrypoints.config import Settings
+from infrastructure.elasticsearch_client import connect
+
+KEY = "cli-tests-signing-key-0123456789abcdef"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    for name in [n for n in os.environ if n.startswith("ESAUTH_")]:
+        monkeypatch.delenv(name)
+    values = {
+        "ESAUTH_DATA_DIR": str(tmp_path / "data"),
+        "ESAUTH_SECRET_KEY": KEY,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def services(env: dict[str, str]):
+    return build_services(Settings.from_env(env))
+
+
+def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_creates_the_sqlite_schema_then_reports_it_exists(env, capsys):
+    code, out, _ = run(capsys, "init")
+    assert code == 0 and "esauth.sqlite3: created" in out
+    code, out, _ = run(capsys, "init")
+    assert code == 0 and "esauth.sqlite3: exists" in out
+
+
+@pytest.mark.elasticsearch
+def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, monkeypatch, elasticsearch_url, es_index):
+    monkeypatch.setenv("ESAUTH_ELASTICSEARCH_URL", elasticsearch_url)
+    monkeypatch.setenv("ESAUTH_ES_INDEX", es_index)
+    code, out, _ = run(capsys, "init")
+    assert code == 0
+    assert f"index {es_index}: created" in out and f"index {es_index}-login-failures: created" in out
+    code, out, _ = run(capsys, "init")
+    assert f"index {es_index}: exists" in out and f"index {es_index}-login-failures: exists" in out
+    client = connect(elasticsearch_url)
+    client.indices.delete(index=f"{es_index}*")
+    client.close()
+
+
+def test_create_user_reads_the_password_from_stdin_and_can_make_an_admin(env, capsys, monkeypatch):
+    code, out, err = run(capsys, "create-user", " Root@Example.com", "--admin", "--first-name", "Ro",
+                         "--password-stdin", stdin=PASSWORD + "\n", monkeypatch=monkeypatch)
+    assert (code, err) == (0, "")
+    assert "created 'root@example.com' (administrator)" in out
+    wired = services(env)
+    user, _ = wired.auth.login("root@example.com", PASSWORD)
+    assert (user.is_admin, user.first_name) == (True, "Ro")
+    assert PASSWORD not in out
+
+
+def test_create_user_refuses_a_taken_email_and_bad_input_with_exit_codes(env, capsys, monkeypatch):
+    assert run(capsys, "create-user", "ada@example.com", "--password-stdin", stdin=PASSWORD, monkeypatch=monkeypatch)[0] == 0
+    code, _, err = run(capsys, "create-user", "ADA@example.com", "--password-stdin", stdin=PASSWORD, monkeypatch=monkeypatch)
+    assert code == 1 and "'ada@example.com' already exists." in err
+    code, _, err = run(capsys, "create-user", "not-an-address", "--password-stdin", stdin=PASSWORD, monkeypatch=monkeypatch)
+    assert code == 2 and "email_address" in err
+    code, _, err = run(capsys, "create-user", "bob@example.com", "--password-stdin", stdin="short\n", monkeypatch=monkeypatch)
+    assert code == 2 and "password: must be at least 8 characters" in err
+    code, _, err = run(capsys, "create-user", "bob@example.com", "--password-stdin", stdin="", monkeypatch=monkeypatch)
+    assert code == 2 and "nothing on stdin" in err
+    assert services(env).users.get("bob@example.com") is None
+
+
+def test_create_user_without_a_terminal_or_the_flag_says_how(env, capsys, monkeypatch):
+    code, _, err = run(capsys, "create-user", "bob@example.com", stdin=PASSWORD, monkeypatch=monkeypatch)
+    assert code == 2 and "--password-stdin" in err
+
+
+def test_set_active_deactivates_ends_sessions_and_reactivates(env, capsys, monkeypatch):
+    run(capsys, "create-user", "ada@example.com", "--password-stdin", stdin=PASSWORD, monkeypatch=monkeypatch)
+    wired = services(env)
+    _, session = wired.auth.login("ada@example.com", PASSWORD)
+    code, out, _ = run(capsys, "set-active", "ada@example.com", "false")
+    assert code == 0 and "inactive" in out
+    stored = services(env).users.get("ada@example.com")
+    assert (stored.is_active, stored.session_ids) == (False, ())
+    code, out, _ = run(capsys, "set-active", "ADA@example.com", "true")
+    assert code == 0 and services(env).users.get("ada@example.com").is_active
+    code, _, err = run(capsys, "set-active", "ghost@example.com", "false")
+    assert code == 1 and "does not exist" in err
+    with pytest.raises(SystemExit) as caught:
+        main(["set-active", "ada@example.com", "maybe"])
+    assert caught.value.code == 2
+
+
+def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch):
+    monkeypatch.setenv("ESAUTH_SECRET_KEY", "short")
+    code, _, err = run(capsys, "init")
+    assert code == 2 and "ESAUTH_SECRET_KEY" in err
+
+
+def werkzeug_hash(password: str, salt: str = "abcdEFGH", method: str = "sha1", iterations: int = 1000) -> str:
+    digest = hashlib.pbkdf2_hmac(method, password.encode(), salt.encode(), iterations).hex()
+    return f"pbkdf2:{method}:{iterations}${salt}${digest}"
+
+
+@pytest.mark.elasticsearch
+def test_import_seed_reports_counts_and_imported_users_log_in_with_their_old_password(env, capsys, elasticsearch_url, es_index):
+    source = connect(elasticsearch_url)
+    documents = {
+        "test@abc.com": {"email_address": "test@abc.com", "password": werkzeug_hash("test1234"), "is_active": True, "created_at": 1417912435.2168},
+        "old@abc.com": {"email_address": "old@abc.com", "password": werkzeug_hash("oldpassword", method="sha256", iterations=260000), "is_active": True},
+        "bad": {"email_address": "not an address", "password": werkzeug_hash("whatever1"), "is_active": True},
+    }
+    for doc_id, document in documents.items():
+        source.index(index=es_index, id=doc_id, document=document, refresh=True)
+    code, out, _ = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index)
+    assert code == 0
+    assert "imported 2, skipped 0 duplicate and 1 invalid" in out
+    assert "invalid_email: 1" in out
+    wired = services(env)
+    user, _ = wired.auth.login("test@abc.com", "test1234")
+    assert wired.users.get("test@abc.com").password_hash.startswith("$argon2id$")
+    code, out, _ = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index)
+    assert "imported 0, skipped 2 duplicate and 1 invalid" in out
+    code, _, err = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index + "-missing")
+    assert code == 1 and "no index" in err
+    source.indices.delete(index=es_index)
+    source.close()
+
+
+def test_the_console_script_creates_a_user_from_piped_stdin(env, tmp_path):
+    script = Path(sys.executable).with_name("esauth")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "entrypoints.cli"]
+    done = subprocess.run(
+        [*command, "create-user", "piped@example.com", "--password-stdin"],
+        input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "created 'piped@example.com'" in done.stdout
+    assert services(env).auth.login("piped@example.com", PASSWORD)[0].email_address == "piped@example.com"
