@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.errors import LoginThrottled, VersionConflict
+from domain.errors import LoginThrottled, StoreUnavailable, VersionConflict
 from domain.user import canonical_email
 from ports.clock import Clock
 from ports.login_failures import FailureRecord, LoginFailureRepository
@@ -65,10 +65,13 @@ class FailureCounter:
     guesses than the policy allows while earlier ones are still hashing, and none goes uncounted.
     """
 
+    PURGE_EVERY = timedelta(hours=1)
+
     def __init__(self, failures: LoginFailureRepository, clock: Clock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
         self._failures = failures
         self._clock = clock
         self._policy = policy
+        self._last_purge: datetime | None = None
 
     def reserve(self, email_address: str) -> None:
         """Count this attempt, or raise LoginThrottled if the account must wait or another attempt
@@ -83,6 +86,18 @@ class FailureCounter:
             self._failures.put(self._policy.after_failure(record, key, now))
         except VersionConflict:
             raise LoginThrottled(1) from None
+        self._purge_now_and_then(now)
+
+    def _purge_now_and_then(self, now: datetime) -> None:
+        """Records that no longer count are deleted once an hour per process, so addresses an
+        attacker sprays do not pile up forever. A failed purge is retried the next hour."""
+        if self._last_purge is not None and timedelta(0) <= now - self._last_purge < self.PURGE_EVERY:
+            return
+        self._last_purge = now
+        try:
+            self._failures.purge(now - self._policy.forget_after)
+        except StoreUnavailable:
+            pass
 
     def release(self, email_address: str) -> None:
         """The attempt succeeded: forget this account's failures."""

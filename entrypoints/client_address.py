@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import falcon
 
 
@@ -15,3 +17,17 @@ def client_address(req: falcon.Request, trusted_proxies: int) -> str:
     if len(forwarded) >= trusted_proxies:
         return forwarded[-trusted_proxies]
     return req.remote_addr or "unknown"
+
+
+def rate_key(address: str) -> str:
+    """The unit a client is rate-limited as: its IPv4 address, or its IPv6 /64 (one host
+    usually owns a whole /64, so counting single IPv6 addresses would be no limit at all)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -9,7 +9,7 @@ from typing import Any
 import falcon
 
 from entrypoints.audit import AuditLog
-from entrypoints.client_address import client_address
+from entrypoints.client_address import client_address, rate_key
 from ports.clock import Clock
 
 MAX_TRACKED_CLIENTS = 100_000
@@ -63,7 +63,7 @@ class RateLimitMiddleware:
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
         if req.method != "POST" or not getattr(resource, "rate_limited", False):
             return
-        wait = self._limiter.take(client_address(req, self._trusted_proxies))
+        wait = self._limiter.take(rate_key(client_address(req, self._trusted_proxies)))
         if wait > 0:
             self._audit.record(req, "rate_limited", path=req.path)
             raise falcon.HTTPTooManyRequests(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
@@ -54,3 +55,15 @@ class ElasticsearchLoginFailureRepository:
                 self._es.delete(index=self.index, id=key)
         except NotFoundError:
             pass
+
+    def purge(self, last_failure_before: datetime) -> int:
+        try:
+            with store_errors():
+                answer = self._es.delete_by_query(
+                    index=self.index,
+                    query={"range": {"last_failure_at": {"lt": format_time(last_failure_before)}}},
+                    conflicts="proceed",
+                )
+        except NotFoundError:
+            return 0
+        return int(answer.get("deleted", -1))

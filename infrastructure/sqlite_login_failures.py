@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
+from datetime import datetime
 
 from domain.errors import VersionConflict
 from domain.timestamps import format_time, parse_time
@@ -47,3 +48,10 @@ class SqliteLoginFailureRepository:
     def delete(self, key: str) -> None:
         with self._db.errors():
             self._db.connection().execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
+    def purge(self, last_failure_before: datetime) -> int:
+        with self._db.errors():
+            cursor = self._db.connection().execute(
+                "DELETE FROM login_failures WHERE last_failure_at < ?", (format_time(last_failure_before),)
+            )
+        return cursor.rowcount

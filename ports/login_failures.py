@@ -31,3 +31,7 @@ class LoginFailureRepository(Protocol):
 
     def delete(self, key: str) -> None:
         """Forget the key's failures; no error if there are none."""
+
+    def purge(self, last_failure_before: datetime) -> int:
+        """Delete every record whose last failure is older than that; returns how many (or -1
+        when the store cannot tell). Keeps the store from growing with every address ever tried."""

@@ -120,6 +120,13 @@ class InMemoryLoginFailureRepository:
         with self._lock:
             self._records.pop(key, None)
 
+    def purge(self, last_failure_before: datetime) -> int:
+        with self._lock:
+            stale = [key for key, record in self._records.items() if record.last_failure_at < last_failure_before]
+            for key in stale:
+                del self._records[key]
+            return len(stale)
+
 
 class FakeHasher:
     """Reversible "hashes" tagged with a cost, and counts of the calls made, for domain tests."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -51,6 +51,14 @@ class LoginFailureRepositoryContract:
         assert repo.get(KEY) is None
         repo.delete(KEY)
         assert repo.put(FailureRecord(KEY, 1, AT)).failures == 1
+
+    def test_purge_deletes_only_records_older_than_the_cutoff(self, repo):
+        repo.put(FailureRecord("a" * 64, 3, AT - timedelta(days=2)))
+        repo.put(FailureRecord("b" * 64, 3, AT))
+        assert repo.purge(AT - timedelta(days=1)) in (1, -1)
+        assert repo.get("a" * 64) is None
+        assert repo.get("b" * 64).failures == 3
+        assert repo.purge(AT - timedelta(days=1)) in (0, -1)
 
     def test_concurrent_increments_from_one_read_let_exactly_one_win(self, repo):
         created = repo.put(FailureRecord(KEY, 1, AT))

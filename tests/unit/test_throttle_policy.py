@@ -2,8 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
-from domain.throttle import ThrottlePolicy, failure_key
+from domain.throttle import FailureCounter, ThrottlePolicy, failure_key
 from ports.login_failures import FailureRecord
+from tests.fakes import InMemoryLoginFailureRepository
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 POLICY = ThrottlePolicy()
@@ -47,3 +48,18 @@ def test_the_key_is_a_digest_of_the_normalized_email():
     assert failure_key(" Ada@Example.com ") == failure_key("ada@example.com")
     assert "ada" not in failure_key("ada@example.com")
     assert len(failure_key("x")) == 64
+
+
+def test_the_counter_purges_stale_records_at_most_once_an_hour(clock):
+    store = InMemoryLoginFailureRepository()
+    store.put(FailureRecord(failure_key("old@example.com"), 9, clock.now - timedelta(days=2)))
+    counter = FailureCounter(store, clock)
+    counter.reserve("new@example.com")
+    assert store.get(failure_key("old@example.com")) is None
+    store.put(FailureRecord(failure_key("old2@example.com"), 9, clock.now - timedelta(days=2)))
+    clock.advance(minutes=59)
+    counter.reserve("new2@example.com")
+    assert store.get(failure_key("old2@example.com")) is not None  # not yet: once an hour
+    clock.advance(minutes=1)
+    counter.reserve("new3@example.com")
+    assert store.get(failure_key("old2@example.com")) is None
