@@ -82,6 +82,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from entrypoints.bootstrap import build_app, build_services
 
+    # waitress logs a warning for every request that waits for a free thread: under load that is
+    # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     services = build_services(settings)
     try:
         waitress.serve(
