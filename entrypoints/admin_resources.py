@@ -32,7 +32,7 @@ def page_body(page: UserPage) -> dict:
 
 
 class UserResource:
-    login_required = True
+    login_required = admin_required = True
 
     def __init__(self, admin: AdminService, audit: AuditLog) -> None:
         self._admin = admin

@@ -48,7 +48,7 @@ class UsersResource:
     `GET /v1/users?q=&limit=&cursor=` searches, for administrators."""
 
     rate_limited = True
-    login_required = frozenset({"GET"})
+    login_required = admin_required = frozenset({"GET"})
 
     def __init__(self, signup: SignupResource, admin: AdminService) -> None:
         self._signup = signup

@@ -9,7 +9,7 @@ import falcon
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from domain.auth import AuthService
-from domain.errors import SessionExpired, SessionInvalid
+from domain.errors import NotPermitted, SessionExpired, SessionInvalid
 from domain.session import Session, SessionPolicy
 from entrypoints.audit import AuditLog
 from ports.clock import Clock
@@ -98,7 +98,8 @@ class SessionCookies:
 
 class SessionMiddleware:
     """Resolves the session for resources that declare `login_required` (True, or the set of
-    methods that need it, e.g. {"GET"} where POST is public).
+    methods that need it, e.g. {"GET"} where POST is public), and refuses non-admins where a
+    resource declares `admin_required` the same way.
 
     Such a resource finds `req.context.session` and `req.context.user` set. A resource may set
     `req.context.issue_session` to a Session to send a new cookie, or `req.context.end_session`
@@ -119,7 +120,7 @@ class SessionMiddleware:
         req.context.clear_session_cookie = None
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
-        if not _login_required(resource, req):
+        if not _required(resource, "login_required", req):
             return
         value = self._cookies.read(req)
         if value is None:
@@ -138,6 +139,8 @@ class SessionMiddleware:
             self._audit.record(req, "session_revoked", session.email_address)
             raise
         req.context.session = session
+        if _required(resource, "admin_required", req) and not req.context.user.is_admin:
+            raise NotPermitted("administrators only")  # before the request is read at all
         refreshed = self._cookies.policy.touch(session, now)
         if refreshed is not None or old_key:
             req.context.issue_session = refreshed or session
@@ -151,8 +154,9 @@ class SessionMiddleware:
             self._cookies.set(resp, req.context.issue_session, self._clock())
 
 
-def _login_required(resource: Any, req: falcon.Request) -> bool:
-    required = getattr(resource, "login_required", False)
+def _required(resource: Any, attribute: str, req: falcon.Request) -> bool:
+    """Whether `resource.<attribute>` (True, or a set of methods) applies to this request."""
+    required = getattr(resource, attribute, False)
     if required is not True and req.method not in (required or ()):
         return False
     # A method the resource lacks gets its 405 whether or not the caller is logged in.

@@ -21,6 +21,7 @@ CREATED_AT = "2026-01-01T12:00:00.000Z"
 """FakeClock's start, as the API writes instants."""
 
 PUBLIC_USER_FIELDS = {"email_address", "first_name", "last_name", "is_active", "created_at"}
+ACCOUNT_VIEW_FIELDS = PUBLIC_USER_FIELDS | {"is_admin", "last_login_at", "login_count"}
 ERROR_FIELDS = {"error", "message", "success"}
 
 
@@ -140,6 +141,23 @@ class Api:
 
     def logout(self, cookie: str | None, **kwargs: Any) -> falcon.testing.Result:
         return self.client.simulate_post("/v1/auth/logout", cookies=self.with_cookie(cookie), **kwargs)
+
+    def me(self, cookie: str | None) -> falcon.testing.Result:
+        return self.client.simulate_get("/v1/users/me", cookies=self.with_cookie(cookie))
+
+    def change_password(self, cookie: str | None, current: Any, new: Any) -> falcon.testing.Result:
+        return self.client.simulate_post(
+            "/v1/users/me/password", json={"current_password": current, "new_password": new},
+            cookies=self.with_cookie(cookie),
+        )
+
+    def request_reset(self, email: Any, **kwargs: Any) -> falcon.testing.Result:
+        return self.client.simulate_post("/v1/auth/password-reset", json={"email_address": email}, **kwargs)
+
+    def confirm_reset(self, token: Any, new_password: Any) -> falcon.testing.Result:
+        return self.client.simulate_post(
+            "/v1/auth/password-reset/confirm", json={"token": token, "new_password": new_password}
+        )
 
 
 def stored_emails(db_path: Path) -> list[str]:
