@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from typing import Any, Iterable
 
 import falcon
@@ -62,7 +62,7 @@ class ResponseHeaders:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         given = req.get_header("X-Request-ID") or ""
-        req.context.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        req.context.request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         resp.set_header("Cache-Control", "no-store")

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import falcon
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, BadSignature, URLSafeSerializer
 
 from domain.auth import AuthService
 from domain.errors import NotPermitted, SessionExpired, SessionInvalid
@@ -31,12 +31,12 @@ class SessionCookies:
         self.secure = secure
         # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
         self.name = "__Host-session" if secure else "session"
-        self._newest = URLSafeSerializer(secret_keys[0], salt=SALT)
-        # itsdangerous signs with the last key of a list and verifies with all of them.
-        self._any = URLSafeSerializer(list(reversed(secret_keys)), salt=SALT)
+        self._serializer = URLSafeSerializer(secret_keys[0], salt=SALT)
+        # Built once: itsdangerous would make a signer and derive its key on every loads().
+        self._signers = [URLSafeSerializer(key, salt=SALT).make_signer(SALT) for key in secret_keys]
 
     def encode(self, session: Session) -> str:
-        return self._newest.dumps(
+        return self._serializer.dumps(
             {
                 "u": session.email_address,
                 "s": session.session_id,
@@ -47,15 +47,19 @@ class SessionCookies:
 
     def decode(self, value: str) -> tuple[Session, bool]:
         """The session and whether it was signed by an older key; SessionInvalid if forged."""
-        old_key = False
-        try:
-            data = self._newest.loads(value)
-        except BadSignature:
+        for index, signer in enumerate(self._signers):
             try:
-                data = self._any.loads(value)
+                payload = signer.unsign(value)
             except BadSignature:
-                raise SessionInvalid("bad signature") from None
-            old_key = True
+                continue
+            try:
+                data = self._serializer.load_payload(payload)
+            except BadData:
+                raise SessionInvalid("malformed session") from None
+            old_key = index > 0
+            break
+        else:
+            raise SessionInvalid("bad signature")
         try:
             session = Session(
                 email_address=str(data["u"]),
