@@ -30,6 +30,15 @@ def query_terms(query: str) -> tuple[str, ...]:
     return tuple(query.lower().split())
 
 
+def name_words(*names: str | None) -> tuple[str, ...]:
+    """The lower-case, whitespace-split words of the names: what a search term is a prefix of.
+
+    Python's lower() and split() (Unicode-aware) define it once for every store; SQLite's own
+    lower() and LIKE fold ASCII only.
+    """
+    return tuple(word for name in names if isinstance(name, str) for word in name.lower().split())
+
+
 def encode_cursor(user: User) -> str:
     """Where a page ended, in the sort order (created_at descending, email ascending)."""
     raw = json.dumps([format_time(user.created_at), user.email_address]).encode()

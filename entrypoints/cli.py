@@ -58,7 +58,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
 
-    commands.add_parser("init", help="create the Elasticsearch indices or the SQLite schema, and report what exists")
+    commands.add_parser(
+        "init",
+        help="create the Elasticsearch indices or the SQLite schema, upgrade ones made by an earlier release, "
+        "and report what exists",
+    )
 
     create = commands.add_parser("create-user", help="create a user (the password is asked for, not echoed)")
     create.add_argument("email")
@@ -104,7 +108,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _init(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_stores
 
-    build_stores(settings, report=print)
+    stores = build_stores(settings, report=print)
+    backfill = getattr(stores.users, "backfill_search_fields", None)
+    if backfill is not None:
+        print(f"users rewritten for name search (stored by an earlier release): {backfill()}")
     return 0
 
 

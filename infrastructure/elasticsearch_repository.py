@@ -6,46 +6,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
-from domain.search import UserPage, decode_cursor, encode_cursor
+from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.user import User
-from infrastructure.elasticsearch_client import document_version, store_errors, version_guard
+from infrastructure.elasticsearch_client import document_version, ensure_index, store_errors, version_guard
 from infrastructure.user_document import from_document, to_document
 
-SETTINGS: dict[str, Any] = {
-    "analysis": {
-        "char_filter": {
-            # Python's split() (the SQLite and in-memory stores) breaks words at no-break spaces;
-            # Lucene's whitespace tokenizer does not, so they become plain spaces first.
-            # (osmem-server ignores this char filter with a warning: its tokenizer splits there anyway.)
-            "no_break_spaces": {
-                "type": "mapping",
-                "mappings": ["\\u00A0=>\\u0020", "\\u2007=>\\u0020", "\\u202F=>\\u0020"],
-            },
-        },
-        "analyzer": {
-            # A name's words as the admin search sees them: split on whitespace only (so
-            # "Jean-Luc" or "O'Brien" stay one word, as in the SQLite and in-memory stores),
-            # then lower-cased (Unicode, unlike the ASCII-only `case_insensitive` of a prefix query).
-            "name_words": {
-                "type": "custom",
-                "char_filter": ["no_break_spaces"],
-                "tokenizer": "whitespace",
-                "filter": ["lowercase"],
-            },
-        },
-    },
-}
-
-_NAME_FIELD: dict[str, Any] = {
-    "type": "text",
-    "fields": {
-        "keyword": {"type": "keyword", "ignore_above": 256},
-        "words": {"type": "text", "analyzer": "name_words"},
-    },
-}
+_NAME_FIELD: dict[str, Any] = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
 
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
@@ -54,6 +23,10 @@ MAPPING: dict[str, Any] = {
         "password_hash": {"type": "keyword", "index": False, "doc_values": False},
         "first_name": _NAME_FIELD,
         "last_name": _NAME_FIELD,
+        # The names' words as the search matches them (domain.search.name_words): computed here,
+        # not by a custom analyzer, because an analyzer cannot be added to an existing index
+        # while a field can; so older indices upgrade in place.
+        "name_words": {"type": "keyword"},
         "is_active": {"type": "boolean"},
         "is_admin": {"type": "boolean"},
         "created_at": {"type": "date"},
@@ -78,21 +51,37 @@ class ElasticsearchUserRepository:
         self.index = index
 
     def ensure_index(self) -> bool:
-        """Create the index with its mapping and analysis settings if missing; True if it was created.
-
-        (infrastructure.elasticsearch_client.ensure_index takes no settings, and the search
-        needs the `name_words` analyzer.)
-        """
-        with store_errors():
-            if self._es.indices.exists(index=self.index):
-                return False
-            try:
-                self._es.indices.create(index=self.index, mappings=MAPPING, settings=SETTINGS)
-            except BadRequestError as error:
-                if error.error != "resource_already_exists_exception":  # another server won
-                    raise
-                return False
+        """Create the index if missing (True), else add the fields later releases brought to its
+        mapping (additive, so an index made by an earlier esauth keeps working)."""
+        if ensure_index(self._es, self.index, MAPPING):
             return True
+        with store_errors():
+            self._es.indices.put_mapping(index=self.index, properties=MAPPING["properties"])
+        return False
+
+    def backfill_search_fields(self) -> int:
+        """Rewrite users stored before `name_words` existed, so name search finds them; returns
+        how many. Each write is guarded, so a user changed meanwhile is simply skipped."""
+        done = 0
+        while True:
+            with store_errors():
+                found = self._es.search(
+                    index=self.index,
+                    query={"bool": {"must_not": {"exists": {"field": "name_words"}}}},
+                    size=500,
+                    seq_no_primary_term=True,
+                )
+            hits = found["hits"]["hits"]
+            if not hits:
+                return done
+            for hit in hits:
+                try:
+                    self.update(from_document(hit["_source"], document_version(hit)))
+                    done += 1
+                except (VersionConflict, UserNotFound):
+                    pass
+            if len(hits) < 500:
+                return done
 
     def get(self, email_address: str) -> User | None:
         try:
@@ -122,7 +111,8 @@ class ElasticsearchUserRepository:
 
     def _write(self, user: User, **guard: Any) -> Any:
         with store_errors():
-            return self._es.index(index=self.index, id=user.email_address, document=to_document(user), **guard)
+            document = {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
+            return self._es.index(index=self.index, id=user.email_address, document=document, **guard)
 
     def delete(self, email_address: str) -> bool:
         try:
@@ -135,8 +125,8 @@ class ElasticsearchUserRepository:
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
         """A bool query sorted by [created_at desc, email_address asc], paged with `search_after`.
 
-        Each term is a filter that must hold: a `prefix` query on the email keyword, or on a
-        name's `words` subfield (whitespace-split, lower-cased tokens; see SETTINGS). A prefix
+        Each term is a filter that must hold: a `prefix` query on the email keyword, or on the
+        `name_words` keyword array (whitespace-split, lower-cased name words). A prefix
         query takes its value literally, so `*`, `?`, `"` or `\\` in a term are plain characters,
         unlike in wildcard, regexp or query_string queries. Filters only, so nothing is scored.
         Searches are near-real-time: a user written in the last refresh interval (1 s by default)
@@ -173,8 +163,7 @@ def _term_filter(term: str) -> dict[str, Any]:
         "bool": {
             "should": [
                 {"prefix": {"email_address": {"value": term}}},
-                {"prefix": {"first_name.words": {"value": term}}},
-                {"prefix": {"last_name.words": {"value": term}}},
+                {"prefix": {"name_words": {"value": term}}},
             ],
             "minimum_should_match": 1,
         }

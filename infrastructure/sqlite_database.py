@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from domain.errors import StoreUnavailable
+from domain.search import name_words as search_words
 
 SCHEMA = (
     """
@@ -43,7 +44,7 @@ def name_words(*names: str | None) -> str:
     they do in Elasticsearch; Python's lower() and split() agree with its lowercase filter and
     whitespace tokenizer.
     """
-    return "".join(f" {word}" for name in names if isinstance(name, str) for word in name.lower().split())
+    return "".join(f" {word}" for word in search_words(*names))
 
 
 class SqliteDatabase:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
-from domain.search import UserPage, decode_cursor, encode_cursor
+from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.timestamps import format_time
 from domain.user import User
 from ports.login_failures import FailureRecord
@@ -85,8 +85,7 @@ def _matches(user: User, term: str) -> bool:
     """A prefix of the email or of any whitespace-separated word of a name, case insensitively."""
     if user.email_address.lower().startswith(term):
         return True
-    words = f"{user.first_name or ''} {user.last_name or ''}".lower().split()
-    return any(word.startswith(term) for word in words)
+    return any(word.startswith(term) for word in name_words(user.first_name, user.last_name))
 
 
 def _is_after(user: User, position: tuple[str, str]) -> bool:

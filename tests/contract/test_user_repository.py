@@ -418,3 +418,47 @@ class RefreshingElasticsearchUserRepository(ElasticsearchUserRepository):
     def search(self, terms, limit, cursor=None):
         self._es.indices.refresh(index=self.index)
         return super().search(terms, limit, cursor)
+
+
+ISSUE_2_MAPPING = {
+    "dynamic": "strict",
+    "properties": {
+        "email_address": {"type": "keyword"},
+        "password_hash": {"type": "keyword", "index": False, "doc_values": False},
+        "first_name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+        "last_name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+        "is_active": {"type": "boolean"},
+        "created_at": {"type": "date"},
+        "session_ids": {"type": "keyword", "index": False, "doc_values": False},
+    },
+}
+"""The mapping the first release created: an index made by it must keep working after upgrades."""
+
+
+@pytest.mark.elasticsearch
+def test_an_index_made_by_an_earlier_release_is_upgraded_in_place(elasticsearch_url, es_index):
+    client = connect(elasticsearch_url)
+    try:
+        client.indices.create(index=es_index, mappings=ISSUE_2_MAPPING)
+        old_document = {
+            "email_address": "old@example.com", "password_hash": "$argon2id$x", "first_name": "Olga",
+            "last_name": None, "is_active": True, "created_at": "2026-01-01T00:00:00.000Z", "session_ids": [],
+        }
+        client.index(index=es_index, id="old@example.com", document=old_document, refresh=True)
+        repository = RefreshingElasticsearchUserRepository(client, es_index)
+
+        assert repository.ensure_index() is False  # exists: upgraded, not re-created
+        repository.add(make_user("new@example.com", first_name="Nadia", is_admin=True, login_count=2))
+        old = repository.get("old@example.com")
+        repository.update(replace(old, login_count=1, session_ids=("s",)))  # writes new fields to an old doc
+        assert repository.get("old@example.com").login_count == 1
+
+        client.index(index=es_index, id="older@example.com", document={**old_document, "email_address": "older@example.com", "first_name": "Oksana"}, refresh=True)
+        assert [u.email_address for u in repository.search(("o",), 10).users if u.email_address.startswith("older")] == ["older@example.com"]  # by email
+        assert [u.email_address for u in repository.search(("oksana",), 10).users] == []  # not yet by name
+        assert repository.backfill_search_fields() == 1
+        assert [u.email_address for u in repository.search(("oksana",), 10).users] == ["older@example.com"]
+        assert repository.backfill_search_fields() == 0
+    finally:
+        client.indices.delete(index=es_index)
+        client.close()

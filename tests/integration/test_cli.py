@@ -61,6 +61,7 @@ def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, 
     assert f"index {es_index}: created" in out and f"index {es_index}-login-failures: created" in out
     code, out, _ = run(capsys, "init")
     assert f"index {es_index}: exists" in out and f"index {es_index}-login-failures: exists" in out
+    assert "users rewritten for name search (stored by an earlier release): 0" in out
     client = connect(elasticsearch_url)
     client.indices.delete(index=f"{es_index}*")
     client.close()
