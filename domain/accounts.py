@@ -16,6 +16,7 @@ from domain.users import Users
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
 from ports.notifier import Notifier
+from ports.tasks import Defer, run_now
 from ports.tokens import TokenSigner
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
@@ -38,7 +39,10 @@ class AccountService:
         tokens: TokenSigner,
         notifier: Notifier,
         new_session_id: Callable[[], str] = new_session_id,
+        defer: Defer = run_now,
     ) -> None:
+        """`defer` runs the lookup and sending of a reset off the request path, so how long the
+        answer takes does not depend on whether the account exists."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -46,6 +50,7 @@ class AccountService:
         self._tokens = tokens
         self._notifier = notifier
         self._new_session_id = new_session_id
+        self._defer = defer
 
     def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
         """Change the names given in `changes` (validated as at sign-up)."""
@@ -79,6 +84,9 @@ class AccountService:
     def request_password_reset(self, email_address: object) -> None:
         """Send a reset token if the account exists and is active; do nothing visible otherwise."""
         email = normalize_email(email_address)
+        self._defer(lambda: self._send_reset(email))
+
+    def _send_reset(self, email: str) -> None:
         user = self._users.get(email)
         if user is None or not user.is_active:
             return

@@ -24,6 +24,7 @@ from entrypoints.config import ConfigError, Settings
 from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
+from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
 from infrastructure.elasticsearch_client import connect
 from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
@@ -122,10 +123,12 @@ class Services:
     accounts: AccountService
     admin: AdminService
     notifier: Notifier
+    background: BackgroundWorker
     keys: tuple[str, ...]
 
     def close(self) -> None:
-        """Let queued notifications go out before the process ends."""
+        """Let queued work and notifications go out before the process ends."""
+        self.background.close()
         close = getattr(self.notifier, "close", None)
         if close is not None:
             close()
@@ -163,13 +166,15 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     failures = FailureCounter(stores.login_failures, clock, throttle)
     tokens = ItsdangerousTokenSigner(keys, salt="esauth.password-reset.v1")
     notifier = build_notifier(settings, clock)
+    background = BackgroundWorker("esauth-password-reset")
     return Services(
         stores=stores,
         users=users,
         auth=AuthService(users, hasher, clock, failures),
-        accounts=AccountService(users, hasher, clock, failures, tokens, notifier),
+        accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit),
         admin=AdminService(users),
         notifier=notifier,
+        background=background,
         keys=keys,
     )
 

@@ -161,3 +161,31 @@ def test_a_successful_reset_clears_the_login_throttle(auth, accounts, notifier):
     (_, token), = notifier.sent
     accounts.confirm_password_reset(token, NEW_PASSWORD)
     auth.login(EMAIL, NEW_PASSWORD)
+
+
+def test_a_reset_request_does_the_same_work_for_every_address_before_answering(repo, clock, notifier):
+    """Looking the user up, signing and sending are deferred: what the request path does (and
+    so how long the answer takes) cannot depend on whether the account exists."""
+
+    class CountingReads(InMemoryUserRepository):
+        reads = 0
+
+        def get(self, email_address):
+            CountingReads.reads += 1
+            return super().get(email_address)
+
+    users_repo = CountingReads()
+    users = Users(users_repo, clock)
+    failures = FailureCounter(InMemoryLoginFailureRepository(), clock)
+    AuthService(users, FakeHasher(), clock, failures).register(EMAIL, PASSWORD)
+    deferred = []
+    accounts = AccountService(
+        users, FakeHasher(), clock, failures, ItsdangerousTokenSigner(["k" * 32], "s"), notifier, defer=deferred.append
+    )
+    CountingReads.reads = 0
+    accounts.request_password_reset(EMAIL)
+    accounts.request_password_reset("nobody@example.com")
+    assert (CountingReads.reads, notifier.sent, len(deferred)) == (0, [], 2)
+    for task in deferred:
+        task()
+    assert [email for email, _ in notifier.sent] == [EMAIL]
