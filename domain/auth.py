@@ -133,15 +133,19 @@ class AuthService:
         except UserNotFound:
             raise InvalidCredentials() from None  # deleted while logging in
 
-    def session_user(self, session: Session) -> User:
-        """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone."""
-        user = self._users.recent(session.email_address)
-        if not _accepts(user, session):
+    def session_user(self, session: Session, fresh: bool = False) -> User:
+        """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone.
+
+        `fresh` reads the store instead of this process's short-lived view: for decisions that a
+        change made elsewhere must reach at once, such as administrator rights.
+        """
+        user = self._users.refresh(session.email_address) if fresh else self._users.recent(session.email_address)
+        if not fresh and not _accepts(user, session):
             # The view is trusted to accept, never to refuse: a login on another process may be
             # newer than what this one remembers.
             user = self._users.refresh(session.email_address)
-            if not _accepts(user, session):
-                raise SessionInvalid("session is not valid")
+        if not _accepts(user, session):
+            raise SessionInvalid("session is not valid")
         return user
 
     def logout(self, session: Session) -> None:

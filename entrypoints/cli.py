@@ -75,6 +75,10 @@ def parser() -> argparse.ArgumentParser:
     active.add_argument("email")
     active.add_argument("active", choices=["true", "false"])
 
+    admin = commands.add_parser("set-admin", help="grant or remove administrator rights (recovery when no admin is left)")
+    admin.add_argument("email")
+    admin.add_argument("admin", choices=["true", "false"])
+
     seed = commands.add_parser("import-seed", help="import users from a seed-era Elasticsearch index")
     seed.add_argument("--from-url", required=True, help="the Elasticsearch that holds the seed index")
     seed.add_argument("--index", default="example")
@@ -146,6 +150,21 @@ def _set_active(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import build_services
+
+    email = normalize_email(args.email)
+    services = build_services(settings)
+    try:
+        user = services.admin.apply(email, {"is_admin": args.admin == "true"})
+    except UserNotFound:
+        raise CommandError(f"'{email}' does not exist.") from None
+    finally:
+        services.close()
+    print(f"'{user.email_address}' is {'now' if user.is_admin else 'no longer'} an administrator")
+    return 0
+
+
 def _import_seed(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_stores
     from infrastructure.clock import utc_now
@@ -190,6 +209,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "init": _init,
     "create-user": _create_user,
     "set-active": _set_active,
+    "set-admin": _set_admin,
     "import-seed": _import_seed,
 }
 

@@ -137,13 +137,15 @@ class SessionMiddleware:
         except SessionExpired:
             self._audit.record(req, "session_expired", session.email_address)
             raise
+        admin_only = _required(resource, "admin_required", req)
         try:
-            req.context.user = self._auth.session_user(session)
+            # Admin rights are read from the store: a demotion elsewhere must count at once.
+            req.context.user = self._auth.session_user(session, fresh=admin_only)
         except SessionInvalid:
             self._audit.record(req, "session_revoked", session.email_address)
             raise
         req.context.session = session
-        if _required(resource, "admin_required", req) and not req.context.user.is_admin:
+        if admin_only and not req.context.user.is_admin:
             raise NotPermitted("administrators only")  # before the request is read at all
         refreshed = self._cookies.policy.touch(session, now)
         if refreshed is not None or old_key:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -620,3 +621,14 @@ def test_no_admin_response_carries_a_hash_or_a_session_id(
         for user in (result.json.get("data") or {}).get("users", []) if result.status_code == 200 else []:
             assert set(user) == ACCOUNT_VIEW_FIELDS
         assert "argon2" not in result.text and "session_id" not in result.text
+
+
+def test_a_demotion_made_elsewhere_counts_at_once_on_admin_routes(api, auth, repo, clock) -> None:
+    """Admin rights are read from the store, not from the session check's 1 s view."""
+    admin_cookie = api.signup_and_login("boss@abc.com", "boss password 1")
+    repo.update(dataclasses.replace(repo.get("boss@abc.com"), is_admin=True))
+    clock.advance(seconds=1)
+    assert api.client.simulate_get("/v1/users", cookies=api.with_cookie(admin_cookie)).status_code == 200
+    repo.update(dataclasses.replace(repo.get("boss@abc.com"), is_admin=False))  # as another process would
+    refused = api.client.simulate_get("/v1/users", cookies=api.with_cookie(admin_cookie))
+    assert refused.status_code == 403

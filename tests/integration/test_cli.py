@@ -113,6 +113,16 @@ def test_set_active_deactivates_ends_sessions_and_reactivates(env, capsys, monke
     assert caught.value.code == 2
 
 
+def test_set_admin_grants_and_removes_rights(env, capsys, monkeypatch):
+    run(capsys, "create-user", "ada@example.com", "--password-stdin", stdin=PASSWORD, monkeypatch=monkeypatch)
+    code, out, _ = run(capsys, "set-admin", "ada@example.com", "true")
+    assert code == 0 and "is now an administrator" in out
+    assert services(env).users.get("ada@example.com").is_admin
+    code, out, _ = run(capsys, "set-admin", "ada@example.com", "false")
+    assert code == 0 and "no longer" in out and not services(env).users.get("ada@example.com").is_admin
+    assert run(capsys, "set-admin", "ghost@example.com", "true")[0] == 1
+
+
 def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch):
     monkeypatch.setenv("ESAUTH_SECRET_KEY", "short")
     code, _, err = run(capsys, "init")
