@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from domain.auth import new_session_id
-from domain.errors import InactiveUser, InvalidToken, UserNotFound, ValidationError
+from domain.errors import InvalidToken, SessionInvalid, UserNotFound, ValidationError
 from domain.session import Session
 from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_password, check_text, normalize_email
@@ -63,10 +63,10 @@ class AccountService:
         current_password = check_text(current_password, "current_password")
         new_password = check_password(new_password, "new_password")
         email = session.email_address
-        self._failures.reserve(email)
         user = self._users.get(email)
         if user is None or not user.is_active:
-            raise InactiveUser()
+            raise SessionInvalid("the account is gone or deactivated")
+        self._failures.reserve(email)
         if not self._hasher.verify(user.password_hash, current_password):
             raise ValidationError("current_password", "is not correct")
         self._failures.release(email)
@@ -98,8 +98,7 @@ class AccountService:
 
     def confirm_password_reset(self, token: object, new_password: object) -> User:
         """Set a new password with a reset token; every session of the user ends."""
-        if not isinstance(token, str):
-            raise ValidationError("token", "must be a string")
+        token = check_text(token, "token")
         new_password = check_password(new_password, "new_password")
         payload = self._tokens.unsign(token)
         try:

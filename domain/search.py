@@ -51,6 +51,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created_at, email = json.loads(raw)
         if not isinstance(created_at, str) or not isinstance(email, str):
             raise TypeError("not [time, email]")
+        email.encode("utf-8")  # a lone surrogate would fail later, in the store
         return parse_time(created_at), email
-    except (ValueError, TypeError, OverflowError):  # OverflowError: a year-1 time with an offset
+    except (ValueError, TypeError, OverflowError, RecursionError):  # Overflow: year 1 with an offset
         raise ValidationError("cursor", "is not a cursor this API returned") from None

@@ -13,6 +13,7 @@ MAX_LOCAL_PART_LENGTH = 64
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_NAME_LENGTH = 100
+ADDRESS_SPECIALS = frozenset(',;:<>()[]\\"')
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def normalize_email(value: object, field_name: str = "email_address") -> str:
         raise ValidationError(field_name, f"must be at most {MAX_EMAIL_LENGTH} characters")
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in email):
         raise ValidationError(field_name, "must not contain spaces or control characters")
+    if any(ch in ADDRESS_SPECIALS for ch in email):
+        # Legal only quoted or in comments; mail tools would read them as other mailboxes.
+        raise ValidationError(field_name, "must not contain any of , ; : < > ( ) [ ] \\ \"")
     local, at, domain = email.partition("@")
     if not at or "@" in domain or not local:
         raise ValidationError(field_name, "must be an email address like name@example.com")

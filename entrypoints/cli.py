@@ -11,7 +11,7 @@ from typing import Callable
 
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
 from domain.user import normalize_email
-from entrypoints.config import ConfigError, Settings
+from entrypoints.config import ConfigError, Settings, http_url
 
 WAITRESS_MAX_BODY_BYTES = 1024 * 1024
 """Above the app's own 64 KiB limit, so the app answers most oversized bodies with JSON 413,
@@ -20,6 +20,7 @@ WAITRESS_MAX_HEADER_BYTES = 32 * 1024
 
 USAGE_ERROR = 2
 FAILURE = 1
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class CommandError(Exception):
@@ -32,10 +33,10 @@ class CommandError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
+    if level not in LOG_LEVELS:
+        return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env(os.environ)
         return COMMANDS[args.command](settings, args)
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"the user store is not reachable: {error}", FAILURE)
     except CommandError as error:
         return _fail(str(error), error.code)
+    except AuthError as error:
+        return _fail(f"{type(error).__name__}: {error}", FAILURE)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -171,12 +174,15 @@ def _import_seed(settings: Settings, args: argparse.Namespace) -> int:
     from infrastructure.elasticsearch_client import connect
     from infrastructure.seed_import import SeedIndexNotFound, import_seed_users
 
+    from_url = http_url(args.from_url, "--from-url")
     stores = build_stores(settings, report=lambda line: None)
-    source = connect(args.from_url)
+    source = connect(from_url)
     try:
         report = import_seed_users(source, args.index, stores.users, utc_now)
     except SeedIndexNotFound:
         raise CommandError(f"there is no index '{args.index}' at the seed's Elasticsearch") from None
+    except StoreUnavailable as error:
+        raise CommandError(f"the import stopped (re-running it skips what was imported): {error}") from None
     finally:
         source.close()
     print(f"imported {report.imported}, skipped {report.skipped_duplicate} duplicate and {report.skipped_invalid} invalid")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from entrypoints.origins import normalize_origin
 
@@ -61,7 +62,7 @@ class Settings:
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         return cls(
-            elasticsearch_url=environ.get("ESAUTH_ELASTICSEARCH_URL") or None,
+            elasticsearch_url=http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
@@ -84,7 +85,7 @@ class Settings:
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
-            reset_url=_reset_url(environ.get("ESAUTH_RESET_URL") or None),
+            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL"),
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
             smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,
@@ -134,10 +135,11 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
-def _reset_url(raw: str | None) -> str | None:
-    """The page users open to choose a new password; the token is appended as `token=`."""
+def http_url(raw: str | None, name: str) -> str | None:
+    """An http(s) URL with a host, or ConfigError naming the setting."""
     if raw is None:
         return None
-    if not raw.startswith(("https://", "http://")):
-        raise ConfigError(f"ESAUTH_RESET_URL: expected an http(s) URL, got {raw!r}")
-    return raw
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {raw!r}")
+    return raw.strip()

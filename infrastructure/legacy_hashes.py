@@ -20,8 +20,8 @@ import hmac
 import re
 from typing import NamedTuple
 
-MAX_ITERATIONS = 10_000_000
-"""Well above any werkzeug default to date (at most 1,000,000); a crafted hash with more is
+MAX_ITERATIONS = 1_000_000
+"""werkzeug's highest default to date (the seed's 0.9.6 wrote 1000); a crafted hash with more is
 refused rather than allowed to burn seconds of CPU on every login attempt."""
 
 MAX_HASH_LENGTH = 512

@@ -128,7 +128,8 @@ class SmtpNotifier:
                     smtp.ehlo()
                 if self._username:
                     smtp.login(self._username, self._password or "")
-                smtp.send_message(message)
+                # The envelope goes to the account's address only, whatever a To header parses to.
+                smtp.send_message(message, to_addrs=[email_address])
             finally:
                 _quit(smtp)
         except Exception as error:  # the port must not raise; the worker must keep running

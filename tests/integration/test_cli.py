@@ -123,10 +123,25 @@ def test_set_admin_grants_and_removes_rights(env, capsys, monkeypatch):
     assert run(capsys, "set-admin", "ghost@example.com", "true")[0] == 1
 
 
-def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch):
-    monkeypatch.setenv("ESAUTH_SECRET_KEY", "short")
-    code, _, err = run(capsys, "init")
-    assert code == 2 and "ESAUTH_SECRET_KEY" in err
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ESAUTH_SECRET_KEY", "short"),
+        ("ESAUTH_ELASTICSEARCH_URL", "localhost:9200"),
+        ("ESAUTH_RESET_URL", "javascript:alert(1)"),
+        ("ESAUTH_LOG_LEVEL", "bogus"),
+    ],
+)
+def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "init")
+    assert code == 2 and name in err
+    assert "Traceback" not in err + out
+
+
+def test_import_seed_refuses_a_url_that_is_not_one(env, capsys):
+    code, _, err = run(capsys, "import-seed", "--from-url", "not-a-url", "--index", "example")
+    assert code == 2 and "--from-url" in err
 
 
 def werkzeug_hash(password: str, salt: str = "abcdEFGH", method: str = "sha1", iterations: int = 1000) -> str:

@@ -189,3 +189,15 @@ def test_a_reset_request_does_the_same_work_for_every_address_before_answering(r
     for task in deferred:
         task()
     assert [email for email, _ in notifier.sent] == [EMAIL]
+
+
+def test_a_token_that_is_not_text_is_a_validation_error(accounts):
+    with pytest.raises(ValidationError, match="token"):
+        accounts.confirm_password_reset("\ud800abc", NEW_PASSWORD)
+
+
+def test_a_deleted_users_password_change_is_a_session_error_and_counts_nothing(auth, accounts, repo):
+    _, session = auth.login(EMAIL, PASSWORD)
+    repo.delete(EMAIL)
+    with pytest.raises(SessionInvalid):
+        accounts.change_password(session, PASSWORD, NEW_PASSWORD)

@@ -83,3 +83,9 @@ def test_names_are_optional_trimmed_and_bounded():
         check_name(7, "first_name")
     with pytest.raises(ValidationError, match="control"):
         check_name("a\x07b", "first_name")
+
+
+@pytest.mark.parametrize("raw", ["x,victim@corp.com", "a;b@c.co", "a(c)@b.co", '"q"@c.co', "a<b>@c.co", "a\\b@c.co", "a[1]@c.co", "a:b@c.co"])
+def test_addresses_that_mail_tools_would_read_as_other_mailboxes_are_refused(raw):
+    with pytest.raises(ValidationError, match="must not contain"):
+        normalize_email(raw)
