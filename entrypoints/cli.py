@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Callable
 
-from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
+from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
 from domain.user import normalize_email
 from entrypoints.config import ConfigError, Settings, http_url
 

@@ -184,3 +184,15 @@ def test_the_console_script_creates_a_user_from_piped_stdin(env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "created 'piped@example.com'" in done.stdout
     assert services(env).auth.login("piped@example.com", PASSWORD)[0].email_address == "piped@example.com"
+
+
+def test_any_other_domain_error_exits_1_with_its_name(env, capsys, monkeypatch):
+    from domain.errors import VersionConflict
+    from domain.admin import AdminService
+
+    def conflict(self, email, values):
+        raise VersionConflict("too many concurrent updates of one user")
+
+    monkeypatch.setattr(AdminService, "apply", conflict)
+    code, out, err = run(capsys, "set-active", "ada@example.com", "false")
+    assert code == 1 and "VersionConflict" in err and "Traceback" not in err + out
