@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -23,10 +24,15 @@ RESET_TOKEN_LIFETIME = timedelta(hours=1)
 PROFILE_FIELDS = ("first_name", "last_name")
 
 
-def password_fingerprint(password_hash: str) -> str:
-    """Binds a reset token to the password it may replace: once that changes (or the token is
-    used), the fingerprint no longer matches and the token is dead."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+def reset_fingerprint(user: User) -> str:
+    """Binds a reset token to the password it may replace and to the security stamp: once either
+    changes (the token is used, the password changes, the account is deactivated), the
+    fingerprint no longer matches and the token is dead, even if the account is reactivated."""
+    return hashlib.sha256(f"{user.password_hash}|{user.security_stamp}".encode()).hexdigest()[:32]
+
+
+def new_stamp() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class AccountService:
@@ -77,7 +83,7 @@ class AccountService:
         def change(current: User) -> User:
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return replace(current, password_hash=new_hash, session_ids=(kept.session_id,))
+            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
 
         return self._users.modify(email, change), kept
 
@@ -92,7 +98,7 @@ class AccountService:
             return
         expires = self._clock() + RESET_TOKEN_LIFETIME
         token = self._tokens.sign(
-            {"u": email, "h": password_fingerprint(user.password_hash), "e": int(expires.timestamp())}
+            {"u": email, "h": reset_fingerprint(user), "e": int(expires.timestamp())}
         )
         self._notifier.send_password_reset(email, token)
 
@@ -111,11 +117,11 @@ class AccountService:
         new_hash = self._hasher.hash(new_password)
 
         def reset(current: User) -> User:
-            if password_fingerprint(current.password_hash) != fingerprint:
-                raise InvalidToken("This reset token was already used or the password changed since.")
+            if reset_fingerprint(current) != fingerprint:
+                raise InvalidToken("This reset token was already used, or the password changed or the account was deactivated since.")
             if not current.is_active:
                 raise InvalidToken("This account is deactivated.")
-            return replace(current, password_hash=new_hash, session_ids=())
+            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
 
         try:
             user = self._users.modify(email, reset)

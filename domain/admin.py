@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from domain.accounts import new_stamp
 from domain.errors import NotPermitted, SelfLockout, UserNotFound, ValidationError
 from domain.search import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UserPage, query_terms
 from domain.user import User, check_name, normalize_email
@@ -62,8 +63,8 @@ class AdminService:
 
         def change(current: User) -> User:
             updated = replace(current, **values)
-            if not updated.is_active:
-                updated = replace(updated, session_ids=())
+            if current.is_active and not updated.is_active:
+                updated = replace(updated, session_ids=(), security_stamp=new_stamp())
             return updated
 
         return self._users.modify(email_address, change)

@@ -33,6 +33,8 @@ class User:
     is_admin: bool = False
     last_login_at: datetime | None = None
     login_count: int = 0
+    security_stamp: str = ""
+    """Changes whenever outstanding reset tokens must die: password change or reset, deactivation."""
     session_ids: tuple[str, ...] = ()
     version: str | None = field(default=None, compare=False)
 

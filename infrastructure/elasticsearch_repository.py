@@ -32,6 +32,7 @@ MAPPING: dict[str, Any] = {
         "created_at": {"type": "date"},
         "last_login_at": {"type": "date"},
         "login_count": {"type": "integer"},
+        "security_stamp": {"type": "keyword", "index": False, "doc_values": False},
         "session_ids": {"type": "keyword", "index": False, "doc_values": False},
     },
 }

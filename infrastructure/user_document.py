@@ -19,6 +19,7 @@ def to_document(user: User) -> dict[str, Any]:
         "created_at": format_time(user.created_at),
         "last_login_at": format_time(user.last_login_at) if user.last_login_at else None,
         "login_count": user.login_count,
+        "security_stamp": user.security_stamp,
         "session_ids": list(user.session_ids),
     }
 
@@ -35,6 +36,7 @@ def from_document(document: dict[str, Any], version: str) -> User:
         is_admin=document.get("is_admin", False),
         last_login_at=parse_time(document["last_login_at"]) if document.get("last_login_at") else None,
         login_count=document.get("login_count", 0),
+        security_stamp=document.get("security_stamp") or "",
         session_ids=tuple(document.get("session_ids") or ()),
         version=version,
     )

@@ -132,7 +132,7 @@ def test_a_reset_token_dies_when_the_password_changes_another_way(auth, accounts
     (_, token), = notifier.sent
     _, session = auth.login(EMAIL, PASSWORD)
     accounts.change_password(session, PASSWORD, NEW_PASSWORD)
-    with pytest.raises(InvalidToken, match="already used or the password changed"):
+    with pytest.raises(InvalidToken, match="already used, or the password changed"):
         accounts.confirm_password_reset(token, "yet another password")
 
 
@@ -201,3 +201,15 @@ def test_a_deleted_users_password_change_is_a_session_error_and_counts_nothing(a
     repo.delete(EMAIL)
     with pytest.raises(SessionInvalid):
         accounts.change_password(session, PASSWORD, NEW_PASSWORD)
+
+
+def test_a_token_issued_before_a_deactivation_stays_dead_after_reactivation(auth, accounts, notifier, repo, clock):
+    from domain.admin import AdminService
+
+    accounts.request_password_reset(EMAIL)
+    (_, token), = notifier.sent
+    admin = AdminService(Users(repo, clock))
+    admin.apply(EMAIL, {"is_active": False})
+    admin.apply(EMAIL, {"is_active": True})
+    with pytest.raises(InvalidToken, match="already used, or the password changed"):
+        accounts.confirm_password_reset(token, NEW_PASSWORD)
