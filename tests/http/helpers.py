@@ -188,3 +188,13 @@ def break_store(close: Callable[[], None], db_path: Path) -> Callable[[], None]:
 
 MakeApi = Callable[..., Api]
 """The `make_api` fixture: `make_api(keys=(KEY,), secure=True, **create_app_options) -> Api`."""
+
+
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def flip(text: str, index: int) -> str:
+    """Change the top bit of one base64url character: the last character of a signature carries
+    unused low bits, so changing only those would leave the decoded signature as it was."""
+    position = BASE64URL.index(text[index])
+    return text[:index] + BASE64URL[position ^ 32] + text[index + 1:]

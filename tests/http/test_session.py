@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import FakeClock
-from tests.http.helpers import EMAIL, KEY, OTHER_KEY, PASSWORD, Api, MakeApi, assert_error, assert_public_user
+from tests.http.helpers import EMAIL, KEY, OTHER_KEY, PASSWORD, Api, MakeApi, assert_error, assert_public_user, flip
 
 EXPIRED = "Session expired, please log in again."
 
@@ -126,16 +126,6 @@ def test_an_active_session_ends_12_hours_after_login(any_api: Api, clock: FakeCl
 
 
 # -- forgery -----------------------------------------------------------------------------------
-
-
-BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def flip(text: str, index: int) -> str:
-    """Change the top bit of one base64url character: the last character of a signature carries
-    unused low bits, so changing only those would leave the decoded signature as it was."""
-    position = BASE64URL.index(text[index])
-    return text[:index] + BASE64URL[position ^ 32] + text[index + 1:]
 
 
 @pytest.mark.parametrize("tamper", [
