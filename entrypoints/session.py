@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -31,9 +32,12 @@ class SessionCookies:
         self.secure = secure
         # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
         self.name = "__Host-session" if secure else "session"
-        self._serializer = URLSafeSerializer(secret_keys[0], salt=SALT)
+        # hashlib.sha1 itself rather than itsdangerous's lazy wrapper of it: the same signatures,
+        # but hmac can hand a hashlib constructor to OpenSSL instead of its pure-Python path.
+        options = {"signer_kwargs": {"digest_method": hashlib.sha1}}
+        self._serializer = URLSafeSerializer(secret_keys[0], salt=SALT, **options)
         # Built once: itsdangerous would make a signer and derive its key on every loads().
-        self._signers = [URLSafeSerializer(key, salt=SALT).make_signer(SALT) for key in secret_keys]
+        self._signers = [URLSafeSerializer(key, salt=SALT, **options).make_signer(SALT) for key in secret_keys]
 
     def encode(self, session: Session) -> str:
         return self._serializer.dumps(

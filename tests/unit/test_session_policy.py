@@ -45,3 +45,18 @@ def test_cookie_max_age_is_the_idle_window_capped_by_the_absolute_end():
     near_end = T0 + timedelta(hours=11, minutes=50)
     assert POLICY.max_age(session(seen=near_end), near_end) == 10 * 60
     assert POLICY.max_age(session(), T0 + timedelta(hours=13)) == 0
+
+
+def test_session_cookies_are_plain_itsdangerous_tokens_readable_by_either_side():
+    """The fast path must not change the format: a stock itsdangerous serializer with the same
+    key and salt reads our cookies, and we read its."""
+    from itsdangerous import URLSafeSerializer
+
+    from entrypoints.session import SALT, SessionCookies
+
+    cookies = SessionCookies(["k" * 40], POLICY)
+    stock = URLSafeSerializer("k" * 40, salt=SALT)
+    value = cookies.encode(session())
+    assert stock.loads(value)["u"] == "a@example.com"
+    decoded, old_key = cookies.decode(stock.dumps({"u": "b@example.com", "s": "sid", "i": 1, "l": 2}))
+    assert (decoded.email_address, old_key) == ("b@example.com", False)
