@@ -16,6 +16,8 @@ from entrypoints.audit import AuditLog
 from ports.clock import Clock
 
 SALT = "esauth.session.v1"
+VERIFIED_COOKIES_KEPT = 10_000
+"""Only cookies whose signature verified are kept, so forged ones cannot fill this."""
 
 
 class SessionCookies:
@@ -38,6 +40,9 @@ class SessionCookies:
         self._serializer = URLSafeSerializer(secret_keys[0], salt=SALT, **options)
         # Built once: itsdangerous would make a signer and derive its key on every loads().
         self._signers = [URLSafeSerializer(key, salt=SALT, **options).make_signer(SALT) for key in secret_keys]
+        # A client sends the same cookie many times a minute; verifying it is a pure function of
+        # the cookie and the keys, so verified results are kept (expiry is still checked each time).
+        self._verified: dict[str, tuple[Session, bool]] = {}
 
     def encode(self, session: Session) -> str:
         return self._serializer.dumps(
@@ -51,6 +56,16 @@ class SessionCookies:
 
     def decode(self, value: str) -> tuple[Session, bool]:
         """The session and whether it was signed by an older key; SessionInvalid if forged."""
+        known = self._verified.get(value)
+        if known is not None:
+            return known
+        decoded = self._verify(value)
+        if len(self._verified) >= VERIFIED_COOKIES_KEPT:
+            self._verified.clear()
+        self._verified[value] = decoded
+        return decoded
+
+    def _verify(self, value: str) -> tuple[Session, bool]:
         for index, signer in enumerate(self._signers):
             try:
                 payload = signer.unsign(value)

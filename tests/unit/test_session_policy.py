@@ -60,3 +60,17 @@ def test_session_cookies_are_plain_itsdangerous_tokens_readable_by_either_side()
     assert stock.loads(value)["u"] == "a@example.com"
     decoded, old_key = cookies.decode(stock.dumps({"u": "b@example.com", "s": "sid", "i": 1, "l": 2}))
     assert (decoded.email_address, old_key) == ("b@example.com", False)
+
+
+def test_a_verified_cookie_is_remembered_and_a_forged_one_never_is():
+    from entrypoints.session import SessionCookies
+    from domain.errors import SessionInvalid
+
+    cookies = SessionCookies(["k" * 40], POLICY)
+    value = cookies.encode(session())
+    assert cookies.decode(value) is cookies.decode(value)  # the second answer is the kept one
+    forged = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+    for _ in range(2):
+        with pytest.raises(SessionInvalid):
+            cookies.decode(forged)
+    assert forged not in cookies._verified
