@@ -26,12 +26,8 @@ from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
-from infrastructure.elasticsearch_client import connect
-from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
-from infrastructure.smtp_notifier import SmtpNotifier
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
@@ -58,6 +54,11 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -
     """Elasticsearch when a URL is configured, else the SQLite file; indices or schema are made
     if missing, and `report` is told what was created and what was already there."""
     if settings.elasticsearch_url:
+        # Imported here: the client costs ~10 MiB per process that an embedded run never uses.
+        from infrastructure.elasticsearch_client import connect
+        from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
+        from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+
         client = connect(settings.elasticsearch_url)
         users = ElasticsearchUserRepository(client, settings.es_index)
         failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
@@ -137,6 +138,8 @@ class Services:
 def build_notifier(settings: Settings, clock: Clock) -> Notifier:
     """SMTP when a host is configured; else messages land in ESAUTH_DATA_DIR/outbox for a developer."""
     if settings.smtp_host:
+        from infrastructure.smtp_notifier import SmtpNotifier
+
         return SmtpNotifier(
             settings.smtp_host,
             settings.smtp_port,

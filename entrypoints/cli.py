@@ -96,6 +96,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # waitress logs a warning for every request that waits for a free thread: under load that is
     # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # The Elasticsearch client logs every HTTP call at INFO: several lines per login, costing CPU
+    # under load and burying the audit trail. Its warnings and errors still show.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     services = build_services(settings)
     try:
         waitress.serve(
