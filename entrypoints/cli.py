@@ -10,7 +10,7 @@ import sys
 from typing import Callable
 
 from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
-from domain.user import normalize_email
+from domain.user import User, normalize_email
 from entrypoints.config import ConfigError, Settings, http_url
 
 WAITRESS_MAX_BODY_BYTES = 1024 * 1024
@@ -142,33 +142,29 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _set_active(settings: Settings, args: argparse.Namespace) -> int:
-    from entrypoints.bootstrap import build_services
-
-    email = normalize_email(args.email)
-    services = build_services(settings)
-    try:
-        user = services.admin.apply(email, {"is_active": args.active == "true"})
-    except UserNotFound:
-        raise CommandError(f"'{email}' does not exist.") from None
-    finally:
-        services.close()
+    user = _set_flag(settings, args.email, "is_active", args.active == "true")
     print(f"'{user.email_address}' is now {'active' if user.is_active else 'inactive; its sessions have ended'}")
     return 0
 
 
 def _set_admin(settings: Settings, args: argparse.Namespace) -> int:
+    user = _set_flag(settings, args.email, "is_admin", args.admin == "true")
+    print(f"'{user.email_address}' is {'now' if user.is_admin else 'no longer'} an administrator")
+    return 0
+
+
+def _set_flag(settings: Settings, raw_email: str, flag: str, value: bool) -> User:
+    """One flag of one user, through the same rules as the API (deactivating ends sessions)."""
     from entrypoints.bootstrap import build_services
 
-    email = normalize_email(args.email)
+    email = normalize_email(raw_email)
     services = build_services(settings)
     try:
-        user = services.admin.apply(email, {"is_admin": args.admin == "true"})
+        return services.admin.apply(email, {flag: value})
     except UserNotFound:
         raise CommandError(f"'{email}' does not exist.") from None
     finally:
         services.close()
-    print(f"'{user.email_address}' is {'now' if user.is_admin else 'no longer'} an administrator")
-    return 0
 
 
 def _import_seed(settings: Settings, args: argparse.Namespace) -> int:
