@@ -528,7 +528,8 @@ class Bench:
                 lambda: self.wrk_once(server, path, script, conns, self.args.duration, script_args(), expected)))
             print(f"{runs[-1].rps:,.0f} ", end="", flush=True)
         row = self.results.add(Row(key, label, store, threads, conns, runs), merge=merge, keep=self.args.runs)
-        print(f"-> {row.median('rps'):,.0f} req/s p50 {row.median('p50_ms'):.1f} ms "
+        kept = "the least disturbed of both times " if merge else ""
+        print(f"-> {kept}{row.median('rps'):,.0f} req/s p50 {row.median('p50_ms'):.1f} ms "
               f"p99 {row.median('p99_ms'):.1f} ms errors {row.median('errors'):.0f} "
               f"rss {row.median('peak_rss_mib'):.0f} MiB", flush=True)
         return row
@@ -575,7 +576,8 @@ class Bench:
                 print(f"{runs[-1].rps:,.1f} ", end="", flush=True)
             row = self.results.add(Row(f"argon2-{op}-t{threads}", f"raw argon2 {op}", "in-process", threads, None, runs),
                                    merge=merge, keep=self.args.runs)
-            print(f"-> {row.median('rps'):,.1f} ops/s p50 {row.median('p50_ms'):.1f} ms", flush=True)
+            kept = "the least disturbed of both times " if merge else ""
+            print(f"-> {kept}{row.median('rps'):,.1f} ops/s p50 {row.median('p50_ms'):.1f} ms", flush=True)
 
     def bare_baseline(self, threads: int, conns_list: list[int], merge: bool = False) -> None:
         env = self.base_env(self.workdir / "bare")
@@ -935,15 +937,17 @@ def machine_info(wrk: str, wrk_how: str, commit: str) -> list[str]:
 
 
 def git_describe() -> str:
-    """The commit measured, and whether tracked files differed from it."""
+    """The commit measured, and whether esauth's tracked code differed from it (docs, the
+    Makefile and the bench itself aside)."""
     try:
         head = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s"], capture_output=True,
                               text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)*.md", ":(exclude)bench", ":(exclude)Makefile"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown (no git)"
-    return f"commit {head}" + (" (with uncommitted changes to tracked files)" if dirty else "") if head else "unknown"
+    return f"commit {head}" + (" (with uncommitted changes to tracked code)" if dirty else "") if head else "unknown"
 
 
 def proc_meminfo_kib(name: str) -> int:
