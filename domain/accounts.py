@@ -85,7 +85,7 @@ class AccountService:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
             return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
 
-        return self._users.modify(email, change), kept
+        return self._users.modify(email, change, read=user), kept
 
     def request_password_reset(self, email_address: object) -> None:
         """Send a reset token if the account exists and is active; do nothing visible otherwise."""

@@ -129,7 +129,7 @@ class AuthService:
             )
 
         try:
-            return self._users.modify(user.email_address, open_session), session
+            return self._users.modify(user.email_address, open_session, read=user), session
         except UserNotFound:
             raise InvalidCredentials() from None  # deleted while logging in
 

@@ -63,10 +63,14 @@ class Users:
     def add(self, user: User) -> User:
         return self._repository.add(user)
 
-    def modify(self, email_address: str, change: Callable[[User], User]) -> User:
+    def modify(self, email_address: str, change: Callable[[User], User], read: User | None = None) -> User:
         """Apply `change` to the current user and write it under the version guard, re-reading
-        and re-applying on conflicts. `change` may raise to abandon the write."""
-        user = self._repository.get(email_address)
+        and re-applying on conflicts. `change` may raise to abandon the write.
+
+        `read` is the user as the caller just read it, saving a second read; if it is stale, the
+        guarded write conflicts and the loop re-reads, so it can never overwrite a newer user.
+        """
+        user = read if read is not None else self._repository.get(email_address)
         for _ in range(UPDATE_ATTEMPTS):
             if user is None:
                 self._remember(email_address, None, next(self._ticks))

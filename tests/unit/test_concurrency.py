@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -124,3 +125,28 @@ def test_a_read_that_began_before_a_delete_never_brings_the_user_back(clock):
     assert users.recent(EMAIL) is None
     with pytest.raises(SessionInvalid):
         auth.session_user(session)
+
+
+class CountingGets(InMemoryUserRepository):
+    def __init__(self):
+        super().__init__()
+        self.gets = 0
+
+    def get(self, email_address):
+        self.gets += 1
+        return super().get(email_address)
+
+
+def test_a_login_reads_the_user_once_and_a_stale_read_still_loses_to_a_newer_write(clock):
+    repo = CountingGets()
+    users = Users(repo, clock)
+    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    auth.register(EMAIL, PASSWORD)
+    repo.gets = 0
+    auth.login(EMAIL, PASSWORD)
+    assert repo.gets == 1
+
+    stale = repo.get(EMAIL)
+    repo.update(replace(stale, first_name="Newer"))
+    written = users.modify(EMAIL, lambda current: replace(current, login_count=current.login_count + 1), read=stale)
+    assert (written.first_name, written.login_count) == ("Newer", stale.login_count + 1)
