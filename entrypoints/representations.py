@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 
 from domain.timestamps import format_time
@@ -17,6 +19,32 @@ def public_user(user: User) -> dict[str, Any]:
         "is_active": user.is_active,
         "created_at": format_time(user.created_at),
     }
+
+
+class PublicUserJson:
+    """`public_user` as JSON text, remembered per User object.
+
+    The session check hands out the same User object for as long as this process's view of it
+    lasts, so the login-required probe would format the same few users thousands of times a
+    second. An entry is used only for the very object it was made from: any write or re-read
+    makes a new User, so nothing stale is ever served.
+    """
+
+    def __init__(self, kept: int = 10_000) -> None:
+        self._kept_max = kept
+        self._kept: dict[str, tuple[User, str]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, user: User) -> str:
+        entry = self._kept.get(user.email_address)
+        if entry is not None and entry[0] is user:
+            return entry[1]
+        text = json.dumps(public_user(user), ensure_ascii=False)
+        with self._lock:
+            if len(self._kept) >= self._kept_max:
+                self._kept.clear()
+            self._kept[user.email_address] = (user, text)
+        return text
 
 
 def account_view(user: User) -> dict[str, Any]:

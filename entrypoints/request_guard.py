@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from typing import Any, Iterable
@@ -60,9 +61,17 @@ class CrossSiteGuard:
 class ResponseHeaders:
     """Headers every answer carries, and a request id that ties a response to its log lines."""
 
+    def __init__(self) -> None:
+        # Ids need to be unique, not secret: a random per-process prefix and a counter, 32 hex
+        # digits like a token_hex(16), without a getrandom() call on every request.
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count()
+
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        given = req.get_header("X-Request-ID") or ""
-        req.context.request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
+        given = req.get_header("X-Request-ID")
+        if given is None or not REQUEST_ID.fullmatch(given):
+            given = f"{self._prefix}{next(self._counter):016x}"
+        req.context.request_id = given
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         resp.set_header("Cache-Control", "no-store")

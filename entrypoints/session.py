@@ -40,8 +40,9 @@ class SessionCookies:
         self._serializer = URLSafeSerializer(secret_keys[0], salt=SALT, **options)
         # Built once: itsdangerous would make a signer and derive its key on every loads().
         self._signers = [URLSafeSerializer(key, salt=SALT, **options).make_signer(SALT) for key in secret_keys]
-        # A client sends the same cookie many times a minute; verifying it is a pure function of
-        # the cookie and the keys, so verified results are kept (expiry is still checked each time).
+        # A client sends the same Cookie header many times a minute; what it yields is a pure
+        # function of the header and the keys, so verified results are kept by header (no parse,
+        # no HMAC on a repeat; expiry and revocation are still checked on every request).
         self._verified: dict[str, tuple[Session, bool]] = {}
 
     def encode(self, session: Session) -> str:
@@ -54,18 +55,26 @@ class SessionCookies:
             }
         )
 
-    def decode(self, value: str) -> tuple[Session, bool]:
-        """The session and whether it was signed by an older key; SessionInvalid if forged."""
-        known = self._verified.get(value)
+    def from_request(self, req: falcon.Request) -> tuple[Session, bool] | None:
+        """The request's session and whether an older key signed it; None without a session
+        cookie, SessionInvalid if it is forged."""
+        header = req.get_header("Cookie")
+        if header is None:
+            return None
+        known = self._verified.get(header)
         if known is not None:
             return known
-        decoded = self._verify(value)
+        values = req.get_cookie_values(self.name)
+        if not values:
+            return None
+        decoded = self.decode(values[0])
         if len(self._verified) >= VERIFIED_COOKIES_KEPT:
             self._verified.clear()
-        self._verified[value] = decoded
+        self._verified[header] = decoded
         return decoded
 
-    def _verify(self, value: str) -> tuple[Session, bool]:
+    def decode(self, value: str) -> tuple[Session, bool]:
+        """The session and whether it was signed by an older key; SessionInvalid if forged."""
         for index, signer in enumerate(self._signers):
             try:
                 payload = signer.unsign(value)
@@ -114,10 +123,6 @@ class SessionCookies:
             same_site="Lax",
         )
 
-    def read(self, req: falcon.Request) -> str | None:
-        values = req.get_cookie_values(self.name)
-        return values[0] if values else None
-
 
 class SessionMiddleware:
     """Resolves the session for resources that declare `login_required` (True, or the set of
@@ -145,11 +150,15 @@ class SessionMiddleware:
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
         if not _required(resource, "login_required", req):
             return
-        value = self._cookies.read(req)
-        if value is None:
+        try:
+            found = self._cookies.from_request(req)
+        except SessionInvalid:
+            req.context.clear_session_cookie = self._cookies.clear  # a forged cookie is cleared
+            raise
+        if found is None:
             raise SessionInvalid("no session cookie")
-        req.context.clear_session_cookie = self._cookies.clear  # a refused cookie is also cleared
-        session, old_key = self._cookies.decode(value)
+        req.context.clear_session_cookie = self._cookies.clear  # so is one refused below
+        session, old_key = found
         now = self._clock()
         try:
             self._cookies.policy.check(session, now)

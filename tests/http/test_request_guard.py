@@ -87,6 +87,11 @@ def test_every_answer_is_no_store_and_nosniff_with_a_request_id(api: Api, method
     assert len(result.headers["x-request-id"]) == 32
 
 
+def test_every_generated_request_id_is_different(api: Api) -> None:
+    ids = {api.client.simulate_get("/health").headers["x-request-id"] for _ in range(50)}
+    assert len(ids) == 50
+
+
 def test_a_well_formed_request_id_is_kept_and_a_bad_one_replaced(api: Api) -> None:
     kept = api.client.simulate_get("/health", headers={"X-Request-ID": "lb-7f3a.42"})
     assert kept.headers["x-request-id"] == "lb-7f3a.42"

@@ -41,6 +41,17 @@ def test_the_probe_answers_200_with_the_user_and_no_cookie_in_the_body(any_api: 
     assert "set-cookie" not in result.headers, "a fresh session is not re-issued on every request"
 
 
+def test_the_probe_shows_a_profile_change_at_once(any_api: Api) -> None:
+    """The probe's body is kept per user object; a change makes a new one, never a stale body."""
+    cookie = any_api.signup_and_login()
+    assert any_api.get_test(cookie).json["data"]["user"]["first_name"] is None
+    changed = any_api.client.simulate_patch("/v1/users/me", json={"first_name": "Åda \u263a"}, cookies=any_api.with_cookie(cookie))
+    assert changed.status_code == 200
+    result = any_api.get_test(cookie)
+    assert result.json["data"]["user"]["first_name"] == "Åda \u263a"
+    assert result.headers["content-type"] == "application/json"
+
+
 def test_the_probe_without_a_cookie_gets_401(any_api: Api) -> None:
     result = any_api.get_test(None)
 

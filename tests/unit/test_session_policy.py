@@ -62,15 +62,39 @@ def test_session_cookies_are_plain_itsdangerous_tokens_readable_by_either_side()
     assert (decoded.email_address, old_key) == ("b@example.com", False)
 
 
-def test_a_verified_cookie_is_remembered_and_a_forged_one_never_is():
+def cookie_request(header: str):
+    import falcon.testing
+
+    return falcon.testing.create_req(headers={"Cookie": header})
+
+
+def test_a_verified_cookie_header_is_remembered_and_a_forged_one_never_is():
     from entrypoints.session import SessionCookies
     from domain.errors import SessionInvalid
 
     cookies = SessionCookies(["k" * 40], POLICY)
+    header = f"theme=dark; {cookies.name}={cookies.encode(session())}"
+    first = cookies.from_request(cookie_request(header))
+    assert first is not None and first[0].email_address == "a@example.com"
+    assert cookies.from_request(cookie_request(header)) is first  # the second answer is the kept one
     value = cookies.encode(session())
-    assert cookies.decode(value) is cookies.decode(value)  # the second answer is the kept one
-    forged = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+    forged = f"{cookies.name}=" + value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
     for _ in range(2):
         with pytest.raises(SessionInvalid):
-            cookies.decode(forged)
+            cookies.from_request(cookie_request(forged))
     assert forged not in cookies._verified
+
+
+def test_a_cookie_header_without_the_session_cookie_yields_no_session():
+    from entrypoints.session import SessionCookies
+
+    cookies = SessionCookies(["k" * 40], POLICY)
+    assert cookies.from_request(cookie_request("theme=dark")) is None
+    assert cookies.from_request(falcon_request_without_cookies()) is None
+    assert cookies._verified == {}
+
+
+def falcon_request_without_cookies():
+    import falcon.testing
+
+    return falcon.testing.create_req()
