@@ -26,6 +26,7 @@ from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
+from infrastructure.hashing_pool import PooledHasher, cores_available
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
 from infrastructure.sqlite_database import SqliteDatabase
@@ -126,6 +127,7 @@ class Services:
     notifier: Notifier
     background: BackgroundWorker
     keys: tuple[str, ...]
+    hasher: PooledHasher
 
     def close(self) -> None:
         """Let queued work and notifications go out before the process ends."""
@@ -133,6 +135,7 @@ class Services:
         close = getattr(self.notifier, "close", None)
         if close is not None:
             close()
+        self.hasher.close()
 
 
 def build_notifier(settings: Settings, clock: Clock) -> Notifier:
@@ -157,7 +160,7 @@ def build_notifier(settings: Settings, clock: Clock) -> Notifier:
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    hasher = UpgradingHasher(build_hasher(settings))
+    hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available())
     stores = build_stores(settings)
     keys = secret_keys(settings)
     users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms))
@@ -179,6 +182,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         notifier=notifier,
         background=background,
         keys=keys,
+        hasher=hasher,
     )
 
 

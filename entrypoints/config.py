@@ -28,6 +28,8 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
+    hash_workers: int = 0
+    """Threads that run argon2 (infrastructure.hashing_pool); 0 means one per available core."""
     session_idle_timeout_s: int = 30 * 60
     session_absolute_lifetime_s: int = 12 * 60 * 60
     session_check_cache_ms: int = 1000
@@ -70,6 +72,7 @@ class Settings:
             argon2_time_cost=_int(environ, "ESAUTH_ARGON2_TIME_COST", defaults.argon2_time_cost),
             argon2_memory_kib=_int(environ, "ESAUTH_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib),
             argon2_parallelism=_int(environ, "ESAUTH_ARGON2_PARALLELISM", defaults.argon2_parallelism),
+            hash_workers=_int(environ, "ESAUTH_HASH_WORKERS", defaults.hash_workers, minimum=0, maximum=64),
             session_idle_timeout_s=_int(environ, "ESAUTH_SESSION_IDLE_TIMEOUT", defaults.session_idle_timeout_s),
             session_absolute_lifetime_s=_int(
                 environ, "ESAUTH_SESSION_ABSOLUTE_LIFETIME", defaults.session_absolute_lifetime_s

@@ -1,8 +1,12 @@
-"""One contract for every PasswordHasher: the fake and argon2 must both pass it."""
+"""One contract for every PasswordHasher: the fake, argon2 and the pool over it must all pass it."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
+from infrastructure.hashing_pool import PooledHasher
 from tests.conftest import CHEAP_ARGON2
 from tests.fakes import FakeHasher
 
@@ -52,3 +56,59 @@ class TestArgon2Hasher(PasswordHasherContract):
 
     def test_hashes_are_argon2id_with_the_given_parameters(self, hasher):
         assert hasher.hash("pw").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+class TestPooledHasher(PasswordHasherContract):
+    @pytest.fixture
+    def hasher(self):
+        pooled = PooledHasher(Argon2Hasher(CHEAP_ARGON2), workers=2)
+        yield pooled
+        pooled.close()
+
+    @pytest.fixture
+    def stronger(self):
+        pooled = PooledHasher(Argon2Hasher(Argon2Parameters(CHEAP_ARGON2.time_cost + 1, CHEAP_ARGON2.memory_cost_kib * 2, 1)), workers=1)
+        yield pooled
+        pooled.close()
+
+
+class PairingHasher(FakeHasher):
+    """Records the threads and the most calls in flight at once; calls wait to run in pairs."""
+
+    def __init__(self) -> None:
+        super().__init__(cost=1)
+        self.threads: set[str] = set()
+        self.in_flight = self.most_in_flight = 0
+        self._lock = threading.Lock()
+        self._pair = threading.Barrier(2, timeout=5)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        with self._lock:
+            self.threads.add(threading.current_thread().name)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self._pair.wait()
+        with self._lock:
+            self.in_flight -= 1
+        return super().verify(password_hash, password)
+
+
+def test_the_pool_runs_at_most_its_workers_at_once_on_its_own_threads():
+    inner = PairingHasher()
+    pooled = PooledHasher(inner, workers=2)
+    hashed = inner.hash("pw")
+    try:
+        with ThreadPoolExecutor(max_workers=6) as callers:
+            results = list(callers.map(lambda _: pooled.verify(hashed, "pw"), range(6)))
+    finally:
+        pooled.close()
+    assert results == [True] * 6
+    assert inner.most_in_flight == 2
+    assert inner.threads and all(name.startswith("esauth-hash") for name in inner.threads)
+
+
+def test_a_closed_pool_refuses_work():
+    pooled = PooledHasher(FakeHasher(cost=1), workers=1)
+    pooled.close()
+    with pytest.raises(RuntimeError):
+        pooled.hash("pw")

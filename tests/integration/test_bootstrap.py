@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from entrypoints.bootstrap import SECRET_KEY_FILE, build_hasher, build_stores, secret_keys
+from entrypoints.bootstrap import SECRET_KEY_FILE, build_hasher, build_services, build_stores, secret_keys
 from entrypoints.config import ConfigError, Settings
 from entrypoints.bootstrap import SQLITE_FILE
 from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
+from infrastructure.hashing_pool import cores_available
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
@@ -76,3 +77,15 @@ def test_argon2_defaults_are_the_configured_parameters():
     hasher = build_hasher(Settings())
     assert not hasher.needs_rehash(hasher.hash("a password!"))
     assert "m=19456,t=2,p=1" in hasher.hash("a password!")
+
+
+@pytest.mark.parametrize("configured, expected", [(0, cores_available()), (3, 3)])
+def test_argon2_runs_on_one_worker_per_core_unless_configured(tmp_path, configured, expected):
+    services = build_services(Settings(data_dir=tmp_path, hash_workers=configured, argon2_time_cost=2, secret_keys=("k" * 40,)))
+    try:
+        assert services.hasher.workers == expected
+        assert services.auth.register("pool@example.com", "a long password").email_address == "pool@example.com"
+    finally:
+        services.close()
+    with pytest.raises(RuntimeError):
+        services.hasher.hash("after close")
