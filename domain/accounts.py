@@ -72,18 +72,30 @@ class AccountService:
         user = self._users.get(email)
         if user is None or not user.is_active:
             raise SessionInvalid("the account is gone or deactivated")
-        self._failures.reserve(email)
+        now = self._clock()
+        self._failures.check_user(user, now)
         if not self._hasher.verify(user.password_hash, current_password):
+
+            def count_failure(current: User) -> User:
+                self._failures.check_user(current, now)  # others' failures got there first: withhold
+                return self._failures.failed(current, now)
+
+            self._users.modify(email, count_failure, read=user)
             raise ValidationError("current_password", "is not correct")
-        self._failures.release(email)
         verified = user.password_hash
         new_hash = self._hasher.hash(new_password)
         kept = replace(session, session_id=self._new_session_id())
 
         def change(current: User) -> User:
+            self._failures.check_user(current, now)
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
+            return replace(
+                self._failures.cleared(current),
+                password_hash=new_hash,
+                security_stamp=new_stamp(),
+                session_ids=(kept.session_id,),
+            )
 
         return self._users.modify(email, change, read=user), kept
 
@@ -121,11 +133,11 @@ class AccountService:
                 raise InvalidToken("This reset token was already used, or the password changed or the account was deactivated since.")
             if not current.is_active:
                 raise InvalidToken("This account is deactivated.")
-            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
+            # The mailbox owner is back in control: the login throttle is lifted too.
+            cleared = self._failures.cleared(current)
+            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
 
         try:
-            user = self._users.modify(email, reset)
+            return self._users.modify(email, reset)
         except UserNotFound:
             raise InvalidToken("This reset token is not valid.") from None
-        self._failures.release(email)  # the mailbox owner is back in control
-        return user

@@ -73,55 +73,51 @@ class AuthService:
         """Check the credentials and open a new session (a new id each time: no fixation).
 
         Unknown emails cost the same hash and are throttled the same way as known ones, so neither
-        the answer, its timing nor the throttling tells whether an account exists.
+        the answer, its timing nor the throttling tells whether an account exists. A known
+        account's outcome (failure counted, or session opened and count cleared) is one guarded
+        write of the user; see FailureCounter for why answers cannot outrun the count.
         """
         password = check_text(password, "password")
         if not isinstance(email_address, str):
             raise ValidationError("email_address", "must be a string")
-        self._failures.reserve(email_address)
-        try:
-            user = self._check_credentials(email_address, password)
-        except InactiveUser:
-            self._failures.release(email_address)  # the password was right
-            raise
-        self._failures.release(email_address)
-        return self._open_session(user, password)
-
-    def _check_credentials(self, email_address: str, password: str) -> User:
         try:
             email: str | None = normalize_email(email_address)
         except ValidationError:
             email = None  # a malformed address is just an unknown one
         user = self._users.get(email) if email else None
         if user is None:
+            record = self._failures.check_unknown(email_address)
             self._hasher.verify(self._dummy_hash, password)
+            self._failures.count_unknown(email_address, record)
             raise InvalidCredentials()
-        if not self._hasher.verify(user.password_hash, password):
-            raise InvalidCredentials()
-        if not user.is_active:
-            raise InactiveUser()
-        return user
+        self._failures.check_user(user, self._clock())
+        return self._settle(user, password, self._hasher.verify(user.password_hash, password))
 
-    def _open_session(self, user: User, password: str) -> tuple[User, Session]:
+    def _settle(self, user: User, password: str, right: bool) -> tuple[User, Session]:
+        """Write what the attempt came to, over the latest user: a failure counted, or the count
+        cleared and (for an active account) a session opened."""
         now = self._clock()
         session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
         verified_hash = user.password_hash
 
-        def open_session(current: User) -> User:
-            nonlocal verified_hash
+        def settle(current: User) -> User:
+            nonlocal verified_hash, right
+            self._failures.check_user(current, now)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
                 # The password (or its hash) changed since we checked: check again, so a
                 # concurrent password change is never undone by this login.
-                if not self._hasher.verify(current.password_hash, password):
-                    raise InvalidCredentials()
+                right = self._hasher.verify(current.password_hash, password)
                 verified_hash = current.password_hash
+            if not right:
+                return self._failures.failed(current, now)
+            cleared = self._failures.cleared(current)
             if not current.is_active:
-                raise InactiveUser()
+                return cleared
             new_hash = current.password_hash
             if self._hasher.needs_rehash(current.password_hash):
                 new_hash = self._hasher.hash(password)
             return replace(
-                current,
+                cleared,
                 session_ids=(*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:],
                 password_hash=new_hash,
                 last_login_at=now,
@@ -129,9 +125,14 @@ class AuthService:
             )
 
         try:
-            return self._users.modify(user.email_address, open_session, read=user), session
+            written = self._users.modify(user.email_address, settle, read=user)
         except UserNotFound:
             raise InvalidCredentials() from None  # deleted while logging in
+        if not right:
+            raise InvalidCredentials()
+        if not written.is_active:
+            raise InactiveUser()
+        return written, session
 
     def session_user(self, session: Session, fresh: bool = False) -> User:
         """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.errors import LoginThrottled, StoreUnavailable, VersionConflict
-from domain.user import canonical_email
+from domain.user import User, canonical_email
 from ports.clock import Clock
 from ports.login_failures import FailureRecord, LoginFailureRepository
 
@@ -57,15 +57,23 @@ class ThrottlePolicy:
 
 
 class FailureCounter:
-    """Applies the policy to the shared failure store, for login and password change alike.
+    """Applies the policy, for login and password change alike.
 
-    An attempt is counted as a failure *before* its password is tried (`reserve`), under the
-    store's version guard, and forgiven once it succeeds (`release`). Every guess is therefore
-    counted before it is checked, across every process: concurrent requests cannot buy more
-    guesses than the policy allows while earlier ones are still hashing, and none goes uncounted.
+    A known account keeps its count on the user itself (`failed_logins`), so a login costs one
+    guarded write of the user whatever its outcome. Addresses nobody registered are counted in
+    the shared failure store under a digest, the same way, so throttling does not tell them apart.
+
+    Counting is optimistic: an attempt is checked against the count it read, the password is
+    tried, and the outcome is written under the store's version guard *after re-checking the
+    count it is written over*. If that count now says wait (concurrent attempts got there first),
+    the outcome is withheld and the caller answers LoginThrottled. Every answer that tells a
+    guess's result is therefore backed by a write that counted it, in order, across processes:
+    concurrent guesses get no more answers than the policy allows. (They may all be hashed:
+    bounded by the per-client rate limit and the hashing pool's queue.)
     """
 
     PURGE_EVERY = timedelta(hours=1)
+    COUNT_ATTEMPTS = 5
 
     def __init__(self, failures: LoginFailureRepository, clock: Clock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
         self._failures = failures
@@ -73,20 +81,50 @@ class FailureCounter:
         self._policy = policy
         self._last_purge: datetime | None = None
 
-    def reserve(self, email_address: str) -> None:
-        """Count this attempt, or raise LoginThrottled if the account must wait or another attempt
-        for it is under way."""
+    # -- known accounts: the count lives on the user --------------------------------------------
+
+    def check_user(self, user: User, now: datetime) -> None:
+        """Raise LoginThrottled if the account must wait before its password is tried."""
+        self._raise_if_waiting(_record_of(user), now)
+
+    def failed(self, user: User, now: datetime) -> User:
+        """The user with one more failure counted (after `check_user` passed on this very user)."""
+        record = self._policy.after_failure(_record_of(user), user.email_address, now)
+        return replace(user, failed_logins=record.failures, last_failed_login_at=record.last_failure_at)
+
+    @staticmethod
+    def cleared(user: User) -> User:
+        """The user with the count forgotten: the right password, or a completed reset."""
+        return replace(user, failed_logins=0, last_failed_login_at=None)
+
+    # -- unknown addresses: the count lives in the failure store --------------------------------
+
+    def check_unknown(self, email_address: str) -> FailureRecord | None:
+        """Raise LoginThrottled if this address must wait; else the record to count onto."""
+        record = self._failures.get(failure_key(email_address))
+        self._raise_if_waiting(record, self._clock())
+        return record
+
+    def count_unknown(self, email_address: str, record: FailureRecord | None) -> None:
+        """Count a failure onto `record` (as read by `check_unknown`), re-reading and re-checking
+        on conflicts; LoginThrottled if the address must wait by then."""
         key = failure_key(email_address)
-        record = self._failures.get(key)
-        now = self._clock()
+        for _ in range(self.COUNT_ATTEMPTS):
+            now = self._clock()
+            try:
+                self._failures.put(self._policy.after_failure(record, key, now))
+            except VersionConflict:
+                record = self._failures.get(key)
+                self._raise_if_waiting(record, now)
+                continue
+            self._purge_now_and_then(now)
+            return
+        raise LoginThrottled(1)
+
+    def _raise_if_waiting(self, record: FailureRecord | None, now: datetime) -> None:
         wait = self._policy.retry_after(record, now)
         if wait > timedelta(0):
             raise LoginThrottled(math.ceil(wait.total_seconds()))
-        try:
-            self._failures.put(self._policy.after_failure(record, key, now))
-        except VersionConflict:
-            raise LoginThrottled(1) from None
-        self._purge_now_and_then(now)
 
     def _purge_now_and_then(self, now: datetime) -> None:
         """Records that no longer count are deleted once an hour per process, so addresses an
@@ -99,6 +137,8 @@ class FailureCounter:
         except StoreUnavailable:
             pass
 
-    def release(self, email_address: str) -> None:
-        """The attempt succeeded: forget this account's failures."""
-        self._failures.delete(failure_key(email_address))
+
+def _record_of(user: User) -> FailureRecord | None:
+    if user.last_failed_login_at is None:
+        return None
+    return FailureRecord(user.email_address, user.failed_logins, user.last_failed_login_at)

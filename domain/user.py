@@ -36,6 +36,9 @@ class User:
     security_stamp: str = ""
     """Changes whenever outstanding reset tokens must die: password change or reset, deactivation."""
     session_ids: tuple[str, ...] = ()
+    failed_logins: int = 0
+    """Consecutive wrong passwords (at login or password change): this account's throttle count."""
+    last_failed_login_at: datetime | None = None
     version: str | None = field(default=None, compare=False)
 
 

@@ -21,6 +21,8 @@ def to_document(user: User) -> dict[str, Any]:
         "login_count": user.login_count,
         "security_stamp": user.security_stamp,
         "session_ids": list(user.session_ids),
+        "failed_logins": user.failed_logins,
+        "last_failed_login_at": format_time(user.last_failed_login_at) if user.last_failed_login_at else None,
     }
 
 
@@ -38,5 +40,7 @@ def from_document(document: dict[str, Any], version: str) -> User:
         login_count=document.get("login_count", 0),
         security_stamp=document.get("security_stamp") or "",
         session_ids=tuple(document.get("session_ids") or ()),
+        failed_logins=document.get("failed_logins", 0),
+        last_failed_login_at=parse_time(document["last_failed_login_at"]) if document.get("last_failed_login_at") else None,
         version=version,
     )

@@ -1,4 +1,5 @@
-"""Where consecutive login failures are counted, shared by every server process."""
+"""Where consecutive login failures for addresses nobody registered are counted, shared by every
+server process (a registered account keeps its count on the user)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """Consecutive failed logins for one key (a digest of the email, known to us or not)."""
+    """Consecutive failed logins for one key (a digest of the email)."""
 
     key: str
     failures: int
@@ -28,9 +29,6 @@ class LoginFailureRepository(Protocol):
 
         Raises `VersionConflict` if the record was created or changed meanwhile.
         """
-
-    def delete(self, key: str) -> None:
-        """Forget the key's failures; no error if there are none."""
 
     def purge(self, last_failure_before: datetime) -> int:
         """Delete every record whose last failure is older than that; returns how many (or -1

@@ -246,8 +246,9 @@ class UserRepositoryContract:
 
     def test_a_found_user_has_every_field_and_a_version_to_update_with(self, repo):
         user = make_user(first_name="Ada", last_name="Lovelace", is_admin=True, login_count=3, session_ids=("s1",))
-        user = replace(user, last_login_at=CREATED + timedelta(days=1))
+        user = replace(user, last_login_at=CREATED + timedelta(days=1), failed_logins=2, last_failed_login_at=CREATED + timedelta(days=2))
         added = repo.add(user)
+        assert repo.get("ada@example.com") == user
         (hit,) = repo.search(("ada",), 10).users
         assert hit == user
         assert hit.version == added.version
@@ -450,8 +451,11 @@ def test_an_index_made_by_an_earlier_release_is_upgraded_in_place(elasticsearch_
         assert repository.ensure_index() is False  # exists: upgraded, not re-created
         repository.add(make_user("new@example.com", first_name="Nadia", is_admin=True, login_count=2))
         old = repository.get("old@example.com")
-        repository.update(replace(old, login_count=1, session_ids=("s",)))  # writes new fields to an old doc
-        assert repository.get("old@example.com").login_count == 1
+        assert (old.failed_logins, old.last_failed_login_at) == (0, None)  # absent fields read as defaults
+        failed_at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+        repository.update(replace(old, login_count=1, session_ids=("s",), failed_logins=3, last_failed_login_at=failed_at))  # writes new fields to an old doc
+        upgraded = repository.get("old@example.com")
+        assert (upgraded.login_count, upgraded.failed_logins, upgraded.last_failed_login_at) == (1, 3, failed_at)
 
         client.index(index=es_index, id="older@example.com", document={**old_document, "email_address": "older@example.com", "first_name": "Oksana"}, refresh=True)
         assert [u.email_address for u in repository.search(("o",), 10).users if u.email_address.startswith("older")] == ["older@example.com"]  # by email

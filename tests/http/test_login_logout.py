@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dataclasses
 from datetime import datetime, timezone
 
@@ -114,7 +116,8 @@ def test_unknown_email_and_wrong_password_are_indistinguishable(
         assert headers_but_request_id(result) == headers_but_request_id(unknown)
         assert result.cookies == {}
     after = repo.get(EMAIL)
-    assert after == before and after.version == before.version, "a failed login writes nothing"
+    assert after.failed_logins == 2, "each wrong password is counted on the account"
+    assert replace(after, failed_logins=0, last_failed_login_at=None) == before, "and nothing else changes"
 
 
 def test_an_inactive_user_gets_403_and_no_cookie(any_api: Api, repo: SqliteUserRepository) -> None:

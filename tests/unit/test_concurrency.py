@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable
 from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,17 +19,9 @@ PASSWORD = "correct horse battery"
 EMAIL = "ada@example.com"
 
 
-def test_concurrent_guesses_get_no_more_attempts_than_the_policy_allows(clock):
-    repo, failures = InMemoryUserRepository(), InMemoryLoginFailureRepository()
-    hasher = FakeHasher()
-    auth = AuthService(Users(repo, clock), hasher, clock, FailureCounter(failures, clock))
-    auth.register(EMAIL, PASSWORD)
-    for _ in range(5):
-        with pytest.raises(InvalidCredentials):
-            auth.login(EMAIL, "wrong password")
-    clock.advance(seconds=1)
-    verifies = hasher.verify_calls
-    barrier = threading.Barrier(20)
+def guessing(auth: AuthService, count: int) -> list[str]:
+    """`count` wrong guesses at once; what each was answered."""
+    barrier = threading.Barrier(count)
 
     def guess(n: int) -> str:
         barrier.wait()
@@ -40,12 +33,61 @@ def test_concurrent_guesses_get_no_more_attempts_than_the_policy_allows(clock):
             return "throttled"
         return "logged in"
 
-    with ThreadPoolExecutor(20) as pool:
-        outcomes = list(pool.map(guess, range(20)))
-    assert outcomes.count("checked") == 1
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(guess, range(count)))
+
+
+def test_concurrent_guesses_get_no_more_answers_than_the_policy_allows(clock):
+    repo, failures = InMemoryUserRepository(), InMemoryLoginFailureRepository()
+    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(failures, clock))
+    auth.register(EMAIL, PASSWORD)
+
+    outcomes = guessing(auth, 20)
+    assert outcomes.count("checked") == 5  # the free failures, then the first delay
+    assert outcomes.count("throttled") == 15
+    assert repo.get(EMAIL).failed_logins == 5
+
+    clock.advance(seconds=1)
+    outcomes = guessing(auth, 20)
+    assert outcomes.count("checked") == 1  # one attempt per delay
     assert outcomes.count("throttled") == 19
-    assert hasher.verify_calls - verifies == 1
-    assert failures.get(next(iter(failures._records))).failures == 6
+    assert repo.get(EMAIL).failed_logins == 6
+    assert failures._records == {}, "a known account is counted on the user, not in the failure store"
+
+
+class MeanwhileHasher(FakeHasher):
+    """Runs `meanwhile` once, during the first verify: another attempt that lands first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], None] | None = None
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return super().verify(password_hash, password)
+
+
+def test_a_right_password_is_withheld_when_other_failures_used_up_the_budget_meanwhile(clock):
+    """The count an attempt was checked against is re-checked when its outcome is written."""
+    repo = InMemoryUserRepository()
+    hasher = MeanwhileHasher()
+    auth = AuthService(Users(repo, clock), hasher, clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    auth.register(EMAIL, PASSWORD)
+    for _ in range(4):
+        with pytest.raises(InvalidCredentials):
+            auth.login(EMAIL, "wrong password")
+
+    def fifth_failure() -> None:
+        with pytest.raises(InvalidCredentials):
+            auth.login(EMAIL, "another wrong password")
+
+    hasher.meanwhile = fifth_failure
+    with pytest.raises(LoginThrottled):
+        auth.login(EMAIL, PASSWORD)  # right, but checked against four failures and written over five
+    user = repo.get(EMAIL)
+    assert (user.failed_logins, user.session_ids, user.login_count) == (5, (), 0)
 
 
 class PausingRepository(InMemoryUserRepository):

@@ -54,12 +54,12 @@ def test_the_counter_purges_stale_records_at_most_once_an_hour(clock):
     store = InMemoryLoginFailureRepository()
     store.put(FailureRecord(failure_key("old@example.com"), 9, clock.now - timedelta(days=2)))
     counter = FailureCounter(store, clock)
-    counter.reserve("new@example.com")
+    counter.count_unknown("new@example.com", None)
     assert store.get(failure_key("old@example.com")) is None
     store.put(FailureRecord(failure_key("old2@example.com"), 9, clock.now - timedelta(days=2)))
     clock.advance(minutes=59)
-    counter.reserve("new2@example.com")
+    counter.count_unknown("new2@example.com", None)
     assert store.get(failure_key("old2@example.com")) is not None  # not yet: once an hour
     clock.advance(minutes=1)
-    counter.reserve("new3@example.com")
+    counter.count_unknown("new3@example.com", None)
     assert store.get(failure_key("old2@example.com")) is None
