@@ -17,7 +17,9 @@ The server gets ESAUTH_COOKIE_SECURE=false, a temp ESAUTH_DATA_DIR, a random ESA
 and the per-client rate limit lifted (wrk is one client); ESAUTH_ARGON2_*, ESAUTH_SESSION_*
 and ESAUTH_LOG_* pass through from the caller. Each figure is the median of --runs runs of
 --duration seconds, after a 1 s warm-up; a run during which other jobs on the machine used
-more than --max-other-load cores is measured again (within --noise-budget). Everything is on
+more than --max-other-load cores is measured again (within --noise-budget). Login with the
+right password and with an unknown email (same store and connections) are measured in turns,
+a run of one then a run of the other, so the machine's drift hits both alike. Everything is on
 127.0.0.1, and every process it starts is stopped at the end, also on errors and Ctrl-C.
 
 wrk: found on PATH (or --wrk PATH); if missing, installed with `apt-get install wrk` when
@@ -401,6 +403,21 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
+@dataclass
+class Spec:
+    """The arguments of `Bench.scenario`, for `Bench.interleaved`."""
+    key: str
+    label: str
+    store: str
+    threads: int
+    server: Server
+    path: str
+    script: str
+    conns: int
+    script_args: Callable[[], list[str]]
+    expected: int
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, workdir: Path, procs: Processes, wrk: str) -> None:
         self.args = args
@@ -528,11 +545,34 @@ class Bench:
                 lambda: self.wrk_once(server, path, script, conns, self.args.duration, script_args(), expected)))
             print(f"{runs[-1].rps:,.0f} ", end="", flush=True)
         row = self.results.add(Row(key, label, store, threads, conns, runs), merge=merge, keep=self.args.runs)
-        kept = "the least disturbed of both times " if merge else ""
-        print(f"-> {kept}{row.median('rps'):,.0f} req/s p50 {row.median('p50_ms'):.1f} ms "
-              f"p99 {row.median('p99_ms'):.1f} ms errors {row.median('errors'):.0f} "
-              f"rss {row.median('peak_rss_mib'):.0f} MiB", flush=True)
+        print_summary(row, "the least disturbed of both times " if merge else "")
         return row
+
+    def interleaved(self, specs: list[Spec]) -> list[Row]:
+        """`scenario` for each spec, runs taken in turns (a, b, a, b, ...): the machine's drift hits all alike."""
+        letters = "abcdefghijklmnopqrstuvwxyz"[:len(specs)]
+        legend = "; ".join(f"{letter}: {spec.label}" for letter, spec in zip(letters, specs))
+        print(f"  in turns ({legend}) {specs[0].store} c={specs[0].conns} ", end="", flush=True)
+        for spec in specs:
+            self.measure(spec, WARMUP_S)
+        runs: list[list[Run]] = [[] for _ in specs]
+        for _ in range(self.args.runs):
+            for letter, spec, spec_runs in zip(letters, specs, runs):
+                spec_runs.append(self.least_disturbed(lambda spec=spec: self.measure(spec, self.args.duration)))
+                print(f"{letter} {spec_runs[-1].rps:,.0f} ", end="", flush=True)
+        print(flush=True)
+        rows = []
+        for spec, spec_runs in zip(specs, runs):
+            row = self.results.add(Row(spec.key, spec.label, spec.store, spec.threads, spec.conns, spec_runs),
+                                   keep=self.args.runs)
+            print(f"  {spec.label:<34} {spec.store:<13} c={spec.conns:<3} ", end="")
+            print_summary(row, "in turns: ")
+            rows.append(row)
+        return rows
+
+    def measure(self, spec: Spec, duration_s: int) -> Run:
+        return self.wrk_once(spec.server, spec.path, spec.script, spec.conns, duration_s, spec.script_args(),
+                             spec.expected)
 
     def least_disturbed(self, measure: Callable[[], Run]) -> Run:
         """Measure; while other jobs took more than --max-other-load cores, measure again
@@ -749,22 +789,33 @@ class Bench:
             for conns in conns_list:
                 self.scenario(f"{prefix}test-{store}-t{threads}-c{conns}", f"GET /v1/test{growth}", store, threads,
                               server, "/v1/test", "get.lua", conns, lambda: [f"cookies={cookies}"], 200)
-        if "login" in scenarios:
-            emails = self.emails_file(login_users)
-            for conns in conns_list:
-                self.scenario(f"{prefix}login-{store}-t{threads}-c{conns}", f"login, right password{growth}", store,
-                              threads, server, "/v1/auth/login", "login.lua", conns,
-                              lambda: ["mode=ok", f"emails={emails}", f"password={PASSWORD}"], 200)
-        if "unknown" in scenarios and not prefix:
-            for conns in conns_list:
-                self.scenario(f"unknown-{store}-t{threads}-c{conns}", "login, unknown email", store, threads,
-                              server, "/v1/auth/login", "login.lua", conns,
-                              lambda: ["mode=unknown", f"password={PASSWORD}", f"nonce={self.new_nonce()}"], 400)
+        emails = self.emails_file(login_users) if "login" in scenarios else None
+        login = [Spec(f"{prefix}login-{store}-t{threads}-c{conns}", f"login, right password{growth}", store, threads,
+                      server, "/v1/auth/login", "login.lua", conns,
+                      lambda: ["mode=ok", f"emails={emails}", f"password={PASSWORD}"], 200)
+                 for conns in conns_list] if "login" in scenarios else []
+        unknown = [Spec(f"unknown-{store}-t{threads}-c{conns}", "login, unknown email", store, threads,
+                        server, "/v1/auth/login", "login.lua", conns,
+                        lambda: ["mode=unknown", f"password={PASSWORD}", f"nonce={self.new_nonce()}"], 400)
+                   for conns in conns_list] if "unknown" in scenarios and not prefix else []
+        if login and unknown:  # the pair the unknown-email target compares: measured in turns
+            for pair in zip(login, unknown):
+                self.interleaved(list(pair))
+        else:
+            for spec in login + unknown:
+                self.scenario(**vars(spec))
         if "signup" in scenarios and not prefix:
             for conns in conns_list:
                 self.scenario(f"signup-{store}-t{threads}-c{conns}", "POST /v1/users (sign-up)", store, threads,
                               server, "/v1/users", "signup.lua", conns,
                               lambda: [f"password={PASSWORD}", f"nonce={self.new_nonce()}"], 201)
+
+
+def print_summary(row: Row, kept: str = "") -> None:
+    """The end of a scenario's console line: its medians."""
+    print(f"-> {kept}{row.median('rps'):,.0f} req/s p50 {row.median('p50_ms'):.1f} ms "
+          f"p99 {row.median('p99_ms'):.1f} ms errors {row.median('errors'):.0f} "
+          f"rss {row.median('peak_rss_mib'):.0f} MiB", flush=True)
 
 
 def wait_idle(server: Server, timeout_s: float = 60.0) -> None:
