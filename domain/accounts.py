@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from domain.auth import new_session_id
-from domain.errors import InvalidToken, SessionInvalid, UserNotFound, ValidationError
+from domain.errors import InvalidToken, LoginThrottled, SessionInvalid, UserNotFound, ValidationError, VersionConflict
 from domain.session import Session
 from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_password, check_text, normalize_email
@@ -72,32 +72,36 @@ class AccountService:
         user = self._users.get(email)
         if user is None or not user.is_active:
             raise SessionInvalid("the account is gone or deactivated")
-        now = self._clock()
-        self._failures.check_user(user, now)
-        if not self._hasher.verify(user.password_hash, current_password):
-
-            def count_failure(current: User) -> User:
-                self._failures.check_user(current, now)  # others' failures got there first: withhold
-                return self._failures.failed(current, now)
-
-            self._users.modify(email, count_failure, read=user)
-            raise ValidationError("current_password", "is not correct")
+        stored = self._failures.check(email)
+        self._failures.check_user(user, stored)
+        right = self._hasher.verify(user.password_hash, current_password)
         verified = user.password_hash
+
+        def settle(current: User) -> User:
+            # The outcome is written before the new password is hashed, so a withheld right
+            # guess answers as fast as a wrong one.
+            self._failures.check_user(current)  # others' failures got there first: withhold
+            if current.password_hash != verified:
+                raise ValidationError("current_password", "was changed meanwhile; log in again")
+            return self._failures.cleared(current) if right else self._failures.failed(current)
+
+        try:
+            self._users.modify(email, settle, read=user)
+        except VersionConflict:
+            raise LoginThrottled(1) from None
+        if not right:
+            raise ValidationError("current_password", "is not correct")
+        if stored is not None:
+            self._failures.forget(email)
         new_hash = self._hasher.hash(new_password)
         kept = replace(session, session_id=self._new_session_id())
 
         def change(current: User) -> User:
-            self._failures.check_user(current, now)
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return replace(
-                self._failures.cleared(current),
-                password_hash=new_hash,
-                security_stamp=new_stamp(),
-                session_ids=(kept.session_id,),
-            )
+            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
 
-        return self._users.modify(email, change, read=user), kept
+        return self._users.modify(email, change), kept
 
     def request_password_reset(self, email_address: object) -> None:
         """Send a reset token if the account exists and is active; do nothing visible otherwise."""
@@ -138,6 +142,8 @@ class AccountService:
             return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
 
         try:
-            return self._users.modify(email, reset)
+            user = self._users.modify(email, reset)
         except UserNotFound:
             raise InvalidToken("This reset token is not valid.") from None
+        self._failures.forget(email)  # a count the failure store holds for the address, too
+        return user

@@ -6,7 +6,16 @@ import secrets
 from dataclasses import replace
 from typing import Callable
 
-from domain.errors import InactiveUser, InvalidCredentials, SessionInvalid, UserNotFound, ValidationError
+from domain.errors import (
+    InactiveUser,
+    InvalidCredentials,
+    LoginThrottled,
+    SessionInvalid,
+    StoreUnavailable,
+    UserNotFound,
+    ValidationError,
+    VersionConflict,
+)
 from domain.session import Session
 from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_password, check_text, normalize_email
@@ -72,10 +81,11 @@ class AuthService:
     def login(self, email_address: object, password: object) -> tuple[User, Session]:
         """Check the credentials and open a new session (a new id each time: no fixation).
 
-        Unknown emails cost the same hash and are throttled the same way as known ones, so neither
-        the answer, its timing nor the throttling tells whether an account exists. A known
-        account's outcome (failure counted, or session opened and count cleared) is one guarded
-        write of the user; see FailureCounter for why answers cannot outrun the count.
+        Unknown emails cost the same reads, hash and write and are throttled the same way as
+        known ones, so neither the answer, its timing nor the throttling tells whether an
+        account exists. A registered account's outcome (a failure counted, or the count cleared
+        and a session opened) is one guarded write of the user; see FailureCounter for why
+        answers cannot outrun the count.
         """
         password = check_text(password, "password")
         if not isinstance(email_address, str):
@@ -85,41 +95,42 @@ class AuthService:
         except ValidationError:
             email = None  # a malformed address is just an unknown one
         user = self._users.get(email) if email else None
+        stored = self._failures.check(email_address)
         if user is None:
-            record = self._failures.check_unknown(email_address)
             self._hasher.verify(self._dummy_hash, password)
-            self._failures.count_unknown(email_address, record)
+            self._failures.count_unknown(email_address, stored)
             raise InvalidCredentials()
-        self._failures.check_user(user, self._clock())
-        return self._settle(user, password, self._hasher.verify(user.password_hash, password))
+        self._failures.check_user(user, stored)
+        right = self._hasher.verify(user.password_hash, password)
+        written, session = self._settle(user, password, right)
+        if stored is not None:
+            self._failures.forget(email_address)
+        self._upgrade_hash(written, password)
+        return written, session
 
     def _settle(self, user: User, password: str, right: bool) -> tuple[User, Session]:
-        """Write what the attempt came to, over the latest user: a failure counted, or the count
-        cleared and (for an active account) a session opened."""
+        """Write what the attempt came to over the latest user, before any other work: a failure
+        counted, or the count cleared and (for an active account) a session opened."""
         now = self._clock()
         session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
         verified_hash = user.password_hash
 
         def settle(current: User) -> User:
             nonlocal verified_hash, right
-            self._failures.check_user(current, now)  # others' failures got there first: withhold
+            self._failures.check_user(current)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
                 # The password (or its hash) changed since we checked: check again, so a
                 # concurrent password change is never undone by this login.
                 right = self._hasher.verify(current.password_hash, password)
                 verified_hash = current.password_hash
             if not right:
-                return self._failures.failed(current, now)
+                return self._failures.failed(current)
             cleared = self._failures.cleared(current)
             if not current.is_active:
                 return cleared
-            new_hash = current.password_hash
-            if self._hasher.needs_rehash(current.password_hash):
-                new_hash = self._hasher.hash(password)
             return replace(
                 cleared,
                 session_ids=(*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:],
-                password_hash=new_hash,
                 last_login_at=now,
                 login_count=current.login_count + 1,
             )
@@ -128,11 +139,29 @@ class AuthService:
             written = self._users.modify(user.email_address, settle, read=user)
         except UserNotFound:
             raise InvalidCredentials() from None  # deleted while logging in
+        except VersionConflict:
+            raise LoginThrottled(1) from None  # as an unknown address's count answers a crowd
         if not right:
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
         return written, session
+
+    def _upgrade_hash(self, user: User, password: str) -> None:
+        """Re-hash with the configured parameters once the login is written (never before: a
+        withheld answer must not take longer for a right password). Best effort: a failure
+        leaves the old hash for the next login to upgrade."""
+        if not self._hasher.needs_rehash(user.password_hash):
+            return
+        old_hash, new_hash = user.password_hash, self._hasher.hash(password)
+
+        def upgrade(current: User) -> User:
+            return replace(current, password_hash=new_hash) if current.password_hash == old_hash else current
+
+        try:
+            self._users.modify(user.email_address, upgrade, read=user)
+        except (UserNotFound, VersionConflict, StoreUnavailable):
+            pass
 
     def session_user(self, session: Session, fresh: bool = False) -> User:
         """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone.

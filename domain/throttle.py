@@ -59,17 +59,22 @@ class ThrottlePolicy:
 class FailureCounter:
     """Applies the policy, for login and password change alike.
 
-    A known account keeps its count on the user itself (`failed_logins`), so a login costs one
-    guarded write of the user whatever its outcome. Addresses nobody registered are counted in
-    the shared failure store under a digest, the same way, so throttling does not tell them apart.
+    A registered account keeps its count on the user itself (`failed_logins`), so a login costs
+    one guarded write of the user whatever its outcome. Addresses nobody registered are counted
+    in the shared failure store under a digest of the email, and every attempt reads that store
+    too (a registered account honours the larger count, so counts from before the account or an
+    upgrade still apply): known and unknown addresses make the same reads and one write, and
+    are throttled alike.
 
     Counting is optimistic: an attempt is checked against the count it read, the password is
     tried, and the outcome is written under the store's version guard *after re-checking the
     count it is written over*. If that count now says wait (concurrent attempts got there first),
     the outcome is withheld and the caller answers LoginThrottled. Every answer that tells a
-    guess's result is therefore backed by a write that counted it, in order, across processes:
-    concurrent guesses get no more answers than the policy allows. (They may all be hashed:
-    bounded by the per-client rate limit and the hashing pool's queue.)
+    guess's result is therefore backed by a write (or a fresh read) that saw it allowed, in
+    order, across processes: concurrent guesses get no more answers than the policy allows.
+    They may all be hashed, bounded by the per-client rate limit and the hashing pool's queue.
+    Callers must do no extra work (such as hashing a new password) before the outcome is
+    written, or its time would tell a withheld right guess from a wrong one.
     """
 
     PURGE_EVERY = timedelta(hours=1)
@@ -81,14 +86,26 @@ class FailureCounter:
         self._policy = policy
         self._last_purge: datetime | None = None
 
-    # -- known accounts: the count lives on the user --------------------------------------------
+    def check(self, email_address: str) -> FailureRecord | None:
+        """Raise LoginThrottled if the failure store says this address must wait; else its
+        record there (for `count_unknown`, or for `check_user` to honour)."""
+        record = self._failures.get(failure_key(email_address))
+        self._raise_if_waiting(record)
+        self._purge_now_and_then(self._clock())
+        return record
 
-    def check_user(self, user: User, now: datetime) -> None:
-        """Raise LoginThrottled if the account must wait before its password is tried."""
-        self._raise_if_waiting(_record_of(user), now)
+    # -- registered accounts: the count lives on the user ---------------------------------------
 
-    def failed(self, user: User, now: datetime) -> User:
+    def check_user(self, user: User, stored: FailureRecord | None = None) -> None:
+        """Raise LoginThrottled if the account must wait, by its own count or the stored one."""
+        self._raise_if_waiting(_record_of(user))
+        self._raise_if_waiting(stored)
+
+    def failed(self, user: User) -> User:
         """The user with one more failure counted (after `check_user` passed on this very user)."""
+        now = self._clock()
+        if user.last_failed_login_at is not None:
+            now = max(now, user.last_failed_login_at)  # a clock behind another process's never shortens a delay
         record = self._policy.after_failure(_record_of(user), user.email_address, now)
         return replace(user, failed_logins=record.failures, last_failed_login_at=record.last_failure_at)
 
@@ -97,17 +114,15 @@ class FailureCounter:
         """The user with the count forgotten: the right password, or a completed reset."""
         return replace(user, failed_logins=0, last_failed_login_at=None)
 
-    # -- unknown addresses: the count lives in the failure store --------------------------------
+    def forget(self, email_address: str) -> None:
+        """After the account's own count was cleared: drop a count the store holds for the address."""
+        self._failures.delete(failure_key(email_address))
 
-    def check_unknown(self, email_address: str) -> FailureRecord | None:
-        """Raise LoginThrottled if this address must wait; else the record to count onto."""
-        record = self._failures.get(failure_key(email_address))
-        self._raise_if_waiting(record, self._clock())
-        return record
+    # -- unregistered addresses: the count lives in the failure store ---------------------------
 
     def count_unknown(self, email_address: str, record: FailureRecord | None) -> None:
-        """Count a failure onto `record` (as read by `check_unknown`), re-reading and re-checking
-        on conflicts; LoginThrottled if the address must wait by then."""
+        """Count a failure onto `record` (as read by `check`), re-reading and re-checking on
+        conflicts; LoginThrottled if the address must wait by then."""
         key = failure_key(email_address)
         for _ in range(self.COUNT_ATTEMPTS):
             now = self._clock()
@@ -115,14 +130,13 @@ class FailureCounter:
                 self._failures.put(self._policy.after_failure(record, key, now))
             except VersionConflict:
                 record = self._failures.get(key)
-                self._raise_if_waiting(record, now)
+                self._raise_if_waiting(record)
                 continue
-            self._purge_now_and_then(now)
             return
         raise LoginThrottled(1)
 
-    def _raise_if_waiting(self, record: FailureRecord | None, now: datetime) -> None:
-        wait = self._policy.retry_after(record, now)
+    def _raise_if_waiting(self, record: FailureRecord | None) -> None:
+        wait = self._policy.retry_after(record, self._clock())
         if wait > timedelta(0):
             raise LoginThrottled(math.ceil(wait.total_seconds()))
 

@@ -69,19 +69,26 @@ class Users:
 
         `read` is the user as the caller just read it, saving a second read; if it is stale, the
         guarded write conflicts and the loop re-reads, so it can never overwrite a newer user.
+        A change that changes nothing writes nothing, so it is only trusted once applied to a
+        fresh read: `change` may be a decision (such as the login throttle's) that must have
+        seen the latest user.
         """
         user = read if read is not None else self._repository.get(email_address)
+        fresh = read is None
         for _ in range(UPDATE_ATTEMPTS):
             if user is None:
                 self._remember(email_address, None, next(self._ticks))
                 raise UserNotFound(email_address)
             updated = change(user)
             if updated == user:
-                return user
+                if fresh:
+                    return user
+                user, fresh = self._repository.get(email_address), True
+                continue
             try:
                 written = self._repository.update(updated)
             except VersionConflict:
-                user = self._repository.get(email_address)
+                user, fresh = self._repository.get(email_address), True
                 continue
             self._remember(email_address, written, next(self._ticks))  # ticked once written: later reads see it
             return written

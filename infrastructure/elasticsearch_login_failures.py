@@ -49,6 +49,13 @@ class ElasticsearchLoginFailureRepository:
             raise VersionConflict(record.key) from None
         return replace(record, version=document_version(written))
 
+    def delete(self, key: str) -> None:
+        try:
+            with store_errors():
+                self._es.delete(index=self.index, id=key)
+        except NotFoundError:
+            pass
+
     def purge(self, last_failure_before: datetime) -> int:
         try:
             with store_errors():

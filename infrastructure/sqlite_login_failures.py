@@ -45,6 +45,10 @@ class SqliteLoginFailureRepository:
             raise VersionConflict(record.key)
         return replace(record, version=str(int(record.version) + 1))
 
+    def delete(self, key: str) -> None:
+        with self._db.errors():
+            self._db.connection().execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
     def purge(self, last_failure_before: datetime) -> int:
         with self._db.errors():
             cursor = self._db.connection().execute(

@@ -1,5 +1,4 @@
-"""Where consecutive login failures for addresses nobody registered are counted, shared by every
-server process (a registered account keeps its count on the user)."""
+"""Where consecutive login failures are counted, shared by every server process."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """Consecutive failed logins for one key (a digest of the email)."""
+    """Consecutive failed logins for one key (a digest of the email, known to us or not)."""
 
     key: str
     failures: int
@@ -29,6 +28,9 @@ class LoginFailureRepository(Protocol):
 
         Raises `VersionConflict` if the record was created or changed meanwhile.
         """
+
+    def delete(self, key: str) -> None:
+        """Forget the key's failures; no error if there are none."""
 
     def purge(self, last_failure_before: datetime) -> int:
         """Delete every record whose last failure is older than that; returns how many (or -1

@@ -115,6 +115,10 @@ class InMemoryLoginFailureRepository:
             self._records[record.key] = stored
             return stored
 
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._records.pop(key, None)
+
     def purge(self, last_failure_before: datetime) -> int:
         with self._lock:
             stale = [key for key, record in self._records.items() if record.last_failure_at < last_failure_before]

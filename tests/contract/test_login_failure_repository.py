@@ -45,6 +45,13 @@ class LoginFailureRepositoryContract:
             repo.put(replace(created, failures=7))
         assert repo.get(KEY).failures == 2
 
+    def test_delete_forgets_and_is_idempotent(self, repo):
+        repo.put(FailureRecord(KEY, 3, AT))
+        repo.delete(KEY)
+        assert repo.get(KEY) is None
+        repo.delete(KEY)
+        assert repo.put(FailureRecord(KEY, 1, AT)).failures == 1
+
     def test_purge_deletes_only_records_older_than_the_cutoff(self, repo):
         repo.put(FailureRecord("a" * 64, 3, AT - timedelta(days=2)))
         repo.put(FailureRecord("b" * 64, 3, AT))

@@ -187,15 +187,19 @@ def test_a_concurrent_session_write_is_merged_not_lost(clock):
     assert repo.get("ada@example.com").session_ids == ("other", "mine")
 
 
-def test_endless_conflicts_give_up_with_version_conflict(clock):
-    class AlwaysConflicting(InMemoryUserRepository):
-        def update(self, user):
-            raise VersionConflict(user.email_address)
+class AlwaysConflicting(InMemoryUserRepository):
+    def update(self, user):
+        raise VersionConflict(user.email_address)
 
+
+def test_endless_conflicts_give_up_as_throttled_like_a_crowd_on_an_unknown_address(clock):
+    """A known account must not answer a crowd of attempts differently (503) from an unknown one."""
     auth = make_auth(AlwaysConflicting(), FakeHasher(), clock)
     auth.register("ada@example.com", PASSWORD)
-    with pytest.raises(VersionConflict):
-        auth.login("ada@example.com", PASSWORD)
+    for password in (PASSWORD, "wrong password"):
+        with pytest.raises(LoginThrottled) as caught:
+            auth.login("ada@example.com", password)
+        assert caught.value.retry_after_s == 1
 
 
 def test_session_user_requires_a_live_session_of_an_active_user(auth, users, clock):

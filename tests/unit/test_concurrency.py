@@ -9,11 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from domain.accounts import AccountService
 from domain.auth import AuthService
-from domain.errors import InvalidCredentials, LoginThrottled, SessionInvalid
+from domain.errors import InvalidCredentials, LoginThrottled, SessionInvalid, ValidationError
 from domain.throttle import FailureCounter
 from domain.users import Users
-from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
+from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
+from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository, RecordingNotifier
 
 PASSWORD = "correct horse battery"
 EMAIL = "ada@example.com"
@@ -56,10 +58,10 @@ def test_concurrent_guesses_get_no_more_answers_than_the_policy_allows(clock):
 
 
 class MeanwhileHasher(FakeHasher):
-    """Runs `meanwhile` once, during the first verify: another attempt that lands first."""
+    """Runs `meanwhile` once, during the next verify: other attempts that land first."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, cost: int = 1) -> None:
+        super().__init__(cost)
         self.meanwhile: Callable[[], None] | None = None
 
     def verify(self, password_hash: str, password: str) -> bool:
@@ -69,25 +71,121 @@ class MeanwhileHasher(FakeHasher):
         return super().verify(password_hash, password)
 
 
-def test_a_right_password_is_withheld_when_other_failures_used_up_the_budget_meanwhile(clock):
-    """The count an attempt was checked against is re-checked when its outcome is written."""
+def withholding_setup(clock, cost: int = 1, failures_before: int = 4):
     repo = InMemoryUserRepository()
-    hasher = MeanwhileHasher()
-    auth = AuthService(Users(repo, clock), hasher, clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
-    auth.register(EMAIL, PASSWORD)
-    for _ in range(4):
+    hasher = MeanwhileHasher(cost)
+    counter = FailureCounter(InMemoryLoginFailureRepository(), clock)
+    auth = AuthService(Users(repo, clock), hasher, clock, counter)
+    AuthService(Users(repo, clock), FakeHasher(), clock, counter).register(EMAIL, PASSWORD)  # hashed at cost 1
+    for _ in range(failures_before):
         with pytest.raises(InvalidCredentials):
             auth.login(EMAIL, "wrong password")
+    return repo, hasher, auth, counter
 
-    def fifth_failure() -> None:
-        with pytest.raises(InvalidCredentials):
-            auth.login(EMAIL, "another wrong password")
 
-    hasher.meanwhile = fifth_failure
+def failures_meanwhile(auth: AuthService, count: int) -> Callable[[], None]:
+    def land() -> None:
+        for _ in range(count):
+            with pytest.raises(InvalidCredentials):
+                auth.login(EMAIL, "another wrong password")
+
+    return land
+
+
+def test_a_right_password_is_withheld_when_other_failures_used_up_the_budget_meanwhile(clock):
+    """The count an attempt was checked against is re-checked when its outcome is written."""
+    repo, hasher, auth, _ = withholding_setup(clock)
+    hasher.meanwhile = failures_meanwhile(auth, 1)
     with pytest.raises(LoginThrottled):
         auth.login(EMAIL, PASSWORD)  # right, but checked against four failures and written over five
     user = repo.get(EMAIL)
     assert (user.failed_logins, user.session_ids, user.login_count) == (5, (), 0)
+
+
+def test_a_deactivated_account_withholds_a_right_password_too(clock):
+    """Its outcome writes nothing (the count is already clear), so it must be decided on a fresh read."""
+    repo, hasher, auth, _ = withholding_setup(clock, failures_before=0)
+    repo.update(replace(repo.get(EMAIL), is_active=False))
+    hasher.meanwhile = failures_meanwhile(auth, 5)
+    with pytest.raises(LoginThrottled):
+        auth.login(EMAIL, PASSWORD)  # not InactiveUser: that would confirm the password
+
+
+def test_a_withheld_right_password_costs_no_rehash(clock):
+    """Re-hashing a stale hash happens after the login is written, so a withheld answer takes no longer."""
+    repo, hasher, auth, _ = withholding_setup(clock, cost=2)  # registered with cost 1: needs a rehash
+    hasher.meanwhile = failures_meanwhile(auth, 1)
+    hashes = hasher.hash_calls
+    with pytest.raises(LoginThrottled):
+        auth.login(EMAIL, PASSWORD)
+    assert hasher.hash_calls == hashes
+    assert repo.get(EMAIL).password_hash == f"fake$1${PASSWORD}"
+    clock.advance(seconds=1)
+    auth.login(EMAIL, PASSWORD)
+    assert repo.get(EMAIL).password_hash == f"fake$2${PASSWORD}"  # upgraded once the login went through
+
+
+def test_a_withheld_password_change_hashes_no_new_password(clock):
+    repo, hasher, auth, counter = withholding_setup(clock, failures_before=0)
+    _, session = auth.login(EMAIL, PASSWORD)
+    accounts = AccountService(Users(repo, clock), hasher, clock, counter, ItsdangerousTokenSigner(["k" * 32], "s"), RecordingNotifier())
+
+    def wrong_changes() -> None:
+        for _ in range(5):
+            with pytest.raises(ValidationError):
+                accounts.change_password(session, "not my password", "a new password!")
+
+    hasher.meanwhile = wrong_changes
+    hashes = hasher.hash_calls
+    with pytest.raises(LoginThrottled):
+        accounts.change_password(session, PASSWORD, "a new password!")
+    assert hasher.hash_calls == hashes
+    assert repo.get(EMAIL).password_hash == f"fake$1${PASSWORD}"
+
+
+class CountingUsers(InMemoryUserRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def get(self, email_address):
+        self.calls.append("read")
+        return super().get(email_address)
+
+    def update(self, user):
+        self.calls.append("write")
+        return super().update(user)
+
+
+class CountingFailures(InMemoryLoginFailureRepository):
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def get(self, key):
+        self.calls.append("read")
+        return super().get(key)
+
+    def put(self, record):
+        self.calls.append("write")
+        return super().put(record)
+
+
+def test_known_and_unknown_addresses_make_the_same_store_calls(clock):
+    repo = CountingUsers()
+    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(CountingFailures(repo.calls), clock))
+    auth.register(EMAIL, PASSWORD)
+    calls: dict[str, list[list[str]]] = {}
+    for email in (EMAIL, "nobody@example.com"):
+        calls[email] = []
+        for _ in range(7):  # five answered, then throttled
+            repo.calls.clear()
+            with pytest.raises((InvalidCredentials, LoginThrottled)):
+                auth.login(email, "wrong password")
+            calls[email].append(sorted(repo.calls))
+    assert calls[EMAIL] == calls["nobody@example.com"]
+    assert calls[EMAIL][0] == ["read", "read", "write"]
+    assert calls[EMAIL][-1] == ["read", "read"]
 
 
 class PausingRepository(InMemoryUserRepository):

@@ -54,12 +54,12 @@ def test_the_counter_purges_stale_records_at_most_once_an_hour(clock):
     store = InMemoryLoginFailureRepository()
     store.put(FailureRecord(failure_key("old@example.com"), 9, clock.now - timedelta(days=2)))
     counter = FailureCounter(store, clock)
-    counter.count_unknown("new@example.com", None)
+    counter.check("new@example.com")
     assert store.get(failure_key("old@example.com")) is None
     store.put(FailureRecord(failure_key("old2@example.com"), 9, clock.now - timedelta(days=2)))
     clock.advance(minutes=59)
-    counter.count_unknown("new2@example.com", None)
+    counter.check("new2@example.com")
     assert store.get(failure_key("old2@example.com")) is not None  # not yet: once an hour
     clock.advance(minutes=1)
-    counter.count_unknown("new3@example.com", None)
+    counter.check("new3@example.com")
     assert store.get(failure_key("old2@example.com")) is None
