@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from dataclasses import replace
 
@@ -31,15 +32,18 @@ class SqliteUserRepository:
         return None if row is None else from_document(json.loads(row[0]), str(row[1]))
 
     def add(self, user: User) -> User:
+        # A random first version: an account deleted and made again must not start at a version
+        # a read of the old one still carries, or that read's guarded write would land on it.
+        version = secrets.randbits(62)
         try:
             with self._db.errors():
                 self._db.connection().execute(
-                    "INSERT INTO users (email_address, created_at, document, version) VALUES (?, ?, ?, 1)",
-                    (user.email_address, format_time(user.created_at), json.dumps(to_document(user))),
+                    "INSERT INTO users (email_address, created_at, document, version) VALUES (?, ?, ?, ?)",
+                    (user.email_address, format_time(user.created_at), json.dumps(to_document(user)), version),
                 )
         except sqlite3.IntegrityError:
             raise UserAlreadyExists(user.email_address) from None
-        return replace(user, version="1")
+        return replace(user, version=str(version))
 
     def update(self, user: User) -> User:
         if user.version is None:

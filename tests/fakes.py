@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -32,6 +33,7 @@ class InMemoryUserRepository:
     def __init__(self) -> None:
         self._users: dict[str, User] = {}
         self._lock = threading.Lock()
+        self._versions = itertools.count(1)  # never reused, like Elasticsearch's sequence numbers
 
     def get(self, email_address: str) -> User | None:
         with self._lock:
@@ -41,7 +43,7 @@ class InMemoryUserRepository:
         with self._lock:
             if user.email_address in self._users:
                 raise UserAlreadyExists(user.email_address)
-            stored = replace(user, version="1")
+            stored = replace(user, version=str(next(self._versions)))
             self._users[user.email_address] = stored
             return stored
 
@@ -52,7 +54,7 @@ class InMemoryUserRepository:
                 raise UserNotFound(user.email_address)
             if user.version != current.version:
                 raise VersionConflict(user.email_address)
-            stored = replace(user, version=str(int(current.version or 0) + 1))
+            stored = replace(user, version=str(next(self._versions)))
             self._users[user.email_address] = stored
             return stored
 

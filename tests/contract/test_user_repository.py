@@ -73,6 +73,14 @@ class UserRepositoryContract:
         found = repo.get("ada@example.com")
         assert (found.first_name, found.session_ids, found.version) == ("Ada", ("s1",), updated.version)
 
+    def test_a_read_of_a_deleted_user_cannot_write_over_one_made_again(self, repo):
+        stale = repo.add(make_user(first_name="First"))
+        repo.delete(stale.email_address)
+        again = repo.add(make_user(first_name="Second"))
+        with pytest.raises(VersionConflict):
+            repo.update(replace(stale, last_name="Overwritten"))
+        assert repo.get(again.email_address) == again
+
     def test_update_with_a_stale_version_is_refused_and_changes_nothing(self, repo):
         added = repo.add(make_user())
         repo.update(replace(added, first_name="Winner"))
