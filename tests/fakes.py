@@ -129,6 +129,43 @@ class InMemoryLoginFailureRepository:
             return len(stale)
 
 
+class CountingUserRepository(InMemoryUserRepository):
+    """Logs every read and write it is asked for into `calls` (shareable with a
+    CountingLoginFailureRepository), for tests that count store calls."""
+
+    def __init__(self, calls: list[str] | None = None) -> None:
+        super().__init__()
+        self.calls = calls if calls is not None else []
+
+    @property
+    def gets(self) -> int:
+        return self.calls.count("read")
+
+    def get(self, email_address: str) -> User | None:
+        self.calls.append("read")
+        return super().get(email_address)
+
+    def update(self, user: User) -> User:
+        self.calls.append("write")
+        return super().update(user)
+
+
+class CountingLoginFailureRepository(InMemoryLoginFailureRepository):
+    """The failure store's counterpart of CountingUserRepository."""
+
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def get(self, key: str) -> FailureRecord | None:
+        self.calls.append("read")
+        return super().get(key)
+
+    def put(self, record: FailureRecord) -> FailureRecord:
+        self.calls.append("write")
+        return super().put(record)
+
+
 class FakeHasher:
     """Reversible "hashes" tagged with a cost, and counts of the calls made, for domain tests."""
 

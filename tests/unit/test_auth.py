@@ -18,7 +18,7 @@ from domain.errors import (
     ValidationError,
     VersionConflict,
 )
-from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
+from tests.fakes import CountingUserRepository, FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 PASSWORD = "correct horse battery"
 
@@ -238,22 +238,12 @@ def test_logout_all_revokes_every_session_of_the_user(auth):
             auth.session_user(session)
 
 
-class CountingRepository(InMemoryUserRepository):
-    def __init__(self):
-        super().__init__()
-        self.gets = 0
-
-    def get(self, email_address):
-        self.gets += 1
-        return super().get(email_address)
-
-
 def test_the_session_check_reads_the_store_at_most_once_per_ttl(clock):
-    users = CountingRepository()
+    users = CountingUserRepository()
     auth = make_auth(users, FakeHasher(), clock)
     auth.register("ada@example.com", PASSWORD)
     _, session = auth.login("ada@example.com", PASSWORD)
-    users.gets = 0
+    users.calls.clear()
     for _ in range(5):
         auth.session_user(session)
     assert users.gets == 0  # the login's own write is remembered
@@ -285,11 +275,11 @@ def test_a_revocation_elsewhere_is_seen_within_the_ttl_and_one_here_at_once(cloc
 
 
 def test_a_zero_ttl_reads_the_store_every_time(clock):
-    users = CountingRepository()
+    users = CountingUserRepository()
     auth = make_auth(users, FakeHasher(), clock, session_check_ttl=timedelta(0))
     auth.register("ada@example.com", PASSWORD)
     _, session = auth.login("ada@example.com", PASSWORD)
-    users.gets = 0
+    users.calls.clear()
     auth.session_user(session)
     auth.session_user(session)
     assert users.gets == 2

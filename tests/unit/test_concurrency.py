@@ -15,7 +15,14 @@ from domain.errors import InvalidCredentials, LoginThrottled, SessionInvalid, Va
 from domain.throttle import FailureCounter
 from domain.users import Users
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
-from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository, RecordingNotifier
+from tests.fakes import (
+    CountingLoginFailureRepository,
+    CountingUserRepository,
+    FakeHasher,
+    InMemoryLoginFailureRepository,
+    InMemoryUserRepository,
+    RecordingNotifier,
+)
 
 PASSWORD = "correct horse battery"
 EMAIL = "ada@example.com"
@@ -143,37 +150,9 @@ def test_a_withheld_password_change_hashes_no_new_password(clock):
     assert repo.get(EMAIL).password_hash == f"fake$1${PASSWORD}"
 
 
-class CountingUsers(InMemoryUserRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[str] = []
-
-    def get(self, email_address):
-        self.calls.append("read")
-        return super().get(email_address)
-
-    def update(self, user):
-        self.calls.append("write")
-        return super().update(user)
-
-
-class CountingFailures(InMemoryLoginFailureRepository):
-    def __init__(self, calls: list[str]) -> None:
-        super().__init__()
-        self.calls = calls
-
-    def get(self, key):
-        self.calls.append("read")
-        return super().get(key)
-
-    def put(self, record):
-        self.calls.append("write")
-        return super().put(record)
-
-
 def test_known_and_unknown_addresses_make_the_same_store_calls(clock):
-    repo = CountingUsers()
-    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(CountingFailures(repo.calls), clock))
+    repo = CountingUserRepository()
+    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(CountingLoginFailureRepository(repo.calls), clock))
     auth.register(EMAIL, PASSWORD)
     calls: dict[str, list[list[str]]] = {}
     for email in (EMAIL, "nobody@example.com"):
@@ -267,22 +246,12 @@ def test_a_read_that_began_before_a_delete_never_brings_the_user_back(clock):
         auth.session_user(session)
 
 
-class CountingGets(InMemoryUserRepository):
-    def __init__(self):
-        super().__init__()
-        self.gets = 0
-
-    def get(self, email_address):
-        self.gets += 1
-        return super().get(email_address)
-
-
 def test_a_login_reads_the_user_once_and_a_stale_read_still_loses_to_a_newer_write(clock):
-    repo = CountingGets()
+    repo = CountingUserRepository()
     users = Users(repo, clock)
     auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
     auth.register(EMAIL, PASSWORD)
-    repo.gets = 0
+    repo.calls.clear()
     auth.login(EMAIL, PASSWORD)
     assert repo.gets == 1
 
