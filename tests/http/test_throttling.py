@@ -80,6 +80,13 @@ def test_a_client_over_its_rate_gets_429_and_others_do_not(make_api: MakeApi, cl
     assert api.login("user0@abc.com", PASSWORD).status_code == 200
 
 
+def test_password_changes_spend_the_clients_tokens_too(make_api: MakeApi) -> None:
+    api = make_api(per_minute=3)
+    cookie = api.signup_and_login()  # two tokens
+    assert_error(api.change_password(cookie, WRONG, "a brand new password"), 400)  # the third
+    assert_error(api.change_password(cookie, PASSWORD, "a brand new password"), 429)
+
+
 def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(make_api: MakeApi) -> None:
     spoofable = make_api(per_minute=1)
     assert api_login_from(spoofable, "1.1.1.1").status_code != 429
