@@ -80,10 +80,10 @@ class AccountService:
         def settle(current: User) -> User:
             # The outcome is written before the new password is hashed, so a withheld right
             # guess answers as fast as a wrong one.
-            self._failures.check_user(current)  # others' failures got there first: withhold
+            self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return self._failures.cleared(current) if right else self._failures.failed(current)
+            return self._failures.cleared(current) if right else self._failures.failed(current, stored)
 
         try:
             self._users.modify(email, settle, read=user)

@@ -22,6 +22,7 @@ from domain.user import User, check_name, check_password, check_text, normalize_
 from domain.users import Users
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
+from ports.login_failures import FailureRecord
 
 MAX_LIVE_SESSIONS = 10
 """Live sessions kept per user; logging in an eleventh time ends the oldest."""
@@ -102,13 +103,13 @@ class AuthService:
             raise InvalidCredentials()
         self._failures.check_user(user, stored)
         right = self._hasher.verify(user.password_hash, password)
-        written, session = self._settle(user, password, right)
+        written, session = self._settle(user, password, right, stored)
         if stored is not None:
             self._failures.forget(email_address)
         self._upgrade_hash(written, password)
         return written, session
 
-    def _settle(self, user: User, password: str, right: bool) -> tuple[User, Session]:
+    def _settle(self, user: User, password: str, right: bool, stored: FailureRecord | None) -> tuple[User, Session]:
         """Write what the attempt came to over the latest user, before any other work: a failure
         counted, or the count cleared and (for an active account) a session opened."""
         now = self._clock()
@@ -117,14 +118,14 @@ class AuthService:
 
         def settle(current: User) -> User:
             nonlocal verified_hash, right
-            self._failures.check_user(current)  # others' failures got there first: withhold
+            self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
                 # The password (or its hash) changed since we checked: check again, so a
                 # concurrent password change is never undone by this login.
                 right = self._hasher.verify(current.password_hash, password)
                 verified_hash = current.password_hash
             if not right:
-                return self._failures.failed(current)
+                return self._failures.failed(current, stored)
             cleared = self._failures.cleared(current)
             if not current.is_active:
                 return cleared

@@ -97,16 +97,15 @@ class FailureCounter:
     # -- registered accounts: the count lives on the user ---------------------------------------
 
     def check_user(self, user: User, stored: FailureRecord | None = None) -> None:
-        """Raise LoginThrottled if the account must wait, by its own count or the stored one."""
-        self._raise_if_waiting(_record_of(user))
-        self._raise_if_waiting(stored)
+        """Raise LoginThrottled if the account must wait, by the larger of its own count and
+        the stored one."""
+        self._raise_if_waiting(self._larger(_record_of(user), stored))
 
-    def failed(self, user: User) -> User:
-        """The user with one more failure counted (after `check_user` passed on this very user)."""
-        now = self._clock()
-        if user.last_failed_login_at is not None:
-            now = max(now, user.last_failed_login_at)  # a clock behind another process's never shortens a delay
-        record = self._policy.after_failure(_record_of(user), user.email_address, now)
+    def failed(self, user: User, stored: FailureRecord | None = None) -> User:
+        """The user with one more failure counted on top of the larger count (after
+        `check_user` passed on this very user)."""
+        now = self._now_after(user.last_failed_login_at)
+        record = self._policy.after_failure(self._larger(_record_of(user), stored), user.email_address, now)
         return replace(user, failed_logins=record.failures, last_failed_login_at=record.last_failure_at)
 
     @staticmethod
@@ -115,8 +114,13 @@ class FailureCounter:
         return replace(user, failed_logins=0, last_failed_login_at=None)
 
     def forget(self, email_address: str) -> None:
-        """After the account's own count was cleared: drop a count the store holds for the address."""
-        self._failures.delete(failure_key(email_address))
+        """After the account's own count was cleared: drop a count the store holds for the
+        address. Best effort: the outcome is already written, and a count left behind is
+        honoured until forgotten."""
+        try:
+            self._failures.delete(failure_key(email_address))
+        except StoreUnavailable:
+            pass
 
     # -- unregistered addresses: the count lives in the failure store ---------------------------
 
@@ -125,7 +129,7 @@ class FailureCounter:
         conflicts; LoginThrottled if the address must wait by then."""
         key = failure_key(email_address)
         for _ in range(self.COUNT_ATTEMPTS):
-            now = self._clock()
+            now = self._now_after(record.last_failure_at if record is not None else None)
             try:
                 self._failures.put(self._policy.after_failure(record, key, now))
             except VersionConflict:
@@ -134,6 +138,21 @@ class FailureCounter:
                 continue
             return
         raise LoginThrottled(1)
+
+    def _now_after(self, last_failure_at: datetime | None) -> datetime:
+        """Now, but never before the last failure: a process whose clock is behind another's
+        must not shorten the delay that one set."""
+        now = self._clock()
+        return now if last_failure_at is None else max(now, last_failure_at)
+
+    def _larger(self, own: FailureRecord | None, stored: FailureRecord | None) -> FailureRecord | None:
+        """Of two counts for one account, the one that throttles more (a count that no longer
+        counts is none)."""
+        now = self._clock()
+        own, stored = self._policy.current(own, now), self._policy.current(stored, now)
+        if own is None or stored is None:
+            return own or stored
+        return max(own, stored, key=lambda record: (record.failures, record.last_failure_at))
 
     def _raise_if_waiting(self, record: FailureRecord | None) -> None:
         wait = self._policy.retry_after(record, self._clock())

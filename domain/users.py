@@ -69,9 +69,10 @@ class Users:
 
         `read` is the user as the caller just read it, saving a second read; if it is stale, the
         guarded write conflicts and the loop re-reads, so it can never overwrite a newer user.
-        A change that changes nothing writes nothing, so it is only trusted once applied to a
-        fresh read: `change` may be a decision (such as the login throttle's) that must have
-        seen the latest user.
+        A change that changes nothing is written anyway when it was decided on `read`: `change`
+        may be a decision (such as the login throttle's) that must have seen the latest user, and
+        the guarded write proves it did, at the same cost as any other outcome. Decided on a
+        read made here, it writes nothing.
         """
         user = read if read is not None else self._repository.get(email_address)
         fresh = read is None
@@ -80,11 +81,8 @@ class Users:
                 self._remember(email_address, None, next(self._ticks))
                 raise UserNotFound(email_address)
             updated = change(user)
-            if updated == user:
-                if fresh:
-                    return user
-                user, fresh = self._repository.get(email_address), True
-                continue
+            if updated == user and fresh:
+                return user
             try:
                 written = self._repository.update(updated)
             except VersionConflict:

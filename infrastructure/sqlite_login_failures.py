@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from dataclasses import replace
 from datetime import datetime
@@ -26,15 +27,16 @@ class SqliteLoginFailureRepository:
     def put(self, record: FailureRecord) -> FailureRecord:
         values = (record.failures, format_time(record.last_failure_at), record.key)
         if record.version is None:
+            version = secrets.randbits(62)  # never a version a read from before a purge still carries
             try:
                 with self._db.errors():
                     self._db.connection().execute(
-                        "INSERT INTO login_failures (failures, last_failure_at, key, version) VALUES (?, ?, ?, 1)",
-                        values,
+                        "INSERT INTO login_failures (failures, last_failure_at, key, version) VALUES (?, ?, ?, ?)",
+                        (*values, version),
                     )
             except sqlite3.IntegrityError:
                 raise VersionConflict(record.key) from None
-            return replace(record, version="1")
+            return replace(record, version=str(version))
         with self._db.errors():
             cursor = self._db.connection().execute(
                 "UPDATE login_failures SET failures = ?, last_failure_at = ?, version = version + 1 "

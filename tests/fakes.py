@@ -103,6 +103,7 @@ class InMemoryLoginFailureRepository:
     def __init__(self) -> None:
         self._records: dict[str, FailureRecord] = {}
         self._lock = threading.Lock()
+        self._versions = itertools.count(1)  # never reused, like Elasticsearch's sequence numbers
 
     def get(self, key: str) -> FailureRecord | None:
         with self._lock:
@@ -113,7 +114,7 @@ class InMemoryLoginFailureRepository:
             current = self._records.get(record.key)
             if (current.version if current else None) != record.version:
                 raise VersionConflict(record.key)
-            stored = replace(record, version=str(int(record.version or 0) + 1))
+            stored = replace(record, version=str(next(self._versions)))
             self._records[record.key] = stored
             return stored
 

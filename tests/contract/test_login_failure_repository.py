@@ -25,6 +25,14 @@ class LoginFailureRepositoryContract:
     def test_a_key_without_failures_is_none(self, repo):
         assert repo.get(KEY) is None
 
+    def test_a_read_from_before_a_delete_cannot_write_over_a_record_made_again(self, repo):
+        stale = repo.put(FailureRecord(KEY, 1, AT))
+        repo.delete(KEY)
+        again = repo.put(FailureRecord(KEY, 1, AT))
+        with pytest.raises(VersionConflict):
+            repo.put(FailureRecord(KEY, 2, AT, version=stale.version))
+        assert repo.get(KEY) == again and repo.get(KEY).version == again.version
+
     def test_put_creates_then_get_round_trips(self, repo):
         created = repo.put(FailureRecord(KEY, 1, AT))
         assert created.version is not None

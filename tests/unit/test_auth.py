@@ -14,6 +14,7 @@ from domain.errors import (
     InvalidCredentials,
     LoginThrottled,
     SessionInvalid,
+    StoreUnavailable,
     UserAlreadyExists,
     ValidationError,
     VersionConflict,
@@ -352,3 +353,38 @@ def test_the_delay_is_capped_and_never_permanent(auth, clock):
     clock.advance(minutes=15)
     user, _ = auth.login("ada@example.com", PASSWORD)
     assert user.email_address == "ada@example.com"
+
+
+def test_failures_counted_before_sign_up_keep_counting_after_it(clock):
+    """A registered address continues from the count its unknown self had, as an unknown one would."""
+    failures = InMemoryLoginFailureRepository()
+    auth = make_auth(InMemoryUserRepository(), FakeHasher(), clock, failures)
+    answers: dict[str, list[object]] = {}
+    for email in ("ada@example.com", "nobody@example.com"):
+        answers[email] = []
+        for attempt in range(14):
+            if attempt == 8 and email == "ada@example.com":
+                auth.register(email, PASSWORD)
+            try:
+                auth.login(email, "wrong password")
+            except InvalidCredentials:
+                answers[email].append("invalid")
+            except LoginThrottled as throttled:
+                answers[email].append(throttled.retry_after_s)
+                clock.advance(seconds=throttled.retry_after_s)
+    assert answers["ada@example.com"] == answers["nobody@example.com"]
+    assert answers["ada@example.com"][8:] == ["invalid", 4, "invalid", 8, "invalid", 16]
+
+
+def test_a_count_the_failure_store_cannot_forget_does_not_fail_a_login_already_written(clock):
+    class NoDeletes(InMemoryLoginFailureRepository):
+        def delete(self, key):
+            raise StoreUnavailable("down")
+
+    failures = NoDeletes()
+    auth = make_auth(InMemoryUserRepository(), FakeHasher(), clock, failures)
+    with pytest.raises(InvalidCredentials):
+        auth.login("ada@example.com", "wrong password")  # counted while nobody had the address
+    auth.register("ada@example.com", PASSWORD)
+    user, _ = auth.login("ada@example.com", PASSWORD)
+    assert user.login_count == 1

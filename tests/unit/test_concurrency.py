@@ -259,3 +259,28 @@ def test_a_login_reads_the_user_once_and_a_stale_read_still_loses_to_a_newer_wri
     repo.update(replace(stale, first_name="Newer"))
     written = users.modify(EMAIL, lambda current: replace(current, login_count=current.login_count + 1), read=stale)
     assert (written.first_name, written.login_count) == ("Newer", stale.login_count + 1)
+
+
+def test_a_withheld_right_guess_makes_the_same_store_calls_as_a_withheld_wrong_one(clock):
+    """Even when its outcome would change nothing (a clear count, at password change), a right
+    guess proves its decision with the same guarded write a wrong one makes."""
+    after_verify: dict[str, list[str]] = {}
+    for guess in (PASSWORD, "not my password"):
+        repo, hasher = CountingUserRepository(), MeanwhileHasher()
+        counter = FailureCounter(InMemoryLoginFailureRepository(), clock)
+        auth = AuthService(Users(repo, clock), hasher, clock, counter)
+        auth.register(EMAIL, PASSWORD)
+        _, session = auth.login(EMAIL, PASSWORD)
+        accounts = AccountService(Users(repo, clock), hasher, clock, counter, ItsdangerousTokenSigner(["k" * 32], "s"), RecordingNotifier())
+
+        def wrong_changes() -> None:
+            for _ in range(5):
+                with pytest.raises(ValidationError):
+                    accounts.change_password(session, "not my password", "a new password!")
+            repo.calls.clear()  # what follows is the guess's own
+
+        hasher.meanwhile = wrong_changes
+        with pytest.raises(LoginThrottled):
+            accounts.change_password(session, guess, "a new password!")
+        after_verify[guess] = list(repo.calls)
+    assert after_verify[PASSWORD] == after_verify["not my password"] == ["write", "read"]
