@@ -12,6 +12,7 @@ import pytest
 from domain.accounts import AccountService
 from domain.auth import AuthService
 from domain.errors import InvalidCredentials, LoginThrottled, SessionInvalid, ValidationError
+from domain.session import Session
 from domain.throttle import FailureCounter
 from domain.users import Users
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
@@ -78,8 +79,8 @@ class MeanwhileHasher(FakeHasher):
         return super().verify(password_hash, password)
 
 
-def withholding_setup(clock, cost: int = 1, failures_before: int = 4):
-    repo = InMemoryUserRepository()
+def withholding_setup(clock, cost: int = 1, failures_before: int = 4, repo: InMemoryUserRepository | None = None):
+    repo = repo if repo is not None else InMemoryUserRepository()
     hasher = MeanwhileHasher(cost)
     counter = FailureCounter(InMemoryLoginFailureRepository(), clock)
     auth = AuthService(Users(repo, clock), hasher, clock, counter)
@@ -132,8 +133,11 @@ def test_a_withheld_right_password_costs_no_rehash(clock):
     assert repo.get(EMAIL).password_hash == f"fake$2${PASSWORD}"  # upgraded once the login went through
 
 
-def test_a_withheld_password_change_hashes_no_new_password(clock):
-    repo, hasher, auth, counter = withholding_setup(clock, failures_before=0)
+def withheld_password_change(clock, guess: str) -> tuple[CountingUserRepository, MeanwhileHasher, int]:
+    """Change the password with `guess` while five wrong changes land during its verify, which
+    must answer LoginThrottled. Returns the store (whose calls are then the guess's own), the
+    hasher, and how many hashes it had made before the guess."""
+    repo, hasher, auth, counter = withholding_setup(clock, failures_before=0, repo=CountingUserRepository())
     _, session = auth.login(EMAIL, PASSWORD)
     accounts = AccountService(Users(repo, clock), hasher, clock, counter, ItsdangerousTokenSigner(["k" * 32], "s"), RecordingNotifier())
 
@@ -141,11 +145,17 @@ def test_a_withheld_password_change_hashes_no_new_password(clock):
         for _ in range(5):
             with pytest.raises(ValidationError):
                 accounts.change_password(session, "not my password", "a new password!")
+        repo.calls.clear()
 
     hasher.meanwhile = wrong_changes
     hashes = hasher.hash_calls
     with pytest.raises(LoginThrottled):
-        accounts.change_password(session, PASSWORD, "a new password!")
+        accounts.change_password(session, guess, "a new password!")
+    return repo, hasher, hashes
+
+
+def test_a_withheld_password_change_hashes_no_new_password(clock):
+    repo, hasher, hashes = withheld_password_change(clock, PASSWORD)
     assert hasher.hash_calls == hashes
     assert repo.get(EMAIL).password_hash == f"fake$1${PASSWORD}"
 
@@ -213,13 +223,20 @@ def run_paused_read(repo, read):
     return thread, release
 
 
-def test_a_read_that_began_before_a_logout_never_brings_the_session_back(clock):
-    repo = PausingRepository()
+def logged_in_a_second_ago(repo: PausingRepository, clock) -> tuple[Users, AuthService, Session]:
+    """A user logged in once; this process's view of that login has expired, so the next
+    session check reads the store."""
     users = Users(repo, clock)
     auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
     auth.register(EMAIL, PASSWORD)
     _, session = auth.login(EMAIL, PASSWORD)
-    clock.advance(seconds=1)  # the view of the login has expired: the next check reads the store
+    clock.advance(seconds=1)
+    return users, auth, session
+
+
+def test_a_read_that_began_before_a_logout_never_brings_the_session_back(clock):
+    repo = PausingRepository()
+    _, auth, session = logged_in_a_second_ago(repo, clock)
 
     thread, release = run_paused_read(repo, lambda: auth.session_user(session))
     auth.logout(session)  # lands while the check's read (with the session still live) is held
@@ -231,11 +248,7 @@ def test_a_read_that_began_before_a_logout_never_brings_the_session_back(clock):
 
 def test_a_read_that_began_before_a_delete_never_brings_the_user_back(clock):
     repo = PausingRepository()
-    users = Users(repo, clock)
-    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
-    auth.register(EMAIL, PASSWORD)
-    _, session = auth.login(EMAIL, PASSWORD)
-    clock.advance(seconds=1)
+    users, auth, session = logged_in_a_second_ago(repo, clock)
 
     thread, release = run_paused_read(repo, lambda: users.recent(EMAIL))
     assert users.delete(EMAIL)
@@ -264,23 +277,6 @@ def test_a_login_reads_the_user_once_and_a_stale_read_still_loses_to_a_newer_wri
 def test_a_withheld_right_guess_makes_the_same_store_calls_as_a_withheld_wrong_one(clock):
     """Even when its outcome would change nothing (a clear count, at password change), a right
     guess proves its decision with the same guarded write a wrong one makes."""
-    after_verify: dict[str, list[str]] = {}
-    for guess in (PASSWORD, "not my password"):
-        repo, hasher = CountingUserRepository(), MeanwhileHasher()
-        counter = FailureCounter(InMemoryLoginFailureRepository(), clock)
-        auth = AuthService(Users(repo, clock), hasher, clock, counter)
-        auth.register(EMAIL, PASSWORD)
-        _, session = auth.login(EMAIL, PASSWORD)
-        accounts = AccountService(Users(repo, clock), hasher, clock, counter, ItsdangerousTokenSigner(["k" * 32], "s"), RecordingNotifier())
-
-        def wrong_changes() -> None:
-            for _ in range(5):
-                with pytest.raises(ValidationError):
-                    accounts.change_password(session, "not my password", "a new password!")
-            repo.calls.clear()  # what follows is the guess's own
-
-        hasher.meanwhile = wrong_changes
-        with pytest.raises(LoginThrottled):
-            accounts.change_password(session, guess, "a new password!")
-        after_verify[guess] = list(repo.calls)
-    assert after_verify[PASSWORD] == after_verify["not my password"] == ["write", "read"]
+    right, _, _ = withheld_password_change(clock, PASSWORD)
+    wrong, _, _ = withheld_password_change(clock, "not my password")
+    assert right.calls == wrong.calls == ["write", "read"]
