@@ -50,10 +50,14 @@ class ThrottlePolicy:
         return max(timedelta(0), record.last_failure_at + delay - now)
 
     def after_failure(self, record: FailureRecord | None, key: str, now: datetime) -> FailureRecord:
-        """The record after one more failure; a stale record restarts at one, keeping its version."""
+        """The record after one more failure; a stale record restarts at one, keeping its version.
+
+        The new failure is never dated before the one it counts on: a process whose clock is
+        behind another's must not shorten the delay that one set."""
         live = self.current(record, now)
-        failures = live.failures + 1 if live is not None else 1
-        return FailureRecord(key, failures, now, version=record.version if record is not None else None)
+        if live is None:
+            return FailureRecord(key, 1, now, version=record.version if record is not None else None)
+        return FailureRecord(key, live.failures + 1, max(now, live.last_failure_at), version=record.version)
 
 
 class FailureCounter:
@@ -104,8 +108,7 @@ class FailureCounter:
     def failed(self, user: User, stored: FailureRecord | None = None) -> User:
         """The user with one more failure counted on top of the larger count (after
         `check_user` passed on this very user)."""
-        now = self._now_after(user.last_failed_login_at)
-        record = self._policy.after_failure(self._larger(_record_of(user), stored), user.email_address, now)
+        record = self._policy.after_failure(self._larger(_record_of(user), stored), user.email_address, self._clock())
         return replace(user, failed_logins=record.failures, last_failed_login_at=record.last_failure_at)
 
     @staticmethod
@@ -129,21 +132,14 @@ class FailureCounter:
         conflicts; LoginThrottled if the address must wait by then."""
         key = failure_key(email_address)
         for _ in range(self.COUNT_ATTEMPTS):
-            now = self._now_after(record.last_failure_at if record is not None else None)
             try:
-                self._failures.put(self._policy.after_failure(record, key, now))
+                self._failures.put(self._policy.after_failure(record, key, self._clock()))
             except VersionConflict:
                 record = self._failures.get(key)
                 self._raise_if_waiting(record)
                 continue
             return
         raise LoginThrottled(1)
-
-    def _now_after(self, last_failure_at: datetime | None) -> datetime:
-        """Now, but never before the last failure: a process whose clock is behind another's
-        must not shorten the delay that one set."""
-        now = self._clock()
-        return now if last_failure_at is None else max(now, last_failure_at)
 
     def _larger(self, own: FailureRecord | None, stored: FailureRecord | None) -> FailureRecord | None:
         """Of two counts for one account, the one that throttles more (a count that no longer

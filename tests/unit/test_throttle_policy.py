@@ -38,6 +38,12 @@ def test_failures_older_than_a_day_no_longer_count():
     assert (restarted.failures, restarted.last_failure_at, restarted.version) == (1, T0, "3")
 
 
+def test_a_failure_counted_by_a_clock_behind_the_last_one_is_not_dated_earlier():
+    last = record(5, at=T0 + timedelta(seconds=30))
+    behind = POLICY.after_failure(last, "k", T0)
+    assert (behind.failures, behind.last_failure_at) == (6, T0 + timedelta(seconds=30))
+
+
 def test_after_failure_counts_up_and_keeps_the_version_for_the_guarded_write():
     assert POLICY.after_failure(None, "k", T0) == FailureRecord("k", 1, T0)
     nxt = POLICY.after_failure(record(2), "k", T0 + timedelta(seconds=1))
