@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,7 +41,17 @@ class User:
     failed_logins: int = 0
     """Consecutive wrong passwords (at login or password change): this account's throttle count."""
     last_failed_login_at: datetime | None = None
+    user_id: str = ""
+    """Opaque, immutable, URL-safe: what downstream services key on (an email can be re-used
+    by a new account after a deletion, an id never is). Empty only for users stored before ids
+    existed, until `Users` gives them one."""
     version: str | None = field(default=None, compare=False)
+
+
+def new_user_id() -> str:
+    """128 random bits in lower-case base32 without padding: 26 characters of [a-z2-7], safe in
+    URLs, headers and file names, and not guessable from anything about the user."""
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
 
 
 def canonical_email(value: str) -> str:

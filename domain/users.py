@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import datetime, timedelta
+from dataclasses import replace
 from typing import Callable
 
 from domain.errors import UserNotFound, VersionConflict
 from domain.search import UserPage
-from domain.user import User
+from domain.user import User, new_user_id
 from ports.clock import Clock
 from ports.repository import UserRepository
 
@@ -17,6 +18,7 @@ UPDATE_ATTEMPTS = 5
 
 RECENT_USERS_LIMIT = 50_000
 """Entries kept for the session check before the view is dropped whole (memory bound)."""
+LINKED_IDS_LIMIT = 50_000
 
 
 class Users:
@@ -35,6 +37,7 @@ class Users:
         self._recent: dict[str, tuple[User | None, datetime, int]] = {}  # None: known to be gone
         self._ticks = itertools.count()
         self._lock = threading.Lock()
+        self._emails_by_id: dict[str, str] = {}
 
     @property
     def kind(self) -> str:
@@ -45,7 +48,7 @@ class Users:
 
     def get(self, email_address: str) -> User | None:
         """Straight from the store: for decisions that must see the latest write."""
-        return self._repository.get(email_address)
+        return self._with_id(self._repository.get(email_address))
 
     def recent(self, email_address: str) -> User | None:
         hit = self._recent.get(email_address)
@@ -57,11 +60,50 @@ class Users:
         """Read the store and remember what it said."""
         tick = next(self._ticks)
         user = self._repository.get(email_address)
+        if user is not None and not user.user_id:
+            return self._with_id(user)  # remembered by the write
         self._remember(email_address, user, tick)
         return user
 
     def add(self, user: User) -> User:
-        return self._repository.add(user)
+        return self._repository.add(user if user.user_id else replace(user, user_id=new_user_id()))
+
+    def _with_id(self, user: User | None) -> User | None:
+        """A user stored before ids existed gets one on first read, by a guarded write: when two
+        processes upgrade it at once, one write wins and the other re-reads and keeps that id."""
+        if user is None or user.user_id:
+            return user
+        try:
+            return self.modify(user.email_address, _give_id, read=user)
+        except UserNotFound:
+            return None
+
+    def assign_missing_ids(self, page_size: int = 500) -> int:
+        """Give every stored user without an id one (`esauth init`); returns how many got one."""
+        done, cursor = 0, None
+        while True:
+            page = self._repository.search((), page_size, cursor)
+            for user in page.users:
+                if not user.user_id and self._with_id(user) is not None:
+                    done += 1
+            if page.next_cursor is None:
+                return done
+            cursor = page.next_cursor
+
+    def link_id(self, user: User) -> None:
+        self._repository.link_id(user.user_id, user.email_address)
+
+    def email_for_id(self, user_id: str) -> str | None:
+        """The email an id belongs to. Kept once found (the pair never changes; whether the
+        user still exists and still has that id is for the caller to check on the user)."""
+        email = self._emails_by_id.get(user_id)
+        if email is None:
+            email = self._repository.email_for_id(user_id)
+            if email is not None:
+                if len(self._emails_by_id) >= LINKED_IDS_LIMIT:
+                    self._emails_by_id.clear()
+                self._emails_by_id[user_id] = email
+        return email
 
     def modify(self, email_address: str, change: Callable[[User], User], read: User | None = None) -> User:
         """Apply `change` to the current user and write it under the version guard, re-reading
@@ -81,6 +123,8 @@ class Users:
                 self._remember(email_address, None, next(self._ticks))
                 raise UserNotFound(email_address)
             updated = change(user)
+            if user.user_id and updated.user_id != user.user_id:
+                updated = replace(updated, user_id=user.user_id)  # immutable once given
             if updated == user and fresh:
                 return user
             try:
@@ -98,7 +142,10 @@ class Users:
         return deleted
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None) -> UserPage:
-        return self._repository.search(terms, limit, cursor)
+        page = self._repository.search(terms, limit, cursor)
+        if all(user.user_id for user in page.users):
+            return page
+        return UserPage(tuple(filter(None, (self._with_id(user) for user in page.users))), page.next_cursor)
 
     def _remember(self, email_address: str, user: User | None, tick: int) -> None:
         """Keep what the store said at `tick` unless something learnt later is already kept."""
@@ -111,3 +158,7 @@ class Users:
             if len(self._recent) >= RECENT_USERS_LIMIT:
                 self._recent.clear()
             self._recent[email_address] = (user, self._clock(), tick)
+
+
+def _give_id(current: User) -> User:
+    return current if current.user_id else replace(current, user_id=new_user_id())

@@ -116,12 +116,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.users import Users
     from entrypoints.bootstrap import build_stores
+    from infrastructure.clock import utc_now
 
     stores = build_stores(settings, report=print)
     backfill = getattr(stores.users, "backfill_search_fields", None)
     if backfill is not None:
         print(f"users rewritten for name search (stored by an earlier release): {backfill()}")
+    print(f"users given an id (stored by an earlier release): {Users(stores.users, utc_now).assign_missing_ids()}")
     return 0
 
 

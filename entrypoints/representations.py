@@ -13,6 +13,7 @@ from domain.user import User
 def public_user(user: User) -> dict[str, Any]:
     """The user as sign-up, login and /v1/test show it: never the hash, never the session ids."""
     return {
+        "id": user.user_id,
         "email_address": user.email_address,
         "first_name": user.first_name,
         "last_name": user.last_name,

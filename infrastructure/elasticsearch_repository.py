@@ -36,8 +36,16 @@ MAPPING: dict[str, Any] = {
         "session_ids": {"type": "keyword", "index": False, "doc_values": False},
         "failed_logins": {"type": "integer"},
         "last_failed_login_at": {"type": "date"},
+        "user_id": {"type": "keyword"},
     },
 }
+
+ID_LINKS_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {"email_address": {"type": "keyword", "index": False, "doc_values": False}},
+}
+"""`<index>-ids`: one document per user id (its `_id`), naming the user's email. A realtime GET by
+id finds it, where a search of the users index by `user_id` would be near-real-time."""
 
 
 class ElasticsearchUserRepository:
@@ -56,11 +64,31 @@ class ElasticsearchUserRepository:
     def ensure_index(self) -> bool:
         """Create the index if missing (True), else add the fields later releases brought to its
         mapping (additive, so an index made by an earlier esauth keeps working)."""
+        self.ensure_id_links()
         if ensure_index(self._es, self.index, MAPPING):
             return True
         with store_errors():
             self._es.indices.put_mapping(index=self.index, properties=MAPPING["properties"])
         return False
+
+    @property
+    def id_links_index(self) -> str:
+        return f"{self.index}-ids"
+
+    def ensure_id_links(self) -> bool:
+        return ensure_index(self._es, self.id_links_index, ID_LINKS_MAPPING)
+
+    def link_id(self, user_id: str, email_address: str) -> None:
+        with store_errors():
+            self._es.index(index=self.id_links_index, id=user_id, document={"email_address": email_address})
+
+    def email_for_id(self, user_id: str) -> str | None:
+        try:
+            with store_errors():
+                found = self._es.get(index=self.id_links_index, id=user_id, source_includes=["email_address"])
+        except NotFoundError:
+            return None
+        return found["_source"]["email_address"]
 
     def backfill_search_fields(self) -> int:
         """Rewrite users stored before `name_words` existed, so name search finds them; returns

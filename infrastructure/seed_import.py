@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from elasticsearch import Elasticsearch, NotFoundError
 
 from domain.errors import StoreUnavailable, UserAlreadyExists, ValidationError
-from domain.user import User, check_name, normalize_email
+from domain.user import User, check_name, new_user_id, normalize_email
 from infrastructure.elasticsearch_client import store_errors
 from infrastructure.legacy_hashes import is_werkzeug_pbkdf2
 from ports.clock import Clock
@@ -204,6 +204,7 @@ def user_from_seed(hit: Mapping[str, Any], now: datetime) -> User:
         created_at=_created_at(source.get("created_at"), now),
         is_active=is_active,
         session_ids=(),
+        user_id=new_user_id(),
         **names,
     )
 

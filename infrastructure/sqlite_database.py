@@ -32,6 +32,14 @@ SCHEMA = (
         version         INTEGER NOT NULL
     )
     """,
+    # Added with user ids: which user an id (carried by bearer tokens) names. Created on upgrade
+    # like every table here; ids themselves live in the user document.
+    """
+    CREATE TABLE IF NOT EXISTS user_ids (
+        user_id       TEXT PRIMARY KEY,
+        email_address TEXT NOT NULL
+    )
+    """,
 )
 
 

@@ -90,6 +90,19 @@ class SqliteUserRepository:
         more = len(rows) > limit
         return UserPage(users, encode_cursor(users[-1]) if more and users else None)
 
+    def link_id(self, user_id: str, email_address: str) -> None:
+        with self._db.errors():
+            self._db.connection().execute(
+                "INSERT OR REPLACE INTO user_ids (user_id, email_address) VALUES (?, ?)", (user_id, email_address)
+            )
+
+    def email_for_id(self, user_id: str) -> str | None:
+        with self._db.errors():
+            row = self._db.connection().execute(
+                "SELECT email_address FROM user_ids WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None else row[0]
+
     def check(self) -> None:
         with self._db.errors():
             self._db.connection().execute("SELECT 1 FROM users LIMIT 1").fetchall()

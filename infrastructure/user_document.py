@@ -23,6 +23,7 @@ def to_document(user: User) -> dict[str, Any]:
         "session_ids": list(user.session_ids),
         "failed_logins": user.failed_logins,
         "last_failed_login_at": format_time(user.last_failed_login_at) if user.last_failed_login_at else None,
+        "user_id": user.user_id,
     }
 
 
@@ -42,5 +43,6 @@ def from_document(document: dict[str, Any], version: str) -> User:
         session_ids=tuple(document.get("session_ids") or ()),
         failed_logins=document.get("failed_logins", 0),
         last_failed_login_at=parse_time(document["last_failed_login_at"]) if document.get("last_failed_login_at") else None,
+        user_id=document.get("user_id") or "",
         version=version,
     )

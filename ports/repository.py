@@ -40,5 +40,14 @@ class UserRepository(Protocol):
         a malformed one raises ValidationError.
         """
 
+    def link_id(self, user_id: str, email_address: str) -> None:
+        """Record that `user_id` names the user stored under `email_address`; idempotent (the
+        pair never changes). Written before a credential that carries the id is handed out."""
+
+    def email_for_id(self, user_id: str) -> str | None:
+        """The email `link_id` recorded for `user_id`, or None. Must see the latest write, like
+        `get`: a bearer token made a moment ago is used at once (a search would be
+        near-real-time on Elasticsearch and miss it)."""
+
     def check(self) -> None:
         """Return if the store answers, else raise `StoreUnavailable`."""

@@ -34,6 +34,7 @@ class InMemoryUserRepository:
         self._users: dict[str, User] = {}
         self._lock = threading.Lock()
         self._versions = itertools.count(1)  # never reused, like Elasticsearch's sequence numbers
+        self._emails_by_id: dict[str, str] = {}
 
     def get(self, email_address: str) -> User | None:
         with self._lock:
@@ -78,6 +79,14 @@ class InMemoryUserRepository:
         page = tuple(found[:limit])
         more = len(found) > limit
         return UserPage(page, encode_cursor(page[-1]) if more and page else None)
+
+    def link_id(self, user_id: str, email_address: str) -> None:
+        with self._lock:
+            self._emails_by_id[user_id] = email_address
+
+    def email_for_id(self, user_id: str) -> str | None:
+        with self._lock:
+            return self._emails_by_id.get(user_id)
 
     def check(self) -> None:
         return None

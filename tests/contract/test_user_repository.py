@@ -15,6 +15,7 @@ import pytest
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError, VersionConflict
 from domain.search import UserPage, query_terms
 from domain.user import User
+from domain.users import Users
 from infrastructure.elasticsearch_client import connect
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
 from infrastructure.sqlite_database import SqliteDatabase
@@ -132,6 +133,50 @@ class UserRepositoryContract:
         winners = [o for o in outcomes if o != "conflict"]
         assert len(winners) == 1
         assert repo.get("ada@example.com").first_name == winners[0]
+
+    # user ids
+
+    def test_the_user_id_round_trips_and_a_guarded_update_keeps_it(self, repo):
+        added = repo.add(make_user(user_id="b" * 26))
+        repo.update(replace(added, first_name="Ada"))
+        assert repo.get("ada@example.com").user_id == "b" * 26
+
+    def test_a_user_stored_without_an_id_reads_with_an_empty_one(self, repo):
+        repo.add(make_user())
+        assert repo.get("ada@example.com").user_id == ""
+
+    def test_two_processes_upgrading_one_old_user_at_once_agree_on_one_id(self, repo):
+        """Each process has its own Users view; the store's version guard lets one id win."""
+        repo.add(make_user())
+        contenders = 6
+        barrier = threading.Barrier(contenders)
+
+        def first_read(_: int) -> str:
+            view = Users(repo, lambda: CREATED)
+            barrier.wait()
+            return view.get("ada@example.com").user_id
+
+        with ThreadPoolExecutor(contenders) as pool:
+            ids = set(pool.map(first_read, range(contenders)))
+        assert len(ids) == 1 and len(ids.pop()) == 26
+        assert {repo.get("ada@example.com").user_id} == {Users(repo, lambda: CREATED).get("ada@example.com").user_id}
+
+    def test_assigning_missing_ids_reaches_every_user_once(self, repo):
+        for n in range(3):
+            add_user(repo, f"u{n}@example.com", seconds=n)
+        add_user(repo, "has@example.com", seconds=9, user_id="c" * 26)
+        users = Users(repo, lambda: CREATED)
+        assert users.assign_missing_ids(page_size=2) == 3
+        assert users.assign_missing_ids(page_size=2) == 0
+        ids = {repo.get(f"u{n}@example.com").user_id for n in range(3)}
+        assert len(ids) == 3 and repo.get("has@example.com").user_id == "c" * 26
+
+    def test_a_linked_id_is_found_at_once_and_an_unknown_one_is_none(self, repo):
+        assert repo.email_for_id("d" * 26) is None
+        repo.link_id("d" * 26, "ada@example.com")
+        repo.link_id("d" * 26, "ada@example.com")  # idempotent
+        assert repo.email_for_id("d" * 26) == "ada@example.com"
+        assert repo.email_for_id("e" * 26) is None
 
     # delete
 
@@ -386,7 +431,7 @@ class TestElasticsearchUserRepository(UserRepositoryContract):
         repository = RefreshingElasticsearchUserRepository(client, es_index)
         assert repository.ensure_index() is True
         yield repository
-        client.indices.delete(index=es_index)
+        client.indices.delete(index=f"{es_index}*")
         client.close()
 
     def test_documents_are_keyed_by_the_email(self, repo):

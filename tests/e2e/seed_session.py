@@ -8,7 +8,7 @@ from tests.e2e.harness import Client, EsauthServer, Response
 
 EMAIL = "test@abc.com"
 PASSWORD = "correct horse battery"  # the seed's "test" is below today's 8-character floor
-PUBLIC_USER_FIELDS = {"email_address", "first_name", "last_name", "is_active", "created_at"}
+PUBLIC_USER_FIELDS = {"id", "email_address", "first_name", "last_name", "is_active", "created_at"}
 
 
 def assert_error(response: Response, status: int, message: str | None = None) -> dict:

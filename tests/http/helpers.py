@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -20,9 +21,10 @@ OTHER_KEY = "esauth-http-tests-another-key-fedcba9876543210"
 CREATED_AT = "2026-01-01T12:00:00.000Z"
 """FakeClock's start, as the API writes instants."""
 
-PUBLIC_USER_FIELDS = {"email_address", "first_name", "last_name", "is_active", "created_at"}
+PUBLIC_USER_FIELDS = {"id", "email_address", "first_name", "last_name", "is_active", "created_at"}
 ACCOUNT_VIEW_FIELDS = PUBLIC_USER_FIELDS | {"is_admin", "last_login_at", "login_count"}
 ERROR_FIELDS = {"error", "message", "success"}
+USER_ID = re.compile(r"[a-z2-7]{26}")
 
 
 def assert_error(result: falcon.testing.Result, status: int, message: str | None = None) -> dict[str, Any]:
@@ -53,13 +55,20 @@ def assert_names_field(result: falcon.testing.Result, field: str, others: tuple[
 def assert_public_user(data: Any, email: str, first_name: str | None = None, last_name: str | None = None,
                        is_active: bool = True) -> None:
     assert isinstance(data, dict) and set(data) == PUBLIC_USER_FIELDS, data
-    assert data == {
+    assert USER_ID.fullmatch(data["id"]), data
+    assert {name: value for name, value in data.items() if name != "id"} == {
         "email_address": email,
         "first_name": first_name,
         "last_name": last_name,
         "is_active": is_active,
         "created_at": CREATED_AT,
     }
+
+
+def without_id(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as JSON without its random id, once the id is checked to be well formed."""
+    assert USER_ID.fullmatch(user.get("id", "")), user
+    return {name: value for name, value in user.items() if name != "id"}
 
 
 def _keys(value: Any) -> set[str]:

@@ -18,6 +18,7 @@ from tests.http.helpers import (
     Api,
     assert_error,
     assert_names_field,
+    without_id,
 )
 
 NEW_PASSWORD = "a-brand-new-passphrase"
@@ -85,7 +86,7 @@ def test_me_shows_the_account_view_with_login_tracking(any_api: Api) -> None:
     body = result.json
     assert body["success"] is True
     assert set(body["data"]) == ACCOUNT_VIEW_FIELDS
-    assert body["data"] == account(
+    assert without_id(body["data"]) == account(
         first_name="Ada", last_name="Lovelace", last_login_at="2026-01-01T12:00:00.000Z", login_count=1
     )
 
@@ -124,8 +125,8 @@ def test_patch_me_changes_the_names_and_they_persist(api: Api, repo: SqliteUserR
     assert result.status_code == 200
     assert result.json["success"] is True
     expected = account(first_name="Augusta", last_name="King", last_login_at="2026-01-01T12:00:00.000Z", login_count=1)
-    assert result.json["data"] == expected
-    assert api.me(cookie).json["data"] == expected
+    assert without_id(result.json["data"]) == expected
+    assert api.me(cookie).json["data"] == result.json["data"]
     stored = repo.get(EMAIL)
     assert stored is not None and (stored.first_name, stored.last_name) == ("Augusta", "King")
     assert api.login(EMAIL, PASSWORD).json["data"]["first_name"] == "Augusta"
@@ -382,3 +383,25 @@ def test_a_non_json_password_change_is_refused(api: Api, repo: SqliteUserReposit
     )
     assert_error(result, 415)
     assert repo.get(EMAIL) == before
+
+
+def test_the_user_id_is_given_at_sign_up_and_kept_through_every_change(api: Api, repo: SqliteUserRepository) -> None:
+    signed_up = api.signup(EMAIL, PASSWORD).json["data"]["id"]
+    cookie = api.login_cookie()
+    assert api.me(cookie).json["data"]["id"] == signed_up
+    assert patch_me(api, cookie, {"first_name": "Ada"}).json["data"]["id"] == signed_up
+    changed = api.client.simulate_post(
+        "/v1/users/me/password", cookies={api.cookies.name: cookie},
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+    assert changed.json["data"]["id"] == signed_up
+    assert api.login(EMAIL, NEW_PASSWORD).json["data"]["id"] == signed_up
+    assert repo.get(EMAIL).user_id == signed_up
+
+
+def test_two_accounts_never_share_an_id_and_a_re_registered_email_gets_a_new_one(api: Api, repo: SqliteUserRepository) -> None:
+    first = api.signup(EMAIL, PASSWORD).json["data"]["id"]
+    other = api.signup("other@abc.com", PASSWORD).json["data"]["id"]
+    assert repo.delete(EMAIL)
+    again = api.signup(EMAIL, PASSWORD).json["data"]["id"]
+    assert len({first, other, again}) == 3

@@ -52,6 +52,31 @@ def test_init_creates_the_sqlite_schema_then_reports_it_exists(env, capsys):
     assert code == 0 and "esauth.sqlite3: exists" in out
 
 
+def test_init_gives_users_of_an_earlier_release_an_id(env, capsys):
+    """Users stored before ids existed (no `user_id` in their document) get one, once."""
+    from dataclasses import replace
+
+    from domain.user import User
+    from infrastructure.sqlite_database import SqliteDatabase
+    from infrastructure.sqlite_repository import SqliteUserRepository
+    from tests.contract.test_user_repository import make_user
+
+    database = SqliteDatabase(Path(env["ESAUTH_DATA_DIR"]) / "esauth.sqlite3")
+    repository = SqliteUserRepository(database)
+    try:
+        repository.add(make_user("old@example.com"))
+        repository.add(replace(make_user("new@example.com"), user_id="f" * 26))
+        code, out, _ = run(capsys, "init")
+        assert code == 0 and "users given an id (stored by an earlier release): 1" in out
+        old: User = repository.get("old@example.com")
+        assert len(old.user_id) == 26 and repository.get("new@example.com").user_id == "f" * 26
+        code, out, _ = run(capsys, "init")
+        assert "users given an id (stored by an earlier release): 0" in out
+        assert repository.get("old@example.com").user_id == old.user_id
+    finally:
+        database.close()
+
+
 @pytest.mark.elasticsearch
 def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, monkeypatch, elasticsearch_url, es_index):
     monkeypatch.setenv("ESAUTH_ELASTICSEARCH_URL", elasticsearch_url)
