@@ -13,6 +13,7 @@ from entrypoints import errors
 from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
+from entrypoints.forward_auth import ForwardedRequestGuard, VerifyResource
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
 from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
@@ -50,6 +51,7 @@ def create_app(
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
+            ForwardedRequestGuard(audit),
             SessionMiddleware(cookies, auth, audit, clock),
         ],
     )
@@ -68,6 +70,7 @@ def create_app(
     reset = PasswordResetResource(accounts, audit)
     app.add_route("/v1/auth/password-reset", reset)
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
+    app.add_route("/v1/auth/verify", VerifyResource())
     app.add_route("/v1/test", TestResource())
     app.add_route("/health", HealthResource(auth))
     return app

@@ -41,5 +41,8 @@ class AuditLog:
             "client": client_address(req, self._trusted_proxies),
             "request_id": req.context.get("request_id"),
         }
+        target = req.context.get("audit_target")
+        if target is not None:
+            entry["target"] = target  # what a proxy asked /v1/auth/verify about: method and path
         entry.update(details)
         log.info(json.dumps(entry))

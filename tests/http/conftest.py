@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -110,3 +111,14 @@ def no_hash_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.DEBUG)
     yield
     assert "$argon2" not in caplog.text
+
+
+@pytest.fixture
+def audit_lines(caplog: pytest.LogCaptureFixture):
+    """The audit log's lines so far, parsed."""
+    caplog.set_level(logging.INFO, logger="esauth.audit")
+
+    def lines() -> list[dict]:
+        return [json.loads(record.getMessage()) for record in caplog.records if record.name == "esauth.audit"]
+
+    return lines

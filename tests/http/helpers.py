@@ -86,7 +86,7 @@ class CheckedClient(falcon.testing.TestClient):
     - the password hash and any cookie value never appear in a body, and no success body has
       a password, password hash, session id list or store version field;
     - a password the request carried is never echoed back;
-    - every error (status >= 400) is JSON in the seed's shape.
+    - every error (status >= 400) is JSON in the seed's shape (HEAD answers have no body).
     """
 
     def simulate_request(self, *args: Any, **kwargs: Any) -> falcon.testing.Result:
@@ -106,7 +106,7 @@ class CheckedClient(falcon.testing.TestClient):
             password = sent.get("password")
             if isinstance(password, str) and len(password) >= 10:
                 assert password not in text, "the password is echoed back"
-        if result.status_code >= 400:
+        if result.status_code >= 400 and (args[:1] or [kwargs.get("method")])[0] != "HEAD":
             assert_error(result, result.status_code)
         return result
 

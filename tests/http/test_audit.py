@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import logging
-
 import pytest
 
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, MakeApi
-
-
-@pytest.fixture
-def audit_lines(caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.INFO, logger="esauth.audit")
-
-    def lines() -> list[dict]:
-        return [json.loads(record.getMessage()) for record in caplog.records if record.name == "esauth.audit"]
-
-    return lines
 
 
 def test_each_security_event_is_one_line_with_who_when_where(make_api: MakeApi, clock: FakeClock, audit_lines, caplog) -> None:
