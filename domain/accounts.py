@@ -139,7 +139,9 @@ class AccountService:
                 raise InvalidToken("This account is deactivated.")
             # The mailbox owner is back in control: the login throttle is lifted too.
             cleared = self._failures.cleared(current)
-            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
+            # A reset is account recovery: whoever had the account may have made tokens, so they
+            # end with the sessions (a password change, made knowing the password, keeps them).
+            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=())
 
         try:
             user = self._users.modify(email, reset)

@@ -33,7 +33,8 @@ class AdminService:
         return user
 
     def update(self, actor: User, email_address: object, changes: dict[str, object]) -> User:
-        """Change flags and names. Deactivating ends every session of the user at once."""
+        """Change flags and names. Deactivating ends every session and token of the user at once
+        (reactivating does not bring them back)."""
         _require_admin(actor)
         email = normalize_email(email_address)
         values: dict[str, object] = {}
@@ -64,7 +65,7 @@ class AdminService:
         def change(current: User) -> User:
             updated = replace(current, **values)
             if current.is_active and not updated.is_active:
-                updated = replace(updated, session_ids=(), security_stamp=new_stamp())
+                updated = replace(updated, session_ids=(), access_tokens=(), security_stamp=new_stamp())
             return updated
 
         return self._users.modify(email_address, change)

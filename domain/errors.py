@@ -48,6 +48,25 @@ class SessionExpired(AuthError):
     pass
 
 
+class TokenRefused(AuthError):
+    """A bearer token that is malformed, unknown, revoked, expired or of a deactivated user:
+    deliberately indistinguishable, so a guess learns nothing about which tokens exist."""
+
+
+class SessionRequired(AuthError):
+    """A bearer token was used where only a login session may act (credentials, tokens)."""
+
+
+class TooManyTokens(AuthError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} tokens")
+        self.limit = limit
+
+
+class TokenNotFound(AuthError):
+    """No token with that id among the caller's own."""
+
+
 class InvalidToken(AuthError):
     """A token that is tampered, expired, already used or for a changed password; `reason` says which."""
 

@@ -19,6 +19,19 @@ ADDRESS_SPECIALS = frozenset(',;:<>()[]\\"')
 
 
 @dataclass(frozen=True)
+class AccessToken:
+    """A personal access token as its user's document keeps it: never the token, only its digest."""
+
+    token_id: str
+    name: str
+    digest: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = None
+    """Rounded down to the hour (domain.access_tokens): when it was last used, not a usage trail."""
+
+
+@dataclass(frozen=True)
 class User:
     """A user as the store holds it.
 
@@ -41,6 +54,7 @@ class User:
     failed_logins: int = 0
     """Consecutive wrong passwords (at login or password change): this account's throttle count."""
     last_failed_login_at: datetime | None = None
+    access_tokens: tuple[AccessToken, ...] = ()
     user_id: str = ""
     """Opaque, immutable, URL-safe: what downstream services key on (an email can be re-used
     by a new account after a deletion, an id never is). Empty only for users stored before ids

@@ -37,6 +37,7 @@ class PasswordResource:
     """`POST /v1/users/me/password`: the caller's session survives under a new id; all others end."""
 
     login_required = True
+    session_required = True  # credentials change with a session only
     rate_limited = True  # each attempt costs up to two hashes, and a burst is hashed in full
 
     def __init__(self, accounts: AccountService, audit: AuditLog) -> None:

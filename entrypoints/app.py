@@ -6,6 +6,7 @@ from typing import Iterable
 
 import falcon
 
+from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
@@ -26,6 +27,7 @@ from entrypoints.resources import (
     UsersResource,
 )
 from entrypoints.session import SessionCookies, SessionMiddleware
+from entrypoints.token_resources import TokenResource, TokensResource
 from ports.clock import Clock
 
 
@@ -38,6 +40,7 @@ def create_app(
     *,
     accounts: AccountService,
     admin: AdminService,
+    tokens: AccessTokens,
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -52,7 +55,7 @@ def create_app(
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
             ForwardedRequestGuard(audit),
-            SessionMiddleware(cookies, auth, audit, clock),
+            SessionMiddleware(cookies, auth, audit, clock, tokens, limiter, trusted_proxies),
         ],
     )
     errors.install(app)
@@ -62,6 +65,8 @@ def create_app(
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
+    app.add_route("/v1/users/me/tokens", TokensResource(tokens, audit))
+    app.add_route("/v1/users/me/tokens/{token_id}", TokenResource(tokens, audit))
     app.add_route("/v1/users/{email}", UserResource(admin, audit))
     app.add_route("/v1/auth/login", LoginResource(auth, audit))
     logout = LogoutResource(auth, audit)

@@ -12,6 +12,7 @@ from typing import Callable
 
 import falcon
 
+from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
@@ -124,6 +125,7 @@ class Services:
     auth: AuthService
     accounts: AccountService
     admin: AdminService
+    tokens: AccessTokens
     notifier: Notifier
     background: BackgroundWorker
     keys: tuple[str, ...]
@@ -179,6 +181,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         auth=AuthService(users, hasher, clock, failures),
         accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit),
         admin=AdminService(users),
+        tokens=AccessTokens(users, clock),
         notifier=notifier,
         background=background,
         keys=keys,
@@ -204,6 +207,7 @@ def build_app(settings: Settings, services: Services | None = None, clock: Clock
         clock,
         accounts=services.accounts,
         admin=services.admin,
+        tokens=services.tokens,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 import falcon
@@ -19,6 +20,7 @@ def client_address(req: falcon.Request, trusted_proxies: int) -> str:
     return req.remote_addr or "unknown"
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and parsing an address is most of a bearer check's CPU
 def rate_key(address: str) -> str:
     """The unit a client is rate-limited as: its IPv4 address, or its IPv6 /64 (one host
     usually owns a whole /64, so counting single IPv6 addresses would be no limit at all)."""

@@ -70,6 +70,15 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
         raise falcon.HTTPConflict(description="An administrator cannot deactivate, demote or delete themselves.")
     if isinstance(ex, errors.InactiveUser):
         raise falcon.HTTPForbidden(description="This account is deactivated.")
+    if isinstance(ex, errors.TokenRefused):
+        # One answer for every refusal (malformed, unknown, revoked, expired), as RFC 6750 spells it.
+        raise falcon.HTTPUnauthorized(description="The bearer token is not valid.", challenges=['Bearer error="invalid_token"'])
+    if isinstance(ex, errors.SessionRequired):
+        raise falcon.HTTPForbidden(description="This needs a login session: a token cannot change credentials or manage tokens.")
+    if isinstance(ex, errors.TooManyTokens):
+        raise falcon.HTTPConflict(description=f"You have {ex.limit} tokens, the most allowed: revoke one first.")
+    if isinstance(ex, errors.TokenNotFound):
+        raise falcon.HTTPNotFound(description="No such token.")
     if isinstance(ex, (errors.SessionInvalid, errors.SessionExpired)):
         clear = req.context.get("clear_session_cookie")
         if clear is not None:

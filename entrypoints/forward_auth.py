@@ -80,6 +80,7 @@ class VerifyResource:
     re-issues the cookie when due, which a proxy passes back to the browser."""
 
     login_required = True
+    answers_proxies = True  # refusals are 401 or 403, the answers auth_request understands
 
     def __init__(self) -> None:
         self._user_json = PublicUserJson()

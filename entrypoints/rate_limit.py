@@ -30,13 +30,21 @@ class TokenBucketLimiter:
         """0 if the request may go ahead (a token is spent), else the seconds until one is free."""
         now = self._clock().timestamp()
         with self._lock:
-            tokens, at = self._buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + max(0.0, now - at) * self.refill_per_s)
+            tokens = self._level(client, now)
             if tokens >= 1.0:
                 self._store(client, tokens - 1.0, now)
                 return 0.0
             self._store(client, tokens, now)
             return (1.0 - tokens) / self.refill_per_s
+
+    def wait(self, client: str) -> float:
+        """The seconds until `take` would succeed for this client (0 now), spending nothing."""
+        tokens = self._level(client, self._clock().timestamp())
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.refill_per_s
+
+    def _level(self, client: str, now: float) -> float:
+        tokens, at = self._buckets.get(client, (self.capacity, now))
+        return min(self.capacity, tokens + max(0.0, now - at) * self.refill_per_s)
 
     def _store(self, client: str, tokens: float, now: float) -> None:
         if client not in self._buckets and len(self._buckets) >= MAX_TRACKED_CLIENTS:

@@ -99,6 +99,7 @@ class LogoutResource:
     """`POST /v1/auth/logout` revokes this session; the `all` suffix revokes every session of the user."""
 
     login_required = True
+    session_required = True  # a token has no session to end
 
     def __init__(self, auth: AuthService, audit: AuditLog) -> None:
         self._auth = auth

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import falcon
 from itsdangerous import BadData, BadSignature, URLSafeSerializer
 
+from domain.access_tokens import AccessTokens
 from domain.auth import AuthService
-from domain.errors import NotPermitted, SessionExpired, SessionInvalid
+from domain.errors import NotPermitted, SessionExpired, SessionInvalid, SessionRequired, TokenRefused
 from domain.session import Session, SessionPolicy
 from entrypoints.audit import AuditLog
+from entrypoints.client_address import client_address, rate_key
+from entrypoints.rate_limit import TokenBucketLimiter
 from ports.clock import Clock
 
 SALT = "esauth.session.v1"
@@ -125,23 +129,42 @@ class SessionCookies:
 
 
 class SessionMiddleware:
-    """Resolves the session for resources that declare `login_required` (True, or the set of
+    """Resolves the login for resources that declare `login_required` (True, or the set of
     methods that need it, e.g. {"GET"} where POST is public), and refuses non-admins where a
     resource declares `admin_required` the same way.
 
-    Such a resource finds `req.context.session` and `req.context.user` set. A resource may set
-    `req.context.issue_session` to a Session to send a new cookie, or `req.context.end_session`
-    to clear it.
+    The login is a session cookie or, except where a resource declares `session_required`
+    (changing credentials, making tokens), an `Authorization: Bearer` personal access token. Such
+    a resource finds `req.context.user` set, and `req.context.session` (None for a token) or
+    `req.context.token`. A resource may set `req.context.issue_session` to a Session to send a
+    new cookie, or `req.context.end_session` to clear it.
+
+    A refused bearer token spends one of the client's rate-limit tokens, as a login does; while
+    the client has none left, every bearer attempt from it is refused unchecked, so guessing
+    gets no more answers than logging in would.
     """
 
-    def __init__(self, cookies: SessionCookies, auth: AuthService, audit: AuditLog, clock: Clock) -> None:
+    def __init__(
+        self,
+        cookies: SessionCookies,
+        auth: AuthService,
+        audit: AuditLog,
+        clock: Clock,
+        tokens: AccessTokens,
+        limiter: TokenBucketLimiter,
+        trusted_proxies: int = 0,
+    ) -> None:
         self._cookies = cookies
         self._auth = auth
         self._audit = audit
         self._clock = clock
+        self._tokens = tokens
+        self._limiter = limiter
+        self._trusted_proxies = trusted_proxies
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.session = None
+        req.context.token = None
         req.context.user = None
         req.context.issue_session = None
         req.context.end_session = False
@@ -150,12 +173,18 @@ class SessionMiddleware:
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
         if not _required(resource, "login_required", req):
             return
+        bearer = _bearer_token(req)
+        if bearer is not None and not _required(resource, "session_required", req):
+            self._token_login(req, resource, bearer)
+            return
         try:
             found = self._cookies.from_request(req)
         except SessionInvalid:
             req.context.clear_session_cookie = self._cookies.clear  # a forged cookie is cleared
             raise
         if found is None:
+            if bearer is not None:
+                raise SessionRequired("a token cannot do this")
             raise SessionInvalid("no session cookie")
         req.context.clear_session_cookie = self._cookies.clear  # so is one refused below
         session, old_key = found
@@ -179,6 +208,30 @@ class SessionMiddleware:
         if refreshed is not None or old_key:
             req.context.issue_session = refreshed or session
 
+    def _token_login(self, req: falcon.Request, resource: Any, bearer: str) -> None:
+        client = rate_key(client_address(req, self._trusted_proxies))
+        wait = self._limiter.wait(client)
+        if wait > 0:
+            self._audit.record(req, "token_throttled")
+            retry_after = str(max(1, math.ceil(wait)))
+            message = "Too many bad tokens from this address. Try again later."
+            if getattr(resource, "answers_proxies", False):  # auth_request understands 401, not 429
+                raise falcon.HTTPUnauthorized(description=message, headers={"Retry-After": retry_after})
+            raise falcon.HTTPTooManyRequests(description=message, retry_after=int(retry_after))
+        admin_only = _required(resource, "admin_required", req)
+        try:
+            user, token, first_use = self._tokens.authenticate(bearer, fresh=admin_only)
+        except TokenRefused:
+            self._limiter.take(client)
+            self._audit.record(req, "token_refused")
+            raise
+        if first_use:
+            self._audit.record(req, "token_used", user.email_address, token_id=token.token_id)
+        req.context.user = user
+        req.context.token = token
+        if admin_only and not user.is_admin:
+            raise NotPermitted("administrators only")
+
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         if not req_succeeded:
             return
@@ -186,6 +239,14 @@ class SessionMiddleware:
             self._cookies.clear(resp)
         elif req.context.get("issue_session") is not None:
             self._cookies.set(resp, req.context.issue_session, self._clock())
+
+
+def _bearer_token(req: falcon.Request) -> str | None:
+    """The token of an `Authorization: Bearer` header (RFC 6750), or None for any other scheme."""
+    header = req.get_header("Authorization")
+    if header is None or header[:7].lower() not in ("bearer ", "bearer"):
+        return None
+    return header[7:].strip()
 
 
 def _required(resource: Any, attribute: str, req: falcon.Request) -> bool:

@@ -37,6 +37,8 @@ MAPPING: dict[str, Any] = {
         "failed_logins": {"type": "integer"},
         "last_failed_login_at": {"type": "date"},
         "user_id": {"type": "keyword"},
+        # Kept, never searched: stored as given, with no mapping of its own (so no field limits).
+        "access_tokens": {"type": "object", "enabled": False},
     },
 }
 

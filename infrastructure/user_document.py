@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.timestamps import format_time, parse_time
-from domain.user import User
+from domain.user import AccessToken, User
 
 
 def to_document(user: User) -> dict[str, Any]:
@@ -24,7 +24,30 @@ def to_document(user: User) -> dict[str, Any]:
         "failed_logins": user.failed_logins,
         "last_failed_login_at": format_time(user.last_failed_login_at) if user.last_failed_login_at else None,
         "user_id": user.user_id,
+        "access_tokens": [_token_document(token) for token in user.access_tokens],
     }
+
+
+def _token_document(token: AccessToken) -> dict[str, Any]:
+    return {
+        "token_id": token.token_id,
+        "name": token.name,
+        "digest": token.digest,
+        "created_at": format_time(token.created_at),
+        "expires_at": format_time(token.expires_at),
+        "last_used_at": format_time(token.last_used_at) if token.last_used_at else None,
+    }
+
+
+def _token(document: dict[str, Any]) -> AccessToken:
+    return AccessToken(
+        token_id=document["token_id"],
+        name=document["name"],
+        digest=document["digest"],
+        created_at=parse_time(document["created_at"]),
+        expires_at=parse_time(document["expires_at"]),
+        last_used_at=parse_time(document["last_used_at"]) if document.get("last_used_at") else None,
+    )
 
 
 def from_document(document: dict[str, Any], version: str) -> User:
@@ -44,5 +67,6 @@ def from_document(document: dict[str, Any], version: str) -> User:
         failed_logins=document.get("failed_logins", 0),
         last_failed_login_at=parse_time(document["last_failed_login_at"]) if document.get("last_failed_login_at") else None,
         user_id=document.get("user_id") or "",
+        access_tokens=tuple(_token(token) for token in document.get("access_tokens") or ()),
         version=version,
     )

@@ -14,7 +14,7 @@ import pytest
 
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError, VersionConflict
 from domain.search import UserPage, query_terms
-from domain.user import User
+from domain.user import AccessToken, User
 from domain.users import Users
 from infrastructure.elasticsearch_client import connect
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
@@ -52,7 +52,12 @@ class UserRepositoryContract:
         assert repo.get("nobody@example.com") is None
 
     def test_add_then_get_round_trips_every_field(self, repo):
-        user = make_user(first_name="Ada Ünïcode", last_name="Lövelace 💡", is_active=False, session_ids=("s1", "s2"))
+        tokens = (
+            AccessToken("t" * 13, "ci ☃", "ab" * 32, CREATED, CREATED + timedelta(days=90)),
+            AccessToken("u" * 13, "deploy", "cd" * 32, CREATED, CREATED + timedelta(days=1), last_used_at=CREATED),
+        )
+        user = make_user(first_name="Ada Ünïcode", last_name="Lövelace 💡", is_active=False, session_ids=("s1", "s2"),
+                         user_id="a" * 26, access_tokens=tokens)
         added = repo.add(user)
         assert added.version is not None
         found = repo.get("ada@example.com")

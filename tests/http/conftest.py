@@ -9,6 +9,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
@@ -86,7 +87,7 @@ def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: F
         audit = AuditLog(keys[0], clock)
         app = create_app(
             auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
-            accounts=accounts, admin=AdminService(users), **app_options,
+            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock), **app_options,
         )
         return Api(app, cookies)
 

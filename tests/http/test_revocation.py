@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
@@ -44,7 +45,7 @@ def process(db_path, clock: FakeClock, database):
         cookies = SessionCookies([KEY], SessionPolicy())
         app = create_app(
             auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock,
-            accounts=accounts, admin=AdminService(users),
+            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock),
         )
         return Api(app, cookies)
 
@@ -86,6 +87,20 @@ def test_logout_is_refused_at_once_here_and_within_a_second_on_another_process(a
     assert other.get_test(cookie).status_code == 200  # within the stated bound
     clock.advance(milliseconds=1)
     assert_error(other.get_test(cookie), 401)
+
+
+def test_a_token_revoked_here_is_refused_on_another_process_within_the_same_bound(api: Api, other: Api, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    made = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json={"name": "ci"}).json["data"]
+    headers = {"Authorization": f"Bearer {made['token']}"}
+    assert other.client.simulate_get("/v1/auth/verify", headers=headers).status_code == 200  # made here, used there at once
+
+    assert api.client.simulate_delete(f"/v1/users/me/tokens/{made['id']}", cookies=api.with_cookie(cookie)).status_code == 200
+    assert_error(api.client.simulate_get("/v1/auth/verify", headers=headers), 401)
+    clock.advance(milliseconds=999)
+    assert other.client.simulate_get("/v1/auth/verify", headers=headers).status_code == 200  # within the stated bound
+    clock.advance(milliseconds=1)
+    assert_error(other.client.simulate_get("/v1/auth/verify", headers=headers), 401)
 
 
 def test_logout_all_revokes_every_session_and_clears_site_data(api: Api, other: Api, clock: FakeClock) -> None:

@@ -1,0 +1,76 @@
+"""/v1/users/me/tokens: the caller's personal access tokens, managed with a login session only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from domain.access_tokens import AccessTokens
+from domain.timestamps import format_time
+from domain.user import AccessToken
+from entrypoints.audit import AuditLog
+from entrypoints.json_body import check_fields, read_object
+
+
+def token_view(token: AccessToken) -> dict[str, Any]:
+    """A token as its owner sees it later: never the secret, which is not kept."""
+    return {
+        "id": token.token_id,
+        "name": token.name,
+        "created_at": format_time(token.created_at),
+        "expires_at": format_time(token.expires_at),
+        "last_used_at": format_time(token.last_used_at) if token.last_used_at else None,
+    }
+
+
+class TokensResource:
+    """POST makes a token (201, shown once), GET lists them.
+
+    A session is required: a token that could mint tokens would outlive its own revocation, and
+    a leaked one should not list the others.
+    """
+
+    login_required = True
+    session_required = True
+
+    def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
+        self._tokens = tokens
+        self._audit = audit
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_object(req)
+        check_fields(body, ("name",), ("expires_in_days",))
+        email = req.context.user.email_address
+        token, entry = self._tokens.create(email, body["name"], body.get("expires_in_days"))
+        self._audit.record(req, "token_created", email, token_id=entry.token_id)
+        resp.status = falcon.HTTP_201
+        resp.location = f"/v1/users/me/tokens/{entry.token_id}"
+        resp.media = {
+            "message": "Token created. Copy it now: it is not shown again.",
+            "success": True,
+            "data": {**token_view(entry), "token": token},
+        }
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        tokens = self._tokens.of(req.context.user.email_address)
+        resp.media = {"message": "Your tokens", "success": True, "data": {"tokens": [token_view(t) for t in tokens]}}
+
+
+
+class TokenResource:
+    """DELETE /v1/users/me/tokens/{token_id} revokes one of the caller's tokens (session only,
+    like every change of credentials)."""
+
+    login_required = True
+    session_required = True
+
+    def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
+        self._tokens = tokens
+        self._audit = audit
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
+        email = req.context.user.email_address
+        self._tokens.revoke(email, token_id)
+        self._audit.record(req, "token_revoked", email, token_id=token_id[:32])
+        resp.media = {"message": "Token revoked.", "success": True}

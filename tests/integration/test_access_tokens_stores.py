@@ -1,0 +1,60 @@
+"""Bearer tokens over each real store: usable at once from another process, with no search involved."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.access_tokens import AccessTokens
+from domain.errors import TokenRefused
+from domain.user import User
+from domain.users import Users
+from infrastructure.elasticsearch_client import connect
+from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite_repository import SqliteUserRepository
+from tests.contract.test_user_repository import CREATED, make_user
+from tests.fakes import FakeClock
+
+
+class NoSearch:
+    """Fails the test if the token check ever searches: on Elasticsearch a search is near-real-time."""
+
+    def __init__(self, repository) -> None:
+        self._repository = repository
+
+    def search(self, *args, **kwargs):
+        raise AssertionError("a bearer check must not search")
+
+    def __getattr__(self, name):
+        return getattr(self._repository, name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def repository(request, tmp_path):
+    if request.param == "sqlite":
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        yield SqliteUserRepository(database)
+        database.close()
+        return
+    url, index = request.getfixturevalue("elasticsearch_url"), request.getfixturevalue("es_index")
+    client = connect(url)
+    repository = ElasticsearchUserRepository(client, index)
+    repository.ensure_index()
+    yield repository
+    client.indices.delete(index=f"{index}*")
+    client.close()
+
+
+def test_a_token_made_on_one_process_works_at_once_on_another_and_dies_when_revoked(repository) -> None:
+    clock = FakeClock(CREATED)
+    here, there = Users(repository, clock), Users(NoSearch(repository), clock)
+    user: User = here.add(make_user())
+    token, entry = AccessTokens(here, clock).create(user.email_address, "ci")
+
+    found, used, first_use = AccessTokens(there, clock).authenticate(token)
+    assert (found.user_id, used.token_id, first_use) == (user.user_id, entry.token_id, True)
+
+    AccessTokens(here, clock).revoke(user.email_address, entry.token_id)
+    clock.advance(seconds=1)
+    with pytest.raises(TokenRefused):
+        AccessTokens(there, clock).authenticate(token)
