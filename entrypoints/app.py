@@ -11,6 +11,7 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from entrypoints import errors
+from entrypoints.cors import CorsMiddleware
 from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
@@ -45,12 +46,15 @@ def create_app(
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> falcon.App:
-    """Middleware order is the order of the checks: headers on everything, then size, CSRF,
+    """Middleware order is the order of the checks: headers on everything (CORS ones too, and
+    preflights answered before anything else), then size, CSRF,
     per-client rate, and the session last, so refused requests never touch the store."""
+    allowed_origins = tuple(allowed_origins)
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
         middleware=[
             ResponseHeaders(),
+            CorsMiddleware(allowed_origins),
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),

@@ -201,7 +201,7 @@ def build_app(settings: Settings, services: Services | None = None, clock: Clock
     log.info("users are kept in %s", services.users.kind)
     return create_app(
         services.auth,
-        SessionCookies(services.keys, policy, secure=settings.cookie_secure),
+        SessionCookies(services.keys, policy, secure=settings.cookie_secure, domain=settings.cookie_domain),
         AuditLog(services.keys[0], clock, settings.trusted_proxies),
         TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -25,6 +26,7 @@ class Settings:
     data_dir: Path = Path("var")
     secret_keys: tuple[str, ...] = ()
     cookie_secure: bool = True
+    cookie_domain: str | None = None
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
@@ -69,6 +71,7 @@ class Settings:
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
             cookie_secure=_bool(environ, "ESAUTH_COOKIE_SECURE", defaults.cookie_secure),
+            cookie_domain=_cookie_domain(environ.get("ESAUTH_COOKIE_DOMAIN") or None),
             argon2_time_cost=_int(environ, "ESAUTH_ARGON2_TIME_COST", defaults.argon2_time_cost),
             argon2_memory_kib=_int(environ, "ESAUTH_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib),
             argon2_parallelism=_int(environ, "ESAUTH_ARGON2_PARALLELISM", defaults.argon2_parallelism),
@@ -136,6 +139,20 @@ def _origins(raw: str) -> tuple[str, ...]:
             raise ConfigError(f"ESAUTH_ALLOWED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
         origins.append(normalized)
     return tuple(origins)
+
+
+_DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _cookie_domain(raw: str | None) -> str | None:
+    """A registrable-looking host name (`example.com`), lower case, without a leading dot."""
+    if raw is None:
+        return None
+    domain = raw.strip().lower().removeprefix(".")
+    labels = domain.split(".")
+    if len(labels) < 2 or len(domain) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise ConfigError(f"ESAUTH_COOKIE_DOMAIN: expected a domain like example.com, got {raw!r}")
+    return domain
 
 
 def http_url(raw: str | None, name: str) -> str | None:

@@ -31,13 +31,19 @@ class SessionCookies:
     a cookie signed by an older key is re-issued under the newest one.
     """
 
-    def __init__(self, secret_keys: Sequence[str], policy: SessionPolicy, secure: bool = True) -> None:
+    def __init__(self, secret_keys: Sequence[str], policy: SessionPolicy, secure: bool = True, domain: str | None = None) -> None:
         if not secret_keys:
             raise ValueError("at least one secret key is required")
         self.policy = policy
         self.secure = secure
-        # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
-        self.name = "__Host-session" if secure else "session"
+        self.domain = domain
+        # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/. A cookie
+        # shared with subdomains has a Domain, which `__Host-` forbids: it takes `__Secure-`
+        # (Secure required) instead.
+        if not secure:
+            self.name = "session"
+        else:
+            self.name = "__Secure-session" if domain else "__Host-session"
         # hashlib.sha1 itself rather than itsdangerous's lazy wrapper of it: the same signatures,
         # but hmac can hand a hashlib constructor to OpenSSL instead of its pure-Python path.
         options = {"signer_kwargs": {"digest_method": hashlib.sha1}}
@@ -108,6 +114,7 @@ class SessionCookies:
             self.name,
             self.encode(session),
             max_age=self.policy.max_age(session, now),
+            domain=self.domain,
             path="/",
             secure=self.secure,
             http_only=True,
@@ -121,6 +128,7 @@ class SessionCookies:
             "",
             expires=datetime(1970, 1, 1, tzinfo=timezone.utc),
             max_age=0,
+            domain=self.domain,
             path="/",
             secure=self.secure,
             http_only=True,

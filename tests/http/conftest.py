@@ -81,9 +81,10 @@ def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: F
     """
 
     def make(
-        keys: Sequence[str] = (KEY,), secure: bool = True, per_minute: int = 100_000, **app_options: object
+        keys: Sequence[str] = (KEY,), secure: bool = True, per_minute: int = 100_000, cookie_domain: str | None = None,
+        **app_options: object,
     ) -> Api:
-        cookies = SessionCookies(list(keys), SessionPolicy(), secure=secure)
+        cookies = SessionCookies(list(keys), SessionPolicy(), secure=secure, domain=cookie_domain)
         audit = AuditLog(keys[0], clock)
         app = create_app(
             auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
