@@ -50,10 +50,10 @@ def stranger(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
 
 
 @pytest.fixture(scope="module")
-def secured_url(elasticsearch_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """https://127.0.0.1:<port>: TLS with the test CA; the esauth user or API key may pass, the
     reader is known but forbidden (403), anyone else gets 401."""
-    upstream = urlsplit(elasticsearch_url)
+    upstream = urlsplit(osmem_url)
     port = free_port()
     block = f"""
         map $http_authorization $cluster_access {{
