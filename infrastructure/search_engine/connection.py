@@ -152,3 +152,10 @@ def ssl_reason(error: BaseException) -> str:
         pending.extend(e for e in getattr(current, "errors", ()) or () if isinstance(e, BaseException))
         pending.extend(e for e in current.args if isinstance(e, BaseException))
     return " ".join(str(found).split())
+
+
+def check_opensearch_access(client: Any, access: ClusterAccess) -> None:
+    """check_access for an `opensearchpy.OpenSearch` client (GET /)."""
+    from opensearchpy.exceptions import AuthenticationException, AuthorizationException, SSLError
+
+    check_access(client.info, access, (SSLError,), AuthenticationException, AuthorizationException)

@@ -1,5 +1,6 @@
 """A secured cluster for real: Debian's nginx with a test CA's certificate in front of the
-Elasticsearch-compatible server, requiring basic auth or an API key, as a secured ES 8/9 does.
+Elasticsearch-compatible server (elasticsearch-py's path) and of the real OpenSearch node
+(opensearch-py's path), requiring basic auth or an API key, as a secured cluster does.
 
 Every refusal must be a one-line configuration error naming the setting to fix (exit 2), never
 "not reachable" and never a traceback.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -49,11 +51,11 @@ def stranger(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
     return make_test_ca(tmp_path_factory.mktemp("stranger-ca"))
 
 
-@pytest.fixture(scope="module")
-def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """https://127.0.0.1:<port>: TLS with the test CA; the esauth user or API key may pass, the
-    reader is known but forbidden (403), anyone else gets 401."""
-    upstream = urlsplit(osmem_url)
+@contextmanager
+def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterator[str]:
+    """https://127.0.0.1:<port> in front of `upstream_url`: TLS with the test CA; the esauth user or
+    API key may pass, the reader is known but forbidden (403), anyone else gets 401."""
+    upstream = urlsplit(upstream_url)
     port = free_port()
     block = f"""
         map $http_authorization $cluster_access {{
@@ -67,8 +69,8 @@ def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytes
             ssl_certificate     {certs.server_chain};
             ssl_certificate_key {certs.server_key};
             location / {{
-                if ($cluster_access = deny)   {{ return 401; }}
                 default_type application/json;
+                if ($cluster_access = deny)   {{ return 401; }}
                 if ($cluster_access = forbid) {{ return 403 '{FORBIDDEN_BODY}'; }}
                 proxy_pass {upstream.scheme}://{upstream.netloc};
                 proxy_http_version 1.1;
@@ -76,8 +78,15 @@ def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytes
             }}
         }}
     """
-    with run_nginx(block, ports=[port], workdir=tmp_path_factory.mktemp("nginx")):
+    with run_nginx(block, ports=[port], workdir=workdir):
         yield f"https://{LOOPBACK}:{port}"
+
+
+@pytest.fixture(scope="module")
+def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Elasticsearch-compatible server (elasticsearch-py's path), secured."""
+    with guarded(osmem_url, certs, tmp_path_factory.mktemp("nginx")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -198,3 +207,60 @@ def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured_url
         "esauth: configuration error: ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD: the cluster refused these credentials (401)"
     )
     assert "Traceback" not in result.stderr and "wrong-password" not in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# opensearch-py in front of the real OpenSearch node
+
+
+@pytest.fixture(scope="module")
+def secured_opensearch(opensearch_node: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with guarded(opensearch_node, certs, tmp_path_factory.mktemp("nginx-opensearch")) as url:
+        yield url
+
+
+def opensearch_check(url: str, **settings) -> str | None:
+    """Run the start-up check with opensearch-py; the setting it names, or None when it passed
+    (and then a real request was made through the proxy)."""
+    from opensearchpy import OpenSearch
+
+    from infrastructure.search_engine.connection import (
+        AccessProblem,
+        ClusterAccess,
+        check_opensearch_access,
+        opensearch_options,
+    )
+
+    access = ClusterAccess(url=url, **settings)
+    client = OpenSearch(hosts=[url], max_retries=0, **opensearch_options(access))
+    try:
+        check_opensearch_access(client, access)
+        assert client.info()["version"]["distribution"] == "opensearch"
+        return None
+    except AccessProblem as problem:
+        assert "\n" not in problem.reason
+        return problem.setting
+    finally:
+        client.close()
+
+
+def test_opensearch_with_the_right_ca_and_password_or_key(secured_opensearch, certs):
+    assert opensearch_check(secured_opensearch, ca_certs=certs.ca_cert, username=USER, password=PASSWORD) is None
+    key = base64.b64encode(API_KEY.encode()).decode()
+    assert opensearch_check(secured_opensearch, ca_certs=certs.ca_cert, api_key=key) is None
+
+
+def test_opensearch_pins_the_node_certificate_fingerprint(secured_opensearch, certs):
+    """urllib3 under opensearch-py checks the node's own certificate, not the chain's CA."""
+    pinned = dict(username=USER, password=PASSWORD)
+    assert opensearch_check(secured_opensearch, ssl_fingerprint=certs.server_fingerprint, **pinned) is None
+    assert opensearch_check(secured_opensearch, ssl_fingerprint=certs.ca_fingerprint, **pinned) == "ssl_fingerprint"
+
+
+def test_opensearch_refusals_name_the_setting(secured_opensearch, certs, stranger):
+    right = dict(ca_certs=certs.ca_cert)
+    assert opensearch_check(secured_opensearch, ca_certs=stranger.ca_cert, username=USER, password=PASSWORD) == "ca_certs"
+    assert opensearch_check(secured_opensearch, username=USER, password=PASSWORD) == "ca_certs"
+    assert opensearch_check(secured_opensearch, **right, username=USER, password="wrong-password") == "username"
+    assert opensearch_check(secured_opensearch, **right) == "credential"
+    assert opensearch_check(secured_opensearch, **right, username=READER, password=READER_PASSWORD) == "username"
