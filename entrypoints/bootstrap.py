@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import falcon
 
@@ -39,6 +39,9 @@ from ports.login_failures import LoginFailureRepository
 from ports.notifier import Notifier
 from ports.repository import UserRepository
 
+if TYPE_CHECKING:
+    from infrastructure.search_engine.connection import AccessProblem, ClusterAccess
+
 log = logging.getLogger("esauth")
 
 SECRET_KEY_FILE = "secret_key"
@@ -55,13 +58,20 @@ class Stores:
 def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -> Stores:
     """Elasticsearch when a URL is configured, else the SQLite file; indices or schema are made
     if missing, and `report` is told what was created and what was already there."""
-    if settings.elasticsearch_url:
+    if settings.uses_search_engine:
         # Imported here: the client costs ~10 MiB per process that an embedded run never uses.
-        from infrastructure.elasticsearch_client import connect
+        from infrastructure.elasticsearch_client import check_access, connect
         from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
         from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+        from infrastructure.search_engine.connection import AccessProblem, elasticsearch_options
 
-        client = connect(settings.elasticsearch_url)
+        access = cluster_access(settings)
+        client = connect(settings.elasticsearch_url, **elasticsearch_options(access))
+        try:
+            check_access(client, access)
+        except AccessProblem as problem:
+            client.close()
+            raise access_error(problem) from None
         users = ElasticsearchUserRepository(client, settings.es_index)
         failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
         for repository in (users, failures):
@@ -73,6 +83,44 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -
     database = SqliteDatabase(path)
     report(f"SQLite database {path}: {'exists' if existed else 'created'}")
     return Stores(SqliteUserRepository(database), SqliteLoginFailureRepository(database))
+
+
+ACCESS_SETTINGS = {
+    "cloud_id": "ESAUTH_ES_CLOUD_ID",
+    "ca_certs": "ESAUTH_ES_CA_CERTS",
+    "ssl_fingerprint": "ESAUTH_ES_SSL_FINGERPRINT",
+    "username": "ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD",
+    "api_key": "ESAUTH_ES_API_KEY",
+    "credential": "ESAUTH_ES_API_KEY or ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD",
+}
+ACCESS_HINTS = {
+    "ca_certs": "; give the cluster's CA in ESAUTH_ES_CA_CERTS or its SHA-256 in ESAUTH_ES_SSL_FINGERPRINT",
+    "ssl_fingerprint": "; it must be the SHA-256 of the cluster's CA or node certificate",
+}
+FORBIDDEN_HINT = "; README 'Running against your cluster' lists the role esauth needs"
+
+
+def cluster_access(settings: Settings) -> "ClusterAccess":
+    from infrastructure.search_engine.connection import ClusterAccess
+
+    if not settings.es_verify_certs:
+        log.warning("ESAUTH_ES_VERIFY_CERTS is off: anyone on the path to the cluster can read and change the users.")
+    return ClusterAccess(
+        url=settings.elasticsearch_url,
+        cloud_id=settings.es_cloud_id,
+        ca_certs=settings.es_ca_certs,
+        verify_certs=settings.es_verify_certs,
+        ssl_fingerprint=settings.es_ssl_fingerprint,
+        username=settings.es_username,
+        password=settings.es_password,
+        api_key=settings.es_api_key,
+    )
+
+
+def access_error(problem: "AccessProblem") -> ConfigError:
+    """A refusal by the cluster as a one-line configuration error naming the setting to fix."""
+    hint = FORBIDDEN_HINT if problem.status == 403 else ACCESS_HINTS.get(problem.setting, "")
+    return ConfigError(f"{ACCESS_SETTINGS[problem.setting]}: {problem.reason}{hint}")
 
 
 def build_hasher(settings: Settings) -> Argon2Hasher:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from entrypoints.origins import normalize_origin
@@ -23,6 +25,16 @@ class ConfigError(ValueError):
 class Settings:
     elasticsearch_url: str | None = None
     es_index: str = "esauth-users"
+    es_cloud_id: str | None = None
+    """Elastic Cloud's deployment id, in place of the URL."""
+    es_ca_certs: Path | None = None
+    es_verify_certs: bool = True
+    es_ssl_fingerprint: str | None = None
+    """SHA-256, lowercase hex without colons."""
+    es_username: str | None = None
+    es_password: str | None = field(default=None, repr=False)
+    es_api_key: str | None = field(default=None, repr=False)
+    """The encoded form (base64 of id:key), whichever form was configured."""
     data_dir: Path = Path("var")
     secret_keys: tuple[str, ...] = ()
     cookie_secure: bool = True
@@ -54,6 +66,11 @@ class Settings:
         if self.login_base_delay_s > self.login_max_delay_s:
             raise ConfigError("ESAUTH_LOGIN_BASE_DELAY must not exceed ESAUTH_LOGIN_MAX_DELAY")
 
+    @property
+    def uses_search_engine(self) -> bool:
+        """Users live in the cluster named by a URL or a cloud id; else in SQLite."""
+        return bool(self.elasticsearch_url or self.es_cloud_id)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
         """Read ESAUTH_* variables; unset ones keep their defaults."""
@@ -65,9 +82,11 @@ class Settings:
                     f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
+        elasticsearch_url = http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL")
         return cls(
-            elasticsearch_url=http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
+            elasticsearch_url=elasticsearch_url,
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
+            **_cluster_access(environ, elasticsearch_url),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
             cookie_secure=_bool(environ, "ESAUTH_COOKIE_SECURE", defaults.cookie_secure),
@@ -100,6 +119,116 @@ class Settings:
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
         )
+
+
+CLUSTER_SETTINGS = (
+    "ESAUTH_ES_CLOUD_ID",
+    "ESAUTH_ES_CA_CERTS",
+    "ESAUTH_ES_VERIFY_CERTS",
+    "ESAUTH_ES_SSL_FINGERPRINT",
+    "ESAUTH_ES_USERNAME",
+    "ESAUTH_ES_PASSWORD",
+    "ESAUTH_ES_API_KEY",
+)
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, Any]:
+    """How to reach and log in to the cluster; combinations that cannot work are refused here,
+    at start-up, rather than found at the first request."""
+    given = {name: environ[name] for name in CLUSTER_SETTINGS if environ.get(name)}
+    cloud_id = _cloud_id(given.get("ESAUTH_ES_CLOUD_ID"))
+    if cloud_id and url:
+        raise ConfigError("ESAUTH_ES_CLOUD_ID: set it or ESAUTH_ELASTICSEARCH_URL, not both (the cloud id names the URL)")
+    if given and not (url or cloud_id):
+        raise ConfigError(
+            f"{next(iter(given))} is set but neither ESAUTH_ELASTICSEARCH_URL nor ESAUTH_ES_CLOUD_ID is, "
+            "so users would be kept in SQLite"
+        )
+    username, password = given.get("ESAUTH_ES_USERNAME"), given.get("ESAUTH_ES_PASSWORD")
+    if bool(username) != bool(password):
+        missing = "ESAUTH_ES_PASSWORD" if username else "ESAUTH_ES_USERNAME"
+        raise ConfigError(f"{missing}: must be set with {'ESAUTH_ES_USERNAME' if username else 'ESAUTH_ES_PASSWORD'}")
+    api_key = _api_key(given.get("ESAUTH_ES_API_KEY"))
+    if api_key and username:
+        raise ConfigError("ESAUTH_ES_API_KEY: set it or ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD, not both")
+    ca_certs = _ca_file(given.get("ESAUTH_ES_CA_CERTS"))
+    fingerprint = _fingerprint(given.get("ESAUTH_ES_SSL_FINGERPRINT"))
+    verify = _bool(environ, "ESAUTH_ES_VERIFY_CERTS", True)
+    pins = [name for name, value in (("ESAUTH_ES_CA_CERTS", ca_certs), ("ESAUTH_ES_SSL_FINGERPRINT", fingerprint)) if value]
+    if len(pins) == 2:
+        raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: set it or ESAUTH_ES_CA_CERTS, not both (a fingerprint replaces the CA)")
+    if pins and not verify:
+        raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
+    if pins and url and not url.lower().startswith("https:"):
+        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {url!r}")
+    return dict(
+        es_cloud_id=cloud_id,
+        es_ca_certs=ca_certs,
+        es_verify_certs=verify,
+        es_ssl_fingerprint=fingerprint,
+        es_username=username,
+        es_password=password,
+        es_api_key=api_key,
+    )
+
+
+def _cloud_id(raw: str | None) -> str | None:
+    """`name:base64(host$es-uuid$kibana-uuid)`, as the Elastic Cloud console shows it."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    _, _, encoded = raw.rpartition(":")
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    if "$" not in decoded:
+        raise ConfigError("ESAUTH_ES_CLOUD_ID: expected the cloud id from the Elastic Cloud console (name:base64...)")
+    return raw
+
+
+def _api_key(raw: str | None) -> str | None:
+    """Either `id:api_key` or its base64 form (the `encoded` field Elasticsearch returns); the
+    encoded form is kept. The key itself never appears in a message."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if ":" in raw:
+        plain, encoded = raw, base64.b64encode(raw.encode()).decode()
+    else:
+        encoded = raw
+        try:
+            plain = base64.b64decode(raw, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            plain = ""
+    key_id, _, key = plain.partition(":")
+    if not key_id or not key:
+        raise ConfigError("ESAUTH_ES_API_KEY: expected id:api_key or its base64 form (the `encoded` value of the key)")
+    return encoded
+
+
+def _ca_file(raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(raw.strip())
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as error:
+        raise ConfigError(f"ESAUTH_ES_CA_CERTS: cannot read {str(path)!r}: {error.strerror}") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"ESAUTH_ES_CA_CERTS: {str(path)!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return path
+
+
+def _fingerprint(raw: str | None) -> str | None:
+    """As Elasticsearch prints it (64 hex digits) or as openssl does (pairs joined by colons)."""
+    if raw is None:
+        return None
+    value = raw.strip().replace(":", "").lower()
+    if not FINGERPRINT.fullmatch(value):
+        raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: expected a SHA-256 fingerprint, 64 hex digits (colons allowed)")
+    return value
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:

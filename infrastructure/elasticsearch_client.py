@@ -5,10 +5,20 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from elastic_transport import TransportError, Urllib3HttpNode
-from elasticsearch import ApiError, BadRequestError, ConflictError, Elasticsearch, NotFoundError
+from elastic_transport import TlsError, TransportError, Urllib3HttpNode
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    BadRequestError,
+    ConflictError,
+    Elasticsearch,
+    NotFoundError,
+)
 
 from domain.errors import StoreUnavailable
+from infrastructure.search_engine import connection
+from infrastructure.search_engine.connection import ClusterAccess
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -27,15 +37,27 @@ class PlainJsonNode(Urllib3HttpNode):
         return super().perform_request(method, target, body=body, headers=headers, **kwargs)
 
 
-def connect(url: str, request_timeout_s: float = 5.0) -> Elasticsearch:
-    """A client that fails fast, so a dead store becomes a prompt 503 rather than a hung thread."""
+def connect(url: str | None, request_timeout_s: float = 5.0, **access_options: Any) -> Elasticsearch:
+    """A client that fails fast, so a dead store becomes a prompt 503 rather than a hung thread.
+
+    `access_options` are TLS and credential keywords (search_engine.connection.elasticsearch_options);
+    with a `cloud_id` among them, `url` is None.
+    """
     return Elasticsearch(
         url,
         node_class=PlainJsonNode,
         request_timeout=request_timeout_s,
         max_retries=1,
         retry_on_timeout=False,
+        **access_options,
     )
+
+
+def check_access(client: Elasticsearch, access: ClusterAccess) -> None:
+    """The start-up request (GET /): AccessProblem for a TLS or credential refusal, StoreUnavailable
+    for an outage."""
+    with store_errors():
+        connection.check_access(client.info, access, (TlsError,), AuthenticationException, AuthorizationException)
 
 
 @contextmanager

@@ -101,8 +101,8 @@ class TestSqliteLoginFailureRepository(LoginFailureRepositoryContract):
 @pytest.mark.elasticsearch
 class TestElasticsearchLoginFailureRepository(LoginFailureRepositoryContract):
     @pytest.fixture
-    def repo(self, elasticsearch_url, es_index):
-        client = connect(elasticsearch_url)
+    def repo(self, search_engine_url, es_index):
+        client = connect(search_engine_url)
         repository = ElasticsearchLoginFailureRepository(client, es_index)
         assert repository.ensure_index() is True
         yield repository

@@ -431,8 +431,8 @@ class TestSqliteUserRepository(UserRepositoryContract):
 @pytest.mark.elasticsearch
 class TestElasticsearchUserRepository(UserRepositoryContract):
     @pytest.fixture
-    def repo(self, elasticsearch_url, es_index):
-        client = connect(elasticsearch_url)
+    def repo(self, search_engine_url, es_index):
+        client = connect(search_engine_url)
         repository = RefreshingElasticsearchUserRepository(client, es_index)
         assert repository.ensure_index() is True
         yield repository
@@ -446,8 +446,8 @@ class TestElasticsearchUserRepository(UserRepositoryContract):
     def test_ensure_index_is_idempotent(self, repo):
         assert repo.ensure_index() is False
 
-    def test_without_an_index_there_is_nobody_to_find_or_delete(self, elasticsearch_url, es_index):
-        client = connect(elasticsearch_url)
+    def test_without_an_index_there_is_nobody_to_find_or_delete(self, search_engine_url, es_index):
+        client = connect(search_engine_url)
         repository = ElasticsearchUserRepository(client, es_index)
         try:
             assert repository.search(("ada",), 10) == UserPage((), None)
@@ -495,8 +495,8 @@ ISSUE_2_MAPPING = {
 
 
 @pytest.mark.elasticsearch
-def test_an_index_made_by_an_earlier_release_is_upgraded_in_place(elasticsearch_url, es_index):
-    client = connect(elasticsearch_url)
+def test_an_index_made_by_an_earlier_release_is_upgraded_in_place(search_engine_url, es_index):
+    client = connect(search_engine_url)
     try:
         client.indices.create(index=es_index, mappings=ISSUE_2_MAPPING)
         old_document = {

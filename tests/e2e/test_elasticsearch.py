@@ -29,9 +29,9 @@ LEAK_MARKERS = (
 
 
 def test_seed_curl_session_on_elasticsearch(
-    start_server: StartServer, elasticsearch_url: str, es_index: str
+    start_server: StartServer, search_engine_url: str, es_index: str
 ) -> None:
-    server = start_server(ESAUTH_ELASTICSEARCH_URL=elasticsearch_url, ESAUTH_ES_INDEX=es_index)
+    server = start_server(ESAUTH_ELASTICSEARCH_URL=search_engine_url, ESAUTH_ES_INDEX=es_index)
     run_seed_session(server, store="elasticsearch")
     assert server.alive()
 

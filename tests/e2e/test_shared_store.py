@@ -13,9 +13,9 @@ within this long (the session check's per-process cache lives 1 s)."""
 
 
 def test_logout_on_one_process_is_refused_on_the_other_within_the_bound(
-    start_server: StartServer, elasticsearch_url: str, es_index: str
+    start_server: StartServer, search_engine_url: str, es_index: str
 ) -> None:
-    shared = {"ESAUTH_ELASTICSEARCH_URL": elasticsearch_url, "ESAUTH_ES_INDEX": es_index}
+    shared = {"ESAUTH_ELASTICSEARCH_URL": search_engine_url, "ESAUTH_ES_INDEX": es_index}
     key = random_secret_key()
     a = start_server(secret_key=key, **shared)
     b = start_server(secret_key=key, **shared)
@@ -42,10 +42,10 @@ def test_logout_on_one_process_is_refused_on_the_other_within_the_bound(
 
 
 def test_failed_logins_count_across_processes(
-    start_server: StartServer, elasticsearch_url: str, es_index: str
+    start_server: StartServer, search_engine_url: str, es_index: str
 ) -> None:
     # A first delay long enough that it cannot run out while the test makes its requests.
-    shared = {"ESAUTH_ELASTICSEARCH_URL": elasticsearch_url, "ESAUTH_ES_INDEX": es_index, "ESAUTH_LOGIN_BASE_DELAY": "60"}
+    shared = {"ESAUTH_ELASTICSEARCH_URL": search_engine_url, "ESAUTH_ES_INDEX": es_index, "ESAUTH_LOGIN_BASE_DELAY": "60"}
     a = start_server(**shared)
     b = start_server(**shared)
     assert sign_up(a.client()).status == 200

@@ -29,23 +29,33 @@ class NoSearch:
         return getattr(self._repository, name)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
-def repository(request, tmp_path):
-    if request.param == "sqlite":
-        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
-        yield SqliteUserRepository(database)
-        database.close()
-        return
-    url, index = request.getfixturevalue("elasticsearch_url"), request.getfixturevalue("es_index")
-    client = connect(url)
-    repository = ElasticsearchUserRepository(client, index)
+@pytest.fixture
+def sqlite_repository(tmp_path):
+    database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+    yield SqliteUserRepository(database)
+    database.close()
+
+
+@pytest.fixture
+def search_engine_repository(search_engine_url, es_index):
+    client = connect(search_engine_url)
+    repository = ElasticsearchUserRepository(client, es_index)
     repository.ensure_index()
     yield repository
-    client.indices.delete(index=f"{index}*")
+    client.indices.delete(index=f"{es_index}*")
     client.close()
 
 
-def test_a_token_made_on_one_process_works_at_once_on_another_and_dies_when_revoked(repository) -> None:
+def test_on_sqlite(sqlite_repository) -> None:
+    check_a_token_made_on_one_process_works_at_once_on_another_and_dies_when_revoked(sqlite_repository)
+
+
+@pytest.mark.elasticsearch
+def test_on_a_search_engine(search_engine_repository) -> None:
+    check_a_token_made_on_one_process_works_at_once_on_another_and_dies_when_revoked(search_engine_repository)
+
+
+def check_a_token_made_on_one_process_works_at_once_on_another_and_dies_when_revoked(repository) -> None:
     clock = FakeClock(CREATED)
     here, there = Users(repository, clock), Users(NoSearch(repository), clock)
     user: User = here.add(make_user())

@@ -24,8 +24,8 @@ def test_without_elasticsearch_users_live_in_sqlite_in_the_data_dir(tmp_path):
 
 
 @pytest.mark.elasticsearch
-def test_with_elasticsearch_both_indices_are_created_with_strict_mappings(elasticsearch_url, es_index):
-    stores = build_stores(Settings(elasticsearch_url=elasticsearch_url, es_index=es_index))
+def test_with_elasticsearch_both_indices_are_created_with_strict_mappings(search_engine_url, es_index):
+    stores = build_stores(Settings(elasticsearch_url=search_engine_url, es_index=es_index))
     assert isinstance(stores.users, ElasticsearchUserRepository)
     assert isinstance(stores.login_failures, ElasticsearchLoginFailureRepository)
     client = stores.users._es

@@ -78,8 +78,8 @@ def test_init_gives_users_of_an_earlier_release_an_id(env, capsys):
 
 
 @pytest.mark.elasticsearch
-def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, monkeypatch, elasticsearch_url, es_index):
-    monkeypatch.setenv("ESAUTH_ELASTICSEARCH_URL", elasticsearch_url)
+def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, monkeypatch, search_engine_url, es_index):
+    monkeypatch.setenv("ESAUTH_ELASTICSEARCH_URL", search_engine_url)
     monkeypatch.setenv("ESAUTH_ES_INDEX", es_index)
     code, out, _ = run(capsys, "init")
     assert code == 0
@@ -87,7 +87,7 @@ def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, 
     code, out, _ = run(capsys, "init")
     assert f"index {es_index}: exists" in out and f"index {es_index}-login-failures: exists" in out
     assert "users rewritten for name search (stored by an earlier release): 0" in out
-    client = connect(elasticsearch_url)
+    client = connect(search_engine_url)
     client.indices.delete(index=f"{es_index}*")
     client.close()
 
@@ -175,8 +175,8 @@ def werkzeug_hash(password: str, salt: str = "abcdEFGH", method: str = "sha1", i
 
 
 @pytest.mark.elasticsearch
-def test_import_seed_reports_counts_and_imported_users_log_in_with_their_old_password(env, capsys, elasticsearch_url, es_index):
-    source = connect(elasticsearch_url)
+def test_import_seed_reports_counts_and_imported_users_log_in_with_their_old_password(env, capsys, search_engine_url, es_index):
+    source = connect(search_engine_url)
     documents = {
         "test@abc.com": {"email_address": "test@abc.com", "password": werkzeug_hash("test1234"), "is_active": True, "created_at": 1417912435.2168},
         "old@abc.com": {"email_address": "old@abc.com", "password": werkzeug_hash("oldpassword", method="sha256", iterations=260000), "is_active": True},
@@ -184,16 +184,16 @@ def test_import_seed_reports_counts_and_imported_users_log_in_with_their_old_pas
     }
     for doc_id, document in documents.items():
         source.index(index=es_index, id=doc_id, document=document, refresh=True)
-    code, out, _ = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index)
+    code, out, _ = run(capsys, "import-seed", "--from-url", search_engine_url, "--index", es_index)
     assert code == 0
     assert "imported 2, skipped 0 duplicate and 1 invalid" in out
     assert "invalid_email: 1" in out
     wired = services(env)
     user, _ = wired.auth.login("test@abc.com", "test1234")
     assert wired.users.get("test@abc.com").password_hash.startswith("$argon2id$")
-    code, out, _ = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index)
+    code, out, _ = run(capsys, "import-seed", "--from-url", search_engine_url, "--index", es_index)
     assert "imported 0, skipped 2 duplicate and 1 invalid" in out
-    code, _, err = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index + "-missing")
+    code, _, err = run(capsys, "import-seed", "--from-url", search_engine_url, "--index", es_index + "-missing")
     assert code == 1 and "no index" in err
     source.indices.delete(index=es_index)
     source.close()

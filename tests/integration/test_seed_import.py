@@ -96,8 +96,8 @@ assert len(SEED_DOCS) > 4 * PAGE
 
 
 @pytest.fixture
-def seed_index(elasticsearch_url, es_index):
-    client = connect(elasticsearch_url)
+def seed_index(search_engine_url, es_index):
+    client = connect(search_engine_url)
     actions = [{"_index": es_index, "_id": key, "_source": doc} for key, doc in SEED_DOCS.items()]
     helpers.bulk(client, actions, refresh=True)
     try:
@@ -270,8 +270,8 @@ def test_a_failing_target_aborts_the_import_frees_the_scroll_and_a_rerun_finishe
 
 
 @pytest.mark.elasticsearch
-def test_a_missing_seed_index_is_reported_as_such(elasticsearch_url, es_index, clock):
-    client = connect(elasticsearch_url)
+def test_a_missing_seed_index_is_reported_as_such(search_engine_url, es_index, clock):
+    client = connect(search_engine_url)
     try:
         with pytest.raises(SeedIndexNotFound, match=es_index):
             import_seed_users(client, es_index, InMemoryUserRepository(), clock)

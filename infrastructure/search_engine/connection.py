@@ -1,0 +1,161 @@
+"""How esauth reaches and logs in to a cluster, in each client library's own keyword arguments,
+and the one start-up request that tells a wrong certificate or credential from an outage.
+
+TLS options are given per client, never through the process-wide trust store or SSL_CERT_FILE:
+other HTTPS in the process (SMTP, the seed import) keeps the system's CAs.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+CHECK_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """Where the cluster is and how to trust it and log in; both settings of a pair never come alone
+    (entrypoints.config checks the combinations)."""
+
+    url: str | None = None
+    cloud_id: str | None = None
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    ssl_fingerprint: str | None = None
+    """SHA-256, lowercase hex: of any certificate in the chain for elasticsearch-py (so the CA
+    fingerprint Elasticsearch prints at first start works), of the node's own for opensearch-py."""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    """The encoded form: base64 of `id:api_key`."""
+
+    @property
+    def credential(self) -> str | None:
+        """The field that logs in, for messages: api_key, username, or None."""
+        return "api_key" if self.api_key else "username" if self.username else None
+
+
+class AccessProblem(Exception):
+    """The cluster answered, but not to these settings: `setting` is the ClusterAccess field to fix."""
+
+    def __init__(self, setting: str, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.setting = setting
+        self.reason = reason
+        self.status = status
+        """401 or 403 when the cluster answered so; None for TLS."""
+
+
+def elasticsearch_options(access: ClusterAccess) -> dict[str, Any]:
+    """Keyword arguments for `elasticsearch.Elasticsearch(...)` (the URL goes first, positionally)."""
+    options: dict[str, Any] = {}
+    if access.cloud_id:
+        options["cloud_id"] = access.cloud_id
+    if access.ca_certs:
+        options["ca_certs"] = str(access.ca_certs)
+    if not access.verify_certs:
+        options["verify_certs"] = False
+    if access.ssl_fingerprint:
+        # elastic-transport then skips chain verification and accepts any certificate of the
+        # chain whose SHA-256 matches, as Elasticsearch's own docs describe for the CA's.
+        options["ssl_assert_fingerprint"] = access.ssl_fingerprint
+    if access.username:
+        options["basic_auth"] = (access.username, access.password)
+    if access.api_key:
+        options["api_key"] = access.api_key
+    return options
+
+
+def opensearch_options(access: ClusterAccess) -> dict[str, Any]:
+    """Keyword arguments for `opensearchpy.OpenSearch(hosts=[url], ...)`; https comes from the URL."""
+    if access.cloud_id:
+        raise AccessProblem("cloud_id", "a cloud id names an Elastic Cloud deployment; OpenSearch takes a URL")
+    options: dict[str, Any] = {}
+    if access.ca_certs:
+        options["ca_certs"] = str(access.ca_certs)
+    if not access.verify_certs:
+        options["verify_certs"] = False
+    if access.ssl_fingerprint:
+        # opensearch-py's urllib3 connection would verify the chain against certifi before the
+        # fingerprint, and verify_certs=False makes it warn or silence urllib3 process-wide. A
+        # context of this client's own that skips the chain, plus urllib3's check of the node's
+        # certificate, pins exactly that certificate.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        options["ssl_context"] = context
+        options["ssl_assert_fingerprint"] = access.ssl_fingerprint
+    if access.username:
+        options["http_auth"] = (access.username, access.password)
+    if access.api_key:
+        # OpenSearch itself has no Elasticsearch-style API keys; a gateway in front may take one.
+        options["headers"] = {"authorization": f"ApiKey {access.api_key}"}
+    return options
+
+
+def check_access(
+    first_request: Callable[[], Any],
+    access: ClusterAccess,
+    tls_errors: tuple[type[BaseException], ...],
+    unauthorized: type[BaseException],
+    forbidden: type[BaseException],
+) -> None:
+    """Make the client's first request and name the setting to fix when TLS or the cluster refuses.
+
+    Any other failure (refused connection, timeout, 5xx) propagates: that is an outage, not a
+    wrong setting. The exception types are the client library's own.
+    """
+    try:
+        first_request()
+    except tls_errors as error:
+        raise tls_problem(access, error) from None
+    except unauthorized:
+        if access.credential is None:
+            raise AccessProblem("credential", "the cluster requires credentials (401)", 401) from None
+        raise AccessProblem(access.credential, "the cluster refused these credentials (401)", 401) from None
+    except forbidden:
+        raise AccessProblem(
+            access.credential or "credential",
+            "the cluster knows these credentials but refuses them this request (403): the role lacks a privilege",
+            403,
+        ) from None
+
+
+def tls_problem(access: ClusterAccess, error: BaseException) -> AccessProblem:
+    reason = ssl_reason(error)
+    if access.ssl_fingerprint:
+        return AccessProblem("ssl_fingerprint", f"the server's certificates do not match it ({reason})")
+    if access.ca_certs:
+        return AccessProblem("ca_certs", f"the server's certificate does not verify against this CA ({reason})")
+    return AccessProblem("ca_certs", f"the server's certificate does not verify against the system's CAs ({reason})")
+
+
+def ssl_reason(error: BaseException) -> str:
+    """The innermost TLS complaint on one line ("certificate verify failed: ...", "Fingerprints did
+    not match ..."), found along the causes the client libraries wrap it in."""
+    seen: set[int] = set()
+    found: BaseException = error
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return f"certificate verify failed: {current.verify_message}"
+        if type(current).__name__ == "SSLError":  # ssl's own, or urllib3's wrapper of a fingerprint check
+            found = current
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        pending.extend(e for e in getattr(current, "errors", ()) or () if isinstance(e, BaseException))
+        pending.extend(e for e in current.args if isinstance(e, BaseException))
+    return " ".join(str(found).split())
+
+
+def check_opensearch_access(client: Any, access: ClusterAccess) -> None:
+    """check_access for an `opensearchpy.OpenSearch` client (GET /)."""
+    from opensearchpy.exceptions import AuthenticationException, AuthorizationException, SSLError
+
+    check_access(client.info, access, (SSLError,), AuthenticationException, AuthorizationException)
