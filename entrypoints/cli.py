@@ -12,6 +12,7 @@ from typing import Callable
 from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
 from domain.user import User, normalize_email
 from entrypoints.config import ConfigError, Settings, http_url
+from entrypoints.http_server import CHANNEL_TIMEOUT_S, CONNECTION_LIMIT
 
 WAITRESS_MAX_BODY_BYTES = 1024 * 1024
 """Above the app's own 64 KiB limit, so the app answers most oversized bodies with JSON 413,
@@ -60,6 +61,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--connection-limit", type=int, default=CONNECTION_LIMIT,
+                       help="open connections accepted at once (see README, Serving)")
+    serve.add_argument("--channel-timeout", type=int, default=CHANNEL_TIMEOUT_S,
+                       help="seconds of silence after which a connection is closed")
 
     commands.add_parser(
         "init",
@@ -89,9 +94,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import waitress
-
     from entrypoints.bootstrap import build_app, build_services
+    from entrypoints.http_server import build_server
 
     # waitress logs a warning for every request that waits for a free thread: under load that is
     # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
@@ -99,20 +103,42 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # The Elasticsearch client logs every HTTP call at INFO: several lines per login, costing CPU
     # under load and burying the audit trail. Its warnings and errors still show.
     logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+    _allow_descriptors(args.connection_limit + 100)
     services = build_services(settings)
     try:
-        waitress.serve(
+        server = build_server(
             build_app(settings, services),
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="esauth",
+            args.host,
+            args.port,
+            args.threads,
+            connection_limit=args.connection_limit,
+            channel_timeout=args.channel_timeout,
             max_request_body_size=WAITRESS_MAX_BODY_BYTES,
             max_request_header_size=WAITRESS_MAX_HEADER_BYTES,
         )
+        server.print_listen("Serving on http://{}:{}")
+        try:
+            server.run()
+        finally:
+            server.close()
     finally:
         services.close()
     return 0
+
+
+def _allow_descriptors(needed: int) -> None:
+    """Raise the soft open-files limit toward `needed` (up to the hard limit): each connection is
+    a descriptor, and many systems start processes at a soft limit of 1024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        if target < needed:
+            logging.getLogger("esauth").warning(
+                "only %d open files allowed (hard limit): fewer connections than --connection-limit fit", target
+            )
 
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:

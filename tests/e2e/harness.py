@@ -228,6 +228,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         data_dir: Path | None = None,
         secret_key: bool | str = True,
         wait: bool = True,
+        serve_args: tuple[str, ...] = (),
         **variables: str,
     ) -> EsauthServer:
         number = next(counter)
@@ -247,7 +248,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         stderr = stderr_path.open("wb")
         try:
             process = subprocess.Popen(
-                [*esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4"],
+                [*esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4", *serve_args],
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
