@@ -106,7 +106,7 @@ def _find() -> str | None:
     return next((path for path in SEARCH_PATH if os.access(path, os.X_OK)), None)
 
 
-def nginx_config(http_block: str, workdir: Path) -> str:
+def nginx_config(http_block: str, workdir: Path, worker_connections: int = 256) -> str:
     """A complete nginx.conf around `http_block` that writes only inside `workdir`."""
     temp = workdir / "temp"
     mime = f"include {MIME_TYPES};" if MIME_TYPES.exists() else ""
@@ -118,7 +118,7 @@ def nginx_config(http_block: str, workdir: Path) -> str:
 worker_processes 1;
 pid {workdir / "nginx.pid"};
 error_log {workdir / "error.log"} info;
-events {{ worker_connections 256; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
     {mime}
     default_type application/octet-stream;
@@ -139,8 +139,12 @@ def run_nginx(
     ports: Sequence[int],
     workdir: Path | None = None,
     timeout_s: float = START_TIMEOUT_S,
+    worker_connections: int = 256,
 ) -> Iterator[Nginx]:
-    """nginx serving `http_block`, listening on `ports` (loopback), until the block ends."""
+    """nginx serving `http_block`, listening on `ports` (loopback), until the block ends.
+
+    `worker_connections` bounds the connections nginx holds at once, clients and upstreams
+    together: a test that holds hundreds of client connections raises it."""
     binary = nginx_binary()
     with ExitStack() as stack:
         if workdir is None:
@@ -148,7 +152,7 @@ def run_nginx(
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "temp").mkdir(exist_ok=True)
         config_path = workdir / "nginx.conf"
-        config_path.write_text(nginx_config(http_block, workdir))
+        config_path.write_text(nginx_config(http_block, workdir, worker_connections))
         error_log = workdir / "error.log"
         checked = subprocess.run(
             [binary, "-t", "-q", "-p", str(workdir), "-e", str(error_log), "-c", str(config_path)],

@@ -1,0 +1,194 @@
+"""deploy/nginx as shipped, for real: nginx + `esauth serve` + an app that echoes who it was told
+is asking, over HTTPS with a test CA, on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import socket
+import ssl
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.harness import HOST, StartServer
+from tests.tools.nginx import run_nginx
+from tests.tools.ports import free_port
+from tests.tools.tls import make_test_ca
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "esauth.conf.template"
+EMAIL, PASSWORD = "ada@example.com", "correct horse battery"
+LOGIN_PATH = "/login"
+IDENTITY = ("x-auth-request-user", "x-auth-request-email", "x-auth-request-admin")
+HELD = 300
+
+
+class EchoApp(http.server.BaseHTTPRequestHandler):
+    """The protected app: answers JSON naming the identity headers (and Authorization) it got."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization")}
+        body = json.dumps({"path": self.path, "headers": seen}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def echo_app(port: int) -> Iterator[None]:
+    server = http.server.ThreadingHTTPServer((HOST, port), EchoApp)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def rendered(values: dict[str, str]) -> str:
+    """The template with its placeholders filled, as `envsubst` with the names listed would."""
+    text = TEMPLATE.read_text()
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    assert not [line for line in text.splitlines() if "${ESAUTH_" in line.split("#", 1)[0]], "a placeholder left"
+    return text
+
+
+class Https:
+    """Requests to nginx over TLS, trusting only the test CA, each on its own connection."""
+
+    def __init__(self, port: int, ca: Path) -> None:
+        self.port = port
+        self.context = ssl.create_default_context(cafile=str(ca))
+
+    def connect(self, timeout_s: float = 10) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection("localhost", self.port, context=self.context, timeout=timeout_s)
+
+    def __call__(self, method: str, path: str, body: object = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
+        connection = self.connect()
+        try:
+            data = None if body is None else json.dumps(body).encode()
+            if data is not None:
+                headers.setdefault("Content-Type", "application/json")
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+            found = {name.lower(): value for name, value in response.getheaders() if name.lower() != "set-cookie"}
+            cookies = [value for name, value in response.getheaders() if name.lower() == "set-cookie"]
+            if cookies:
+                found["set-cookie"] = "\n".join(cookies)
+            return response.status, found, answer
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[Https]:
+    certs = make_test_ca(tmp_path / "tls")
+    esauth = start_server(ESAUTH_COOKIE_SECURE="true", ESAUTH_TRUSTED_PROXIES="1")
+    app_port, nginx_port = free_port(), free_port()
+    config = rendered({
+        "ESAUTH_LISTEN": f"{HOST}:{nginx_port}",
+        "ESAUTH_SERVER_NAME": "localhost",
+        "ESAUTH_TLS_CERT": str(certs.server_chain),
+        "ESAUTH_TLS_KEY": str(certs.server_key),
+        "ESAUTH_UPSTREAM": f"{HOST}:{esauth.port}",
+        "ESAUTH_APP_UPSTREAM": f"{HOST}:{app_port}",
+        "ESAUTH_LOGIN_PATH": LOGIN_PATH,
+    })
+    with echo_app(app_port), run_nginx(config, ports=[nginx_port], workdir=tmp_path / "nginx", worker_connections=2048):
+        yield Https(nginx_port, certs.ca_cert)
+
+
+def session_cookie(headers: dict[str, str]) -> str:
+    (line,) = [line for line in headers["set-cookie"].split("\n") if line.startswith("__Host-session=")]
+    assert "Secure" in line and "HttpOnly" in line
+    return line.split(";", 1)[0]
+
+
+def seen_by_app(https: Https, **headers: str) -> dict:
+    status, _, body = https("GET", "/app/page", Accept="application/json", **headers)
+    assert status == 200, body
+    return json.loads(body)["headers"]
+
+
+def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment: Https) -> None:
+    https = deployment
+
+    # No session: an API call gets 401 JSON, a browser navigation the login page with a safe next.
+    status, headers, body = https("GET", "/app/page?x=1", Accept="application/json")
+    assert (status, json.loads(body)["message"]) == (401, "Login required.")
+    status, headers, _ = https("GET", "/app/page?x=1", Accept="text/html", **{"Sec-Fetch-Mode": "navigate"})
+    assert (status, headers["location"]) == (302, f"https://localhost:{https.port}{LOGIN_PATH}?next=/app/page")
+    for hostile in ("/\\evil.example/", "/a/'\"><script>"):
+        status, headers, _ = https("GET", hostile, Accept="text/html")
+        assert (status, headers["location"]) == (302, f"https://localhost:{https.port}{LOGIN_PATH}?next=/"), hostile
+    assert https("GET", "//evil.example/", Accept="text/html")[0] == 403  # esauth refuses the target itself
+    assert https("GET", LOGIN_PATH, Accept="text/html")[0] == 200  # the login page is open
+    spoofed = {"X-Auth-Request-User": "admin", "X-Auth-Request-Email": "boss@example.com", "X-Auth-Request-Admin": "true"}
+    assert https("GET", "/app/page", Accept="application/json", **spoofed)[0] == 401
+
+    # Logged in: the app sees the right id and email, whatever the client claims.
+    status, _, body = https("POST", "/v1/users/new", {"email_address": EMAIL, "password": PASSWORD})
+    assert status == 200, body
+    user_id = json.loads(body)["data"]["id"]
+    status, headers, body = https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
+    assert status == 200, body
+    cookie = session_cookie(headers)
+    identity = {"x-auth-request-user": [user_id], "x-auth-request-email": [EMAIL], "x-auth-request-admin": ["false"]}
+    assert seen_by_app(https, Cookie=cookie) == {**identity, "authorization": None}
+    assert seen_by_app(https, Cookie=cookie, **spoofed) == {**identity, "authorization": None}
+
+    # A bearer token: the same identity, and the token itself stays with esauth.
+    status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci"}, Cookie=cookie)
+    assert status == 201, body
+    made = json.loads(body)["data"]
+    bearer = {"Authorization": f"Bearer {made['token']}"}
+    assert seen_by_app(https, **bearer, **spoofed) == {**identity, "authorization": None}
+
+    # Logout and revocation block again.
+    assert https("POST", "/v1/auth/logout", Cookie=cookie)[0] == 200
+    assert https("GET", "/app/page", Accept="application/json", Cookie=cookie)[0] == 401
+    assert seen_by_app(https, **bearer)["x-auth-request-user"] == [user_id]
+    status, _, body = https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
+    fresh = session_cookie(_)
+    assert https("DELETE", f"/v1/users/me/tokens/{made['id']}", Cookie=fresh)[0] == 200
+    assert https("GET", "/app/page", Accept="application/json", **bearer)[0] == 401
+
+
+def test_nginx_refuses_two_way_framing(deployment: Https) -> None:
+    with socket.create_connection((HOST, deployment.port), timeout=10) as raw:
+        with deployment.context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(
+                b"POST /v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            )
+            assert tls.recv(64).startswith(b"HTTP/1.1 400")
+
+
+def test_300_idle_connections_held_leave_normal_requests_answered_within_a_second(deployment: Https) -> None:
+    with ExitStack() as stack:
+        for _ in range(HELD):
+            stack.enter_context(socket.create_connection((HOST, deployment.port), timeout=10))
+        waits = []
+        for _ in range(5):
+            started = time.monotonic()
+            status, _, _ = deployment("GET", "/health")
+            waits.append(time.monotonic() - started)
+            assert status == 200
+        assert max(waits) < 1.0, waits
