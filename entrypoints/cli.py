@@ -20,7 +20,6 @@ WAITRESS_MAX_HEADER_BYTES = 32 * 1024
 
 USAGE_ERROR = 2
 FAILURE = 1
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class CommandError(Exception):
@@ -33,12 +32,13 @@ class CommandError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
-    if level not in LOG_LEVELS:
-        return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env(os.environ)
+    except ConfigError as error:
+        return _fail(f"configuration error: {error}", USAGE_ERROR)
+    level = settings.log_level or ("INFO" if args.command == "serve" else "WARNING")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
         return _fail(f"configuration error: {error}", USAGE_ERROR)

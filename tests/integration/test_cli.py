@@ -130,6 +130,8 @@ def test_set_admin_grants_and_removes_rights(env, capsys, monkeypatch):
         ("ESAUTH_ELASTICSEARCH_URL", "localhost:9200"),
         ("ESAUTH_RESET_URL", "javascript:alert(1)"),
         ("ESAUTH_LOG_LEVEL", "bogus"),
+        ("ESAUTH_SESSION_IDLE_TIMEOUT", "30"),
+        ("ESAUTH_SESSION_IDLE_TIMOUT", "3600"),  # misspelt: refused, not ignored
     ],
 )
 def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch, name, value):
