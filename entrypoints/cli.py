@@ -20,6 +20,8 @@ WAITRESS_MAX_HEADER_BYTES = 32 * 1024
 
 USAGE_ERROR = 2
 FAILURE = 1
+INTERRUPTED = 130
+"""128 + SIGINT, what shells report for a command ended by Ctrl-C."""
 
 
 class CommandError(Exception):
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error), error.code)
     except AuthError as error:
         return _fail(f"{type(error).__name__}: {error}", FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", INTERRUPTED)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -201,8 +205,15 @@ def _read_password(from_stdin: bool) -> str:
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
         raise CommandError("no terminal to ask for the password on; pass --password-stdin", USAGE_ERROR)
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Again: ") != first:
+    try:
+        first = getpass.getpass("Password: ")
+        again = getpass.getpass("Again: ")
+    except (EOFError, KeyboardInterrupt) as stopped:
+        print(file=sys.stderr)  # end the prompt's line, which the keystroke left open
+        if isinstance(stopped, EOFError):
+            raise CommandError("no password given (end of input); nothing was created") from None
+        raise CommandError("interrupted; nothing was created", INTERRUPTED) from None
+    if again != first:
         raise CommandError("the passwords differ", USAGE_ERROR)
     return first
 
