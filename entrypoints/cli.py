@@ -136,11 +136,12 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_services
 
-    email = normalize_email(args.email)
+    email = normalize_email(args.email)  # refused before the password is asked for
     password = _read_password(args.password_stdin)
     services = build_services(settings)
     try:
-        user = services.auth.register(email, password, args.first_name, args.last_name, is_admin=args.admin)
+        # As typed: register also checks the spelling an earlier release would have stored.
+        user = services.auth.register(args.email, password, args.first_name, args.last_name, is_admin=args.admin)
     except UserAlreadyExists:
         raise CommandError(f"'{email}' already exists.") from None
     finally:
