@@ -104,8 +104,7 @@ class SqliteUserRepository:
         return None if row is None else row[0]
 
     def check(self) -> None:
-        with self._db.errors():
-            self._db.connection().execute("SELECT 1 FROM users LIMIT 1").fetchall()
+        self._db.check()
 
 
 _TERM_CONDITION = (
