@@ -196,3 +196,15 @@ def test_audit_lines_never_hold_the_token(api: Api, cookie: str, caplog) -> None
     verify(api, token[:-1] + "a")
     secret = token.rsplit("_", 1)[1]
     assert secret not in caplog.text
+
+
+def test_an_administrators_token_carries_admin_rights_read_fresh_so_a_demotion_counts_at_once(api: Api, auth) -> None:
+    auth.register("root@abc.com", PASSWORD, is_admin=True)
+    auth.register("other@abc.com", PASSWORD, is_admin=True)
+    root = api.login_cookie("root@abc.com")
+    token = make_token(api, root)["token"]
+    assert api.client.simulate_get("/v1/users", headers=bearer(token)).status_code == 200
+    other = api.login_cookie("other@abc.com")
+    demoted = api.client.simulate_patch("/v1/users/root@abc.com", cookies=api.with_cookie(other), json={"is_admin": False})
+    assert demoted.status_code == 200
+    assert_error(api.client.simulate_get("/v1/users", headers=bearer(token)), 403, "Administrators only.")
