@@ -117,6 +117,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             args.threads,
             connection_limit=args.connection_limit,
             channel_timeout=args.channel_timeout,
+            # waitress drops X-Forwarded-* from every peer unless told which proxy to trust, and
+            # ESAUTH_TRUSTED_PROXIES (how many proxies append to X-Forwarded-For) is esauth's own
+            # reading of them: with proxies configured the app must see the headers.
+            clear_untrusted_proxy_headers=settings.trusted_proxies == 0,
             max_request_body_size=WAITRESS_MAX_BODY_BYTES,
             max_request_header_size=WAITRESS_MAX_HEADER_BYTES,
         )

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.harness import HOST, StartServer
+from tests.e2e.harness import HOST, EsauthServer, StartServer
 from tests.tools.nginx import run_nginx
 from tests.tools.ports import free_port
 from tests.tools.tls import make_test_ca
@@ -34,7 +34,7 @@ class EchoApp(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization")}
+        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization", "x-forwarded-for")}
         body = json.dumps({"path": self.path, "headers": seen}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -98,7 +98,7 @@ class Https:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[Https]:
+def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[tuple[Https, EsauthServer]]:
     certs = make_test_ca(tmp_path / "tls")
     esauth = start_server(ESAUTH_COOKIE_SECURE="true", ESAUTH_TRUSTED_PROXIES="1")
     app_port, nginx_port = free_port(), free_port()
@@ -112,7 +112,7 @@ def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[Https]:
         "ESAUTH_LOGIN_PATH": LOGIN_PATH,
     })
     with echo_app(app_port), run_nginx(config, ports=[nginx_port], workdir=tmp_path / "nginx", worker_connections=2048):
-        yield Https(nginx_port, certs.ca_cert)
+        yield Https(nginx_port, certs.ca_cert), esauth
 
 
 def session_cookie(headers: dict[str, str]) -> str:
@@ -127,8 +127,8 @@ def seen_by_app(https: Https, **headers: str) -> dict:
     return json.loads(body)["headers"]
 
 
-def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment: Https) -> None:
-    https = deployment
+def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment) -> None:
+    https, esauth = deployment
 
     # No session: an API call gets 401 JSON, a browser navigation the login page with a safe next.
     status, headers, body = https("GET", "/app/page?x=1", Accept="application/json")
@@ -150,9 +150,10 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment:
     status, headers, body = https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
     assert status == 200, body
     cookie = session_cookie(headers)
-    identity = {"x-auth-request-user": [user_id], "x-auth-request-email": [EMAIL], "x-auth-request-admin": ["false"]}
+    identity = {"x-auth-request-user": [user_id], "x-auth-request-email": [EMAIL], "x-auth-request-admin": ["false"],
+                "x-forwarded-for": [HOST]}
     assert seen_by_app(https, Cookie=cookie) == {**identity, "authorization": None}
-    assert seen_by_app(https, Cookie=cookie, **spoofed) == {**identity, "authorization": None}
+    assert seen_by_app(https, Cookie=cookie, **spoofed, **{"X-Forwarded-For": "203.0.113.9"}) == {**identity, "authorization": None}
 
     # A bearer token: the same identity, and the token itself stays with esauth.
     status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci"}, Cookie=cookie)
@@ -170,8 +171,15 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment:
     assert https("DELETE", f"/v1/users/me/tokens/{made['id']}", Cookie=fresh)[0] == 200
     assert https("GET", "/app/page", Accept="application/json", **bearer)[0] == 401
 
+    # esauth saw the address nginx saw, not the one the client claimed (its throttle counts by it).
+    https("GET", "/app/page", Accept="application/json", Authorization="Bearer esauth_pat_guess", **{"X-Forwarded-For": "203.0.113.9"})
+    refused = [json.loads(line.split(" esauth.audit ", 1)[1]) for line in esauth.stderr().splitlines() if '"token_refused"' in line]
+    assert refused and {entry["client"] for entry in refused} == {HOST}
+    assert refused[-1]["target"] == "GET /app/page"
 
-def test_nginx_refuses_two_way_framing(deployment: Https) -> None:
+
+def test_nginx_refuses_two_way_framing(deployment) -> None:
+    deployment, _ = deployment
     with socket.create_connection((HOST, deployment.port), timeout=10) as raw:
         with deployment.context.wrap_socket(raw, server_hostname="localhost") as tls:
             tls.sendall(
@@ -181,7 +189,8 @@ def test_nginx_refuses_two_way_framing(deployment: Https) -> None:
             assert tls.recv(64).startswith(b"HTTP/1.1 400")
 
 
-def test_300_idle_connections_held_leave_normal_requests_answered_within_a_second(deployment: Https) -> None:
+def test_300_idle_connections_held_leave_normal_requests_answered_within_a_second(deployment) -> None:
+    deployment, _ = deployment
     with ExitStack() as stack:
         for _ in range(HELD):
             stack.enter_context(socket.create_connection((HOST, deployment.port), timeout=10))
