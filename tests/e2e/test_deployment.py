@@ -11,10 +11,15 @@ import ssl
 import threading
 import time
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from domain.session import SessionPolicy
+from entrypoints.session import SessionCookies
 
 from tests.e2e.harness import HOST, EsauthServer, StartServer
 from tests.tools.nginx import run_nginx
@@ -154,6 +159,13 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment)
                 "x-forwarded-for": [HOST]}
     assert seen_by_app(https, Cookie=cookie) == {**identity, "authorization": None}
     assert seen_by_app(https, Cookie=cookie, **spoofed, **{"X-Forwarded-For": "203.0.113.9"}) == {**identity, "authorization": None}
+
+    # A session in use for over a minute is re-issued by the check, and nginx hands that on.
+    signer = SessionCookies([esauth.env["ESAUTH_SECRET_KEY"]], SessionPolicy(), secure=True)
+    session, _ = signer.decode(cookie.split("=", 1)[1])
+    aged = f"{signer.name}={signer.encode(replace(session, last_seen=session.last_seen - timedelta(minutes=2)))}"
+    status, headers, _ = https("GET", "/app/page", Accept="application/json", Cookie=aged)
+    assert status == 200 and session_cookie(headers) != aged
 
     # A bearer token: the same identity, and the token itself stays with esauth.
     status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci"}, Cookie=cookie)
