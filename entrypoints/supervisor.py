@@ -1,0 +1,148 @@
+"""The parent of `esauth serve --workers N`: forks N workers, replaces the ones that die, and
+stops them all on SIGTERM or SIGINT. It serves nothing itself and starts no thread, so forking
+is safe: each worker builds its own app, store connections and hashing threads after the fork."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from entrypoints.serving import DRAIN_TIMEOUT_S
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+WATCHED = {signal.SIGCHLD, *STOP_SIGNALS}
+STABLE_AFTER_S = 10.0
+"""A worker that lived this long is replaced at once; one that died sooner is replaced after a
+back-off that doubles with each quick death, so a crash loop does not spin."""
+FIRST_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 30.0
+KILL_AFTER_S = DRAIN_TIMEOUT_S + 5.0
+"""Workers still running this long after SIGTERM are killed."""
+PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger("esauth")
+
+
+@dataclass
+class Slot:
+    """One of the N places a worker runs in; its number survives replacements."""
+
+    number: int
+    pid: int = 0
+    started_at: float = 0.0
+    quick_deaths: int = 0
+    start_at: float = 0.0  # when a replacement is due (monotonic)
+
+
+class Supervisor:
+    """`run_worker(number, parent_pid)` runs in the forked child and returns its exit status."""
+
+    def __init__(self, workers: int, run_worker: Callable[[int, int], int]) -> None:
+        self._slots = [Slot(number) for number in range(1, workers + 1)]
+        self._run_worker = run_worker
+        self._pid = os.getpid()
+
+    def run(self) -> int:
+        signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+        try:
+            for slot in self._slots:
+                self._start(slot)
+            while True:
+                now = time.monotonic()
+                for slot in self._slots:
+                    if not slot.pid and slot.start_at <= now:
+                        self._start(slot)
+                due = [slot.start_at - now for slot in self._slots if not slot.pid]
+                received = signal.sigtimedwait(WATCHED, max(0.01, min(due, default=1.0)))
+                self._reap(replace=True)
+                if received is not None and received.si_signo in STOP_SIGNALS:
+                    log.info("%s: stopping %d worker(s)", signal.Signals(received.si_signo).name, self._running())
+                    return self._stop()
+        finally:
+            while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
+                pass  # a second Ctrl-C while stopping must not kill the parent once it unblocks
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, WATCHED)
+
+    def _start(self, slot: Slot) -> None:
+        if threading.active_count() != 1:
+            raise RuntimeError("the supervisor must not fork while it runs threads")
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                become_worker(self._pid)
+                status = self._run_worker(slot.number, self._pid)
+            except BaseException:
+                log.exception("worker %d failed", slot.number)
+            finally:
+                logging.shutdown()
+                os._exit(status)  # never return into the parent's stack
+        slot.pid, slot.started_at = pid, time.monotonic()
+        log.info("worker %d started (pid %d)", slot.number, pid)
+
+    def _reap(self, replace: bool) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            slot = next((slot for slot in self._slots if slot.pid == pid), None)
+            if slot is None:
+                continue
+            lived = time.monotonic() - slot.started_at
+            slot.pid = 0
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.WEXITSTATUS(status)}"
+            if not replace:
+                log.info("worker %d (pid %d) exited with %s", slot.number, pid, how)
+                continue
+            slot.quick_deaths = slot.quick_deaths + 1 if lived < STABLE_AFTER_S else 0
+            delay = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (slot.quick_deaths - 1)) if slot.quick_deaths else 0.0
+            slot.start_at = time.monotonic() + delay
+            log.warning(
+                "worker %d (pid %d) exited with %s after %.1f s; replacing it in %.1f s",
+                slot.number, pid, how, lived, delay,
+            )
+
+    def _stop(self) -> int:
+        for slot in self._slots:
+            if slot.pid:
+                os.kill(slot.pid, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_AFTER_S
+        while self._running() and time.monotonic() < deadline:
+            signal.sigtimedwait({signal.SIGCHLD}, 0.1)
+            self._reap(replace=False)
+        for slot in self._slots:
+            if slot.pid:
+                log.warning("worker %d (pid %d) did not stop in %.0f s: killing it", slot.number, slot.pid, KILL_AFTER_S)
+                os.kill(slot.pid, signal.SIGKILL)
+                os.waitpid(slot.pid, 0)
+                slot.pid = 0
+        log.info("all workers stopped")
+        return 0
+
+    def _running(self) -> int:
+        return sum(1 for slot in self._slots if slot.pid)
+
+
+def become_worker(parent_pid: int) -> None:
+    """In the forked child: the signals a worker handles itself, and no life after the parent.
+
+    PR_SET_PDEATHSIG sends SIGTERM (so the worker drains) when the parent dies; the parent pid
+    check covers a parent that died before the request was made, and serving loops also watch it.
+    """
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d; relying on the parent pid watch", ctypes.get_errno())
+    if os.getppid() != parent_pid:
+        os._exit(0)
