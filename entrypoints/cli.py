@@ -7,13 +7,17 @@ import getpass
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
 from domain.user import User, normalize_email
 from entrypoints.config import MAX_WORKERS, ConfigError, Settings, http_url
+
+if TYPE_CHECKING:
+    from entrypoints.rate_limit import ClientLimiter
 
 log = logging.getLogger("esauth")
 
@@ -38,9 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     if level not in LOG_LEVELS:
         return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
     logging.basicConfig(level=level, format=LOG_FORMAT)
+    return _exit_status(lambda: COMMANDS[args.command](Settings.from_env(os.environ), args))
+
+
+def _exit_status(command: Callable[[], int]) -> int:
+    """Run a command (or a worker); what went wrong becomes one line on stderr and an exit code."""
     try:
-        settings = Settings.from_env(os.environ)
-        return COMMANDS[args.command](settings, args)
+        return command()
     except ConfigError as error:
         return _fail(f"configuration error: {error}", USAGE_ERROR)
     except ValidationError as error:
@@ -127,8 +135,8 @@ def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
 def _serve_with_workers(settings: Settings, args: argparse.Namespace, workers: int) -> int:
     """The parent binds the socket and makes the shared rate limit, then forks `workers`
     processes that each build their own app and serve that socket (entrypoints.supervisor)."""
-    from entrypoints.bootstrap import build_app, build_services, build_shared_limiter, settings_for_workers, settings_of_worker
-    from entrypoints.serving import listening_socket, serve_until, waitress_options
+    from entrypoints.bootstrap import build_shared_limiter, settings_for_workers
+    from entrypoints.serving import listening_socket
     from entrypoints.supervisor import Supervisor
 
     settings = settings_for_workers(settings)
@@ -141,24 +149,44 @@ def _serve_with_workers(settings: Settings, args: argparse.Namespace, workers: i
     log.info("serving on http://%s:%s with %d workers", args.host, sock.getsockname()[1], workers)
 
     def run_worker(number: int, parent_pid: int) -> int:
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(logging.Formatter(WORKER_LOG_FORMAT.format(number=number)))
-        stop = _stop_on_signals()
-        own = settings_of_worker(settings, workers, number)
-        services = build_services(own)
-        log.info("worker %d: %d request thread(s), %d hashing thread(s)", number, args.threads, services.hasher.workers)
-        try:
-            options = {**waitress_options(args.threads), "sockets": [sock]}
-            serve_until(build_app(own, services, limiter=limiter), options, lambda: stop.is_set() or os.getppid() != parent_pid)
-        finally:
-            services.close()
-        return 0
+        return _exit_status(lambda: _worker(settings, args, workers, limiter, sock, number, parent_pid))
 
     try:
         return Supervisor(workers, run_worker).run()
     finally:
         sock.close()
         limiter.close()
+
+
+def _worker(
+    settings: Settings,
+    args: argparse.Namespace,
+    workers: int,
+    limiter: ClientLimiter,
+    sock: socket.socket,
+    number: int,
+    parent_pid: int,
+) -> int:
+    """Worker `number`, in the forked child: builds its own services and app, tells the parent
+    it is ready, serves the inherited socket until SIGTERM or until the parent is gone."""
+    from entrypoints.bootstrap import build_app, build_services, settings_of_worker
+    from entrypoints.serving import serve_until, waitress_options
+    from entrypoints.supervisor import tell_parent_ready
+
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter(WORKER_LOG_FORMAT.format(number=number)))
+    stop = _stop_on_signals()
+    own = settings_of_worker(settings, workers, number)
+    services = build_services(own)
+    try:
+        app = build_app(own, services, limiter=limiter)
+        log.info("worker %d: %d request thread(s), %d hashing thread(s)", number, args.threads, services.hasher.workers)
+        tell_parent_ready(parent_pid)
+        options = {**waitress_options(args.threads), "sockets": [sock]}
+        serve_until(app, options, lambda: stop.is_set() or os.getppid() != parent_pid)
+    finally:
+        services.close()
+    return 0
 
 
 def _stop_on_signals() -> threading.Event:

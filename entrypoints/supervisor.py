@@ -16,7 +16,9 @@ from typing import Callable
 from entrypoints.serving import DRAIN_TIMEOUT_S
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-WATCHED = {signal.SIGCHLD, *STOP_SIGNALS}
+READY = signal.SIGUSR1
+"""What a worker sends its parent once its app is built and it is about to serve."""
+WATCHED = {signal.SIGCHLD, READY, *STOP_SIGNALS}
 STABLE_AFTER_S = 10.0
 """A worker that lived this long is replaced at once; one that died sooner is replaced after a
 back-off that doubles with each quick death, so a crash loop does not spin."""
@@ -25,6 +27,7 @@ MAX_BACKOFF_S = 30.0
 KILL_AFTER_S = DRAIN_TIMEOUT_S + 5.0
 """Workers still running this long after SIGTERM are killed."""
 PR_SET_PDEATHSIG = 1
+FAILED = 1
 
 log = logging.getLogger("esauth")
 
@@ -41,12 +44,19 @@ class Slot:
 
 
 class Supervisor:
-    """`run_worker(number, parent_pid)` runs in the forked child and returns its exit status."""
+    """`run_worker(number, parent_pid)` runs in the forked child and returns its exit status.
+
+    Until a first worker says it is ready, a worker that exits ends the server with status 1, as
+    a single process that cannot reach its store ends: a server that never served has nothing
+    to keep alive, and its operator (or systemd) sees the error at once. Once the server has
+    served, dead workers are replaced, so it recovers by itself when, say, the store returns.
+    """
 
     def __init__(self, workers: int, run_worker: Callable[[int, int], int]) -> None:
         self._slots = [Slot(number) for number in range(1, workers + 1)]
         self._run_worker = run_worker
         self._pid = os.getpid()
+        self._served = False
 
     def run(self) -> int:
         signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
@@ -60,13 +70,18 @@ class Supervisor:
                         self._start(slot)
                 due = [slot.start_at - now for slot in self._slots if not slot.pid]
                 received = signal.sigtimedwait(WATCHED, max(0.01, min(due, default=1.0)))
-                self._reap(replace=True)
+                if received is not None and received.si_signo == READY:
+                    self._served = True
+                if not self._reap(replace=self._served):
+                    log.error("a worker exited before the server ever served: stopping")
+                    self._stop()
+                    return FAILED
                 if received is not None and received.si_signo in STOP_SIGNALS:
                     log.info("%s: stopping %d worker(s)", signal.Signals(received.si_signo).name, self._running())
                     return self._stop()
         finally:
-            while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
-                pass  # a second Ctrl-C while stopping must not kill the parent once it unblocks
+            while signal.sigtimedwait({READY, *STOP_SIGNALS}, 0) is not None:
+                pass  # a late READY or a second Ctrl-C must not kill the parent once it unblocks
             signal.pthread_sigmask(signal.SIG_UNBLOCK, WATCHED)
 
     def _start(self, slot: Slot) -> None:
@@ -86,14 +101,17 @@ class Supervisor:
         slot.pid, slot.started_at = pid, time.monotonic()
         log.info("worker %d started (pid %d)", slot.number, pid)
 
-    def _reap(self, replace: bool) -> None:
+    def _reap(self, replace: bool) -> bool:
+        """Collect exited workers and schedule replacements; False if one exited and `replace`
+        is off."""
+        replaced = True
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                return replaced
             if pid == 0:
-                return
+                return replaced
             slot = next((slot for slot in self._slots if slot.pid == pid), None)
             if slot is None:
                 continue
@@ -102,6 +120,7 @@ class Supervisor:
             how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.WEXITSTATUS(status)}"
             if not replace:
                 log.info("worker %d (pid %d) exited with %s", slot.number, pid, how)
+                replaced = False
                 continue
             slot.quick_deaths = slot.quick_deaths + 1 if lived < STABLE_AFTER_S else 0
             delay = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (slot.quick_deaths - 1)) if slot.quick_deaths else 0.0
@@ -146,3 +165,8 @@ def become_worker(parent_pid: int) -> None:
         log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d; relying on the parent pid watch", ctypes.get_errno())
     if os.getppid() != parent_pid:
         os._exit(0)
+
+
+def tell_parent_ready(parent_pid: int) -> None:
+    """From a worker: its app is built and it serves next (see Supervisor)."""
+    os.kill(parent_pid, READY)

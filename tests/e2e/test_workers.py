@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
 
 import pytest
 
-from tests.e2e.harness import StartServer
+from tests.e2e.harness import HOST, StartServer, free_port
 from tests.e2e.seed_session import EMAIL, PASSWORD, assert_error, cookie_header, log_in, refused_within, sign_up
 from tests.e2e.workers import alive, children, one_connection_per_worker, wait_for_workers
 
@@ -32,23 +33,33 @@ def test_two_workers_both_serve_and_log_which_they_are(start_server: StartServer
         assert f"worker={number} pid={pid} worker {number}: 4 request thread(s), 1 hashing thread(s)" in server.stderr()
 
 
-def test_a_killed_worker_is_replaced_and_service_goes_on(start_server: StartServer) -> None:
+def test_a_killed_worker_is_replaced_after_a_growing_back_off_and_service_goes_on(start_server: StartServer) -> None:
     server = start_server(workers=2)
     workers = wait_for_workers(server, 2)
-    victim = workers[1]
-    os.kill(victim, signal.SIGKILL)
-    deadline = time.monotonic() + EXIT_BOUND_S
-    while alive(victim) and time.monotonic() < deadline:
-        assert server.raw("GET", "/health").status == 200  # the survivor answers meanwhile
-    assert not alive(victim)
-    for _ in range(10):
-        assert server.raw("GET", "/health").status == 200
-    replaced = wait_for_workers(server, 2)
-    assert replaced[2] == workers[2]
-    assert replaced[1] != victim
-    assert "worker 1 (pid %d) exited with signal 9" % victim in server.stderr()
-    with one_connection_per_worker(server, set(replaced.values())) as pinned:
-        assert pinned[replaced[1]].request("GET", "/health").status == 200  # the replacement serves
+    survivor = workers[2]
+    for back_off in ("0.5", "1.0"):  # each died young: the second replacement waits twice as long
+        victim = workers[1]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + EXIT_BOUND_S
+        while alive(victim) and time.monotonic() < deadline:
+            assert server.raw("GET", "/health").status == 200  # the survivor answers meanwhile
+        assert not alive(victim)
+        for _ in range(5):
+            assert server.raw("GET", "/health").status == 200
+        workers = wait_for_workers(server, 2)
+        assert workers[2] == survivor and workers[1] != victim
+        exited = re.search(rf"worker 1 \(pid {victim}\) exited with signal 9 after [0-9.]+ s; replacing it in ([0-9.]+) s", server.stderr())
+        assert exited and exited.group(1) == back_off, server.stderr()
+    with one_connection_per_worker(server, set(workers.values())) as pinned:
+        assert pinned[workers[1]].request("GET", "/health").status == 200  # the replacement serves
+
+
+def test_a_server_whose_workers_cannot_start_exits_1_instead_of_looping(start_server: StartServer) -> None:
+    server = start_server(workers=2, wait=False, ESAUTH_ELASTICSEARCH_URL=f"http://{HOST}:{free_port()}")
+    assert server.process.wait(timeout=30) == 1
+    log = server.stderr()
+    assert "the user store is not reachable" in log and "a worker exited before the server ever served: stopping" in log
+    assert "replacing it" not in log
 
 
 @pytest.mark.parametrize("workers", [1, 2])
