@@ -8,6 +8,7 @@ import ctypes
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -97,7 +98,9 @@ class Supervisor:
                 log.exception("worker %d failed", slot.number)
             finally:
                 logging.shutdown()
-                os._exit(status)  # never return into the parent's stack
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)  # never return into the parent's stack, nor run its exit handlers
         slot.pid, slot.started_at = pid, time.monotonic()
         log.info("worker %d started (pid %d)", slot.number, pid)
 

@@ -94,7 +94,8 @@ def test_sigterm_lets_a_login_under_way_finish_then_everything_exits(start_serve
         assert "SIGTERM: stopping 2 worker(s)" in log and "all workers stopped" in log
 
 
-def test_sigterm_still_reads_and_answers_a_request_whose_body_is_on_its_way(start_server: StartServer) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_still_reads_and_answers_a_request_whose_body_is_on_its_way(start_server: StartServer, stop: int) -> None:
     server = start_server(workers=2)
     workers = wait_for_workers(server, 2)
     with one_connection_per_worker(server, set(workers.values())) as pinned:
@@ -104,7 +105,7 @@ def test_sigterm_still_reads_and_answers_a_request_whose_body_is_on_its_way(star
         connection.putheader("Content-Length", "2")
         connection.endheaders(b"{")
         time.sleep(0.2)
-        server.process.send_signal(signal.SIGTERM)
+        server.process.send_signal(stop)
         time.sleep(0.5)  # every worker is draining by now (its loop looks every 0.25 s)
         connection.send(b"}")
         with connection.getresponse() as answer:
