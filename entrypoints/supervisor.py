@@ -47,8 +47,8 @@ class Slot:
 class Supervisor:
     """`run_worker(number, parent_pid)` runs in the forked child and returns its exit status.
 
-    Until a first worker says it is ready, a worker that exits ends the server with status 1, as
-    a single process that cannot reach its store ends: a server that never served has nothing
+    Until a first worker says it is ready, a worker that exits ends the server with that
+    worker's status (else 1), as a single process that cannot reach its store ends: a server that never served has nothing
     to keep alive, and its operator (or systemd) sees the error at once. Once the server has
     served, dead workers are replaced, so it recovers by itself when, say, the store returns.
     """
@@ -73,10 +73,11 @@ class Supervisor:
                 received = signal.sigtimedwait(WATCHED, max(0.01, min(due, default=1.0)))
                 if received is not None and received.si_signo == READY:
                     self._served = True
-                if not self._reap(replace=self._served):
+                failed = self._reap(replace=self._served)
+                if failed is not None:
                     log.error("a worker exited before the server ever served: stopping")
                     self._stop()
-                    return FAILED
+                    return failed or FAILED
                 if received is not None and received.si_signo in STOP_SIGNALS:
                     log.info("%s: stopping %d worker(s)", signal.Signals(received.si_signo).name, self._running())
                     return self._stop()
@@ -104,17 +105,17 @@ class Supervisor:
         slot.pid, slot.started_at = pid, time.monotonic()
         log.info("worker %d started (pid %d)", slot.number, pid)
 
-    def _reap(self, replace: bool) -> bool:
-        """Collect exited workers and schedule replacements; False if one exited and `replace`
-        is off."""
-        replaced = True
+    def _reap(self, replace: bool) -> int | None:
+        """Collect exited workers and schedule their replacements; with `replace` off, the exit
+        status of one that exited (a signal counts as 0), else None."""
+        failed = None
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return replaced
+                return failed
             if pid == 0:
-                return replaced
+                return failed
             slot = next((slot for slot in self._slots if slot.pid == pid), None)
             if slot is None:
                 continue
@@ -123,7 +124,7 @@ class Supervisor:
             how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.WEXITSTATUS(status)}"
             if not replace:
                 log.info("worker %d (pid %d) exited with %s", slot.number, pid, how)
-                replaced = False
+                failed = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 0
                 continue
             slot.quick_deaths = slot.quick_deaths + 1 if lived < STABLE_AFTER_S else 0
             delay = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** (slot.quick_deaths - 1)) if slot.quick_deaths else 0.0
