@@ -24,8 +24,6 @@ log = logging.getLogger("esauth")
 USAGE_ERROR = 2
 FAILURE = 1
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s worker={number} pid=%(process)d %(message)s"
 
 
 class CommandError(Exception):
@@ -41,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
     if level not in LOG_LEVELS:
         return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
-    logging.basicConfig(level=level, format=LOG_FORMAT)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return _exit_status(lambda: COMMANDS[args.command](Settings.from_env(os.environ), args))
 
 
@@ -173,8 +171,6 @@ def _worker(
     from entrypoints.serving import serve_until, waitress_options
     from entrypoints.supervisor import tell_parent_ready
 
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(logging.Formatter(WORKER_LOG_FORMAT.format(number=number)))
     stop = _stop_on_signals()
     own = settings_of_worker(settings, workers, number)
     services = build_services(own)

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 from entrypoints.serving import DRAIN_TIMEOUT_S
 
@@ -93,7 +93,7 @@ class Supervisor:
         if pid == 0:
             status = 1
             try:
-                become_worker(self._pid)
+                become_worker(slot.number, self._pid)
                 status = self._run_worker(slot.number, self._pid)
             except BaseException:
                 log.exception("worker %d failed", slot.number)
@@ -155,20 +155,44 @@ class Supervisor:
         return sum(1 for slot in self._slots if slot.pid)
 
 
-def become_worker(parent_pid: int) -> None:
-    """In the forked child: the signals a worker handles itself, and no life after the parent.
+def become_worker(number: int, parent_pid: int) -> None:
+    """In the forked child: its log lines tagged, the signals a worker handles itself, and no
+    life after the parent.
 
     PR_SET_PDEATHSIG sends SIGTERM (so the worker drains) when the parent dies; the parent pid
     check covers a parent that died before the request was made, and serving loops also watch it.
     """
-    for number in STOP_SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
+    tag = WorkerLogTag(number)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(tag)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d; relying on the parent pid watch", ctypes.get_errno())
     if os.getppid() != parent_pid:
         os._exit(0)
+
+
+class WorkerLogTag(logging.Filter):
+    """Puts `worker=<n> pid=<pid>` in front of every message a worker logs (or into it, for a
+    message that is a mapping of fields), whatever the handler's format: the worker that wrote a
+    line is what an operator needs first when N processes share one log."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+        self.pid = os.getpid()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "esauth_worker", None) is None:  # once, however many handlers see it
+            record.esauth_worker = self.number
+            if isinstance(record.msg, Mapping):
+                record.msg = type(record.msg)({"worker": self.number, "pid": self.pid, **record.msg})
+            else:
+                record.msg = f"worker={self.number} pid={self.pid} {record.msg}"
+        return True
 
 
 def tell_parent_ready(parent_pid: int) -> None:
