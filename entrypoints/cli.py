@@ -118,13 +118,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
     """One process, as before there were workers: it binds, serves, and drains on SIGTERM."""
     from entrypoints.bootstrap import build_app, build_services
-    from entrypoints.serving import serve_until, waitress_options
+    from entrypoints.serving import build_server, serve_until
 
     services = build_services(settings)
     stop = _stop_on_signals()
     try:
-        options = {**waitress_options(args.threads), "host": args.host, "port": args.port}
-        serve_until(build_app(settings, services), options, stop.is_set)
+        server = build_server(build_app(settings, services), args.threads, host=args.host, port=args.port)
+        serve_until(server, stop.is_set)
     finally:
         services.close()
     return 0
@@ -168,18 +168,17 @@ def _worker(
     """Worker `number`, in the forked child: builds its own services and app, tells the parent
     it is ready, serves the inherited socket until SIGTERM or until the parent is gone."""
     from entrypoints.bootstrap import build_app, build_services, settings_of_worker
-    from entrypoints.serving import serve_until, waitress_options
+    from entrypoints.serving import build_server, serve_until
     from entrypoints.supervisor import tell_parent_ready
 
     stop = _stop_on_signals()
     own = settings_of_worker(settings, workers, number)
     services = build_services(own)
     try:
-        app = build_app(own, services, limiter=limiter)
+        server = build_server(build_app(own, services, limiter=limiter), args.threads, sockets=[sock])
         log.info("worker %d: %d request thread(s), %d hashing thread(s)", number, args.threads, services.hasher.workers)
         tell_parent_ready(parent_pid)
-        options = {**waitress_options(args.threads), "sockets": [sock]}
-        serve_until(app, options, lambda: stop.is_set() or os.getppid() != parent_pid)
+        serve_until(server, lambda: stop.is_set() or os.getppid() != parent_pid)
     finally:
         services.close()
     return 0

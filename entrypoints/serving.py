@@ -35,6 +35,12 @@ def waitress_options(threads: int) -> dict[str, Any]:
     }
 
 
+def build_server(app: Any, threads: int, **where: Any) -> Any:
+    """waitress's server for `app`, listening `where`: host= and port=, or sockets=[...] that a
+    parent bound for its workers. Not yet serving: see serve_until."""
+    return waitress.create_server(app, **waitress_options(threads), **where)
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """A bound, listening TCP socket, as waitress would make it, to hand to worker processes."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -49,16 +55,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_until(app: Any, options: dict[str, Any], should_stop: Callable[[], bool]) -> None:
-    """Serve `app` until `should_stop()` says so, then drain: stop accepting, close idle
-    connections, let every request already received be answered (up to DRAIN_TIMEOUT_S), and
-    return once all connections are closed and waitress's threads have ended.
+def serve_until(server: Any, should_stop: Callable[[], bool]) -> None:
+    """Serve until `should_stop()` says so, then drain: stop accepting, close idle connections,
+    let every request already received be answered (up to DRAIN_TIMEOUT_S), and return once all
+    connections are closed and waitress's threads have ended.
 
     waitress.serve() cannot do this: it runs until interrupted and has no drain of its own, so
-    this runs waitress's own event loop in small steps instead.
+    this runs waitress's own event loop in small steps instead, on the server's socket map.
     """
-    socket_map: dict = {}
-    server = waitress.create_server(app, map=socket_map, **options)
+    socket_map = server._map  # wasyncore's: the listening socket, the connections, the trigger
     log.info("serving on http://%s:%s", server.effective_host, server.effective_port)
     try:
         while not should_stop():
@@ -74,7 +79,8 @@ def serve_until(app: Any, options: dict[str, Any], should_stop: Callable[[], boo
                 break
             wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
         else:
-            log.warning("stopped with %d connection(s) still busy after %.0f s", len(server.active_channels), DRAIN_TIMEOUT_S)
+            busy = len(server.active_channels)
+            log.warning("stopped with %d connection(s) still busy after %.0f s", busy, DRAIN_TIMEOUT_S)
     finally:
         server.task_dispatcher.shutdown()
         wasyncore.close_all(socket_map)
