@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from infrastructure.hashing_pool import cores_available, threads_for_worker
 from tests.e2e.harness import HOST, StartServer, free_port
 from tests.e2e.seed_session import EMAIL, PASSWORD, assert_error, cookie_header, log_in, refused_within, sign_up
 from tests.e2e.workers import alive, children, one_connection_per_worker, wait_for_workers
@@ -29,8 +30,9 @@ def test_two_workers_both_serve_and_log_which_they_are(start_server: StartServer
         assert set(pinned) == set(workers.values())
         for connection in pinned.values():
             assert connection.request("GET", "/v1/test").status == 401  # each answers the API, not just /health
-    for number, pid in workers.items():
-        assert f"worker={number} pid={pid} worker {number}: 4 request thread(s), 1 hashing thread(s)" in server.stderr()
+    for number, pid in workers.items():  # one hashing thread per core in all (the server inherits our affinity)
+        hashing = threads_for_worker(cores_available(), 2, number)
+        assert f"worker={number} pid={pid} worker {number}: 4 request thread(s), {hashing} hashing thread(s)" in server.stderr()
 
 
 def test_a_killed_worker_is_replaced_after_a_growing_back_off_and_service_goes_on(start_server: StartServer) -> None:
