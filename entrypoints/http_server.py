@@ -16,7 +16,6 @@ import json
 import secrets
 from typing import Any
 
-from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import TcpWSGIServer
@@ -85,18 +84,3 @@ class EsauthChannel(HTTPChannel):
 
 class EsauthServer(TcpWSGIServer):
     channel_class = EsauthChannel
-
-
-def build_server(app: Any, host: str, port: int, threads: int, **limits: Any) -> EsauthServer:
-    """A listening server; `run()` serves until it is closed. `limits` override the defaults above."""
-    settings: dict[str, Any] = {
-        "connection_limit": CONNECTION_LIMIT,
-        "channel_timeout": CHANNEL_TIMEOUT_S,
-        "cleanup_interval": CLEANUP_INTERVAL_S,
-        # poll(), not select(): select cannot watch a descriptor numbered 1024 or more, and a
-        # thousand connections get there.
-        "asyncore_use_poll": True,
-        **limits,
-    }
-    adjustments = Adjustments(host=host, port=port, threads=threads, ident="esauth", **settings)
-    return EsauthServer(app, adj=adjustments)

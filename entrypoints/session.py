@@ -16,7 +16,7 @@ from domain.errors import NotPermitted, SessionExpired, SessionInvalid, SessionR
 from domain.session import Session, SessionPolicy
 from entrypoints.audit import AuditLog
 from entrypoints.client_address import client_address, rate_key
-from entrypoints.rate_limit import TokenBucketLimiter
+from entrypoints.rate_limit import ClientLimiter
 from ports.clock import Clock
 
 SALT = "esauth.session.v1"
@@ -159,7 +159,7 @@ class SessionMiddleware:
         audit: AuditLog,
         clock: Clock,
         tokens: AccessTokens,
-        limiter: TokenBucketLimiter,
+        limiter: ClientLimiter,
         trusted_proxies: int = 0,
     ) -> None:
         self._cookies = cookies

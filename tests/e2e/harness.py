@@ -217,10 +217,13 @@ StartServer = Callable[..., EsauthServer]
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
-    """A factory: `start_server(data_dir=..., secret_key=True|False|str, prefix=[...], **ESAUTH_vars)`.
+    """A factory: `start_server(data_dir=..., secret_key=True|False|str, workers=1, prefix=[...], **ESAUTH_vars)`.
 
     `prefix` goes before the command (such as a setpriv that drops capabilities).
 
+    One worker unless asked: most tests replay a revoked cookie at once and expect a 401, which
+    holds on the process that served the logout, and on other workers only within the revocation
+    bound (tests/e2e/test_workers.py tests that).
     Every server it started is stopped at teardown, whatever the test's outcome.
     """
     servers: list[EsauthServer] = []
@@ -231,6 +234,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         secret_key: bool | str = True,
         wait: bool = True,
         serve_args: tuple[str, ...] = (),
+        workers: int = 1,
         prefix: tuple[str, ...] = (),
         **variables: str,
     ) -> EsauthServer:
@@ -251,7 +255,8 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         stderr = stderr_path.open("wb")
         try:
             process = subprocess.Popen(
-                [*prefix, *esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4", *serve_args],
+                [*prefix, *esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4",
+                 "--workers", str(workers), *serve_args],
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

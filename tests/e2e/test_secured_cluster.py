@@ -199,7 +199,7 @@ def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured_url
         ESAUTH_ES_USERNAME=USER, ESAUTH_ES_PASSWORD="wrong-password",
     )
     result = subprocess.run(
-        [*esauth_command(), "serve", "--port", str(free_port())], env=env, capture_output=True, text=True,
+        [*esauth_command(), "serve", "--port", str(free_port()), "--workers", "1"], env=env, capture_output=True, text=True,
         timeout=START_TIMEOUT_S,
     )
     assert result.returncode == 2, result.stderr
