@@ -27,6 +27,16 @@ class ClientLimiterContract:
         assert limiter.take("1.1.1.1") == 0.0
         assert limiter.take("1.1.1.1") > 0
 
+    def test_wait_tells_the_time_to_the_next_token_and_spends_nothing(self, make_limiter: MakeLimiter, clock: FakeClock) -> None:
+        limiter = make_limiter(6)
+        assert limiter.wait("1.1.1.1") == 0.0
+        assert [limiter.take("1.1.1.1") for _ in range(6)] == [0.0] * 6
+        assert limiter.wait("1.1.1.1") == pytest.approx(10.0)
+        assert limiter.wait("1.1.1.1") == pytest.approx(10.0)  # asking again spent nothing
+        clock.advance(seconds=10)
+        assert limiter.wait("1.1.1.1") == 0.0
+        assert limiter.take("1.1.1.1") == 0.0 and limiter.take("1.1.1.1") > 0
+
     def test_clients_have_buckets_of_their_own(self, make_limiter: MakeLimiter) -> None:
         limiter = make_limiter(2)
         assert limiter.take("1.1.1.1") == limiter.take("1.1.1.1") == 0.0
