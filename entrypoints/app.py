@@ -14,6 +14,7 @@ from entrypoints.account_resources import MeResource, PasswordResetResource, Pas
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
+from entrypoints.openapi.document import OpenApiResource, build_document
 from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
@@ -70,4 +71,5 @@ def create_app(
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/test", TestResource())
     app.add_route("/health", HealthResource(auth))
+    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name)))
     return app
