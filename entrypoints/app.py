@@ -61,7 +61,9 @@ def create_app(
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
-    app.add_route("/v1/users/{email}", UserResource(admin, audit))
+    # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
+    # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
+    app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
     app.add_route("/v1/auth/login", LoginResource(auth, audit))
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)

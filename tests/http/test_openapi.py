@@ -14,6 +14,8 @@ from openapi_spec_validator import validate
 from entrypoints.openapi.parts import ADMINS_ONLY
 from tests.http.helpers import Api
 
+CONVERTER = re.compile(r"{(\w+):\w+}")
+"""Falcon's `{email:path}` is OpenAPI's `{email}`."""
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -34,7 +36,7 @@ def app_operations(app: falcon.App) -> dict[tuple[str, str], Any]:
         assert type(resource).__name__ == route.class_name
         for method in route.methods:
             if not method.internal:
-                found[(route.path, method.method.lower())] = resource
+                found[(CONVERTER.sub(r"{\1}", route.path), method.method.lower())] = resource
     return found
 
 
