@@ -29,7 +29,14 @@ def ref(kind: str, name: str) -> dict[str, str]:
 
 EMAIL: Schema = {"type": "string", "format": "email", "minLength": 3, "maxLength": MAX_EMAIL_LENGTH, "examples": ["ada@example.com"]}
 PASSWORD: Schema = {"type": "string", "minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
-NAME: Schema = {"type": ["string", "null"], "maxLength": MAX_NAME_LENGTH}
+NAME: Schema = {
+    "type": ["string", "null"],
+    "maxLength": MAX_NAME_LENGTH,
+    # No control characters (Unicode category C): those JSON and most UIs meet; the server
+    # refuses the whole category (format, private-use and unassigned code points too).
+    "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\ufeff]*$",
+    "description": f"At most {MAX_NAME_LENGTH} characters after trimming, no control characters; empty means none.",
+}
 INSTANT: Schema = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, to the millisecond."}
 
 
