@@ -32,6 +32,9 @@ A small authentication API: sign-up, login, logout and a login-required probe, s
 Every answer is JSON. Errors have one shape, `{"error": "<code>: <reason>", "message", "success": false}`,
 whatever the Accept header. Bodies of state-changing requests must be `application/json` objects of at
 most 64 KiB. Sessions ride in a signed, HttpOnly cookie that login sets.
+
+Outside this contract, the HTTP server itself (waitress) refuses bodies over 1 MiB and headers over
+32 KiB with plain-text 413 and 431 answers before any route is reached.
 """
 
 

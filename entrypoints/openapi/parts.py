@@ -87,8 +87,13 @@ def success_body(data: Schema | None = None, message: Schema | None = None) -> S
 # Headers and answers
 
 
-def answer(description: str, schema: Schema | None = None, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A response: JSON (every answer of esauth is JSON) with the headers every answer carries."""
+def answer(
+    description: str,
+    schema: Schema | None = None,
+    headers: dict[str, Any] | None = None,
+    media_type: str = "application/json",
+) -> dict[str, Any]:
+    """A response with the headers every answer carries; JSON unless said otherwise."""
     response: dict[str, Any] = {
         "description": description,
         "headers": {
@@ -99,7 +104,7 @@ def answer(description: str, schema: Schema | None = None, headers: dict[str, An
         },
     }
     if schema is not None:
-        response["content"] = {"application/json": {"schema": schema}}
+        response["content"] = {media_type: {"schema": schema}}
     return response
 
 
