@@ -22,7 +22,7 @@ EMAIL_IN_PATH = {
     "in": "path",
     "required": True,
     "description": "The account's address (any case; trimmed).",
-    "schema": {"type": "string", "minLength": 1},
+    "schema": {"type": "string", "format": "email", "minLength": 1},
 }
 SELF_LOCKOUT = error(409, "An administrator cannot deactivate, demote or delete themselves.")
 NO_SUCH_USER = error(404, "No account has this address.")
