@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.accounts import PROFILE_FIELDS
 from entrypoints.account_resources import RESET_ACCEPTED
-from entrypoints.openapi.parts import EMAIL, NAME, PASSWORD, SET_COOKIE, answer, body_object, error, operation, ref, success_body
+from entrypoints.openapi.parts import EMAIL, NAME, PASSWORD, RETRY_AFTER, SET_COOKIE, answer, body_object, error, operation, ref, success_body
 
 ACCOUNT = success_body(ref("schemas", "Account"))
 
@@ -37,7 +37,7 @@ PATHS: dict[str, dict[str, Any]] = {
             {
                 200: answer("Changed.", ACCOUNT, SET_COOKIE),
                 400: error(400, "A wrong current password (counted as a failed login), a new one outside the policy, or a malformed body."),
-                429: error(429, "The account's login throttle, or this client's rate limit.", {"Retry-After": ref("headers", "RetryAfter")}),
+                429: error(429, "The account's login throttle, or this client's rate limit.", RETRY_AFTER),
             },
             body=body_object({"current_password": {"type": "string"}, "new_password": PASSWORD}),
             login=True,
