@@ -7,10 +7,12 @@ import getpass
 import logging
 import os
 import sys
+from importlib import metadata
 from typing import Callable
 
 from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
 from domain.user import User, normalize_email
+from entrypoints import logs
 from entrypoints.config import ConfigError, Settings, http_url
 
 WAITRESS_MAX_BODY_BYTES = 1024 * 1024
@@ -36,9 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
     if level not in LOG_LEVELS:
         return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env(os.environ)
+        logs.configure(level, settings.log_format)
+        quiet_noisy_loggers()
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
         return _fail(f"configuration error: {error}", USAGE_ERROR)
@@ -52,8 +55,29 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{type(error).__name__}: {error}", FAILURE)
 
 
+def quiet_noisy_loggers() -> None:
+    """Libraries that log per request or per failed call; what they say is either normal or said
+    once by esauth itself (a store outage: infrastructure.store_watch)."""
+    # waitress logs a warning for every request that waits for a free thread: under load that is
+    # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # The Elasticsearch client logs every HTTP call at INFO, and a warning with a traceback for
+    # every retry and every failed node during an outage (1,692 tracebacks in 7 s).
+    for name in ("elastic_transport.transport", "elastic_transport.node_pool", "opensearch"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def installed_version() -> str:
+    """The version pip installed (pyproject.toml's), so it cannot drift from a constant in the code."""
+    try:
+        return metadata.version("esauth")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="esauth", description="esauth authentication API")
+    top.add_argument("--version", action="version", version=f"esauth {installed_version()}")
     commands = top.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API with waitress")
@@ -93,12 +117,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from entrypoints.bootstrap import build_app, build_services
 
-    # waitress logs a warning for every request that waits for a free thread: under load that is
-    # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    # The Elasticsearch client logs every HTTP call at INFO: several lines per login, costing CPU
-    # under load and burying the audit trail. Its warnings and errors still show.
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     services = build_services(settings)
     try:
         waitress.serve(

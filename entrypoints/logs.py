@@ -1,0 +1,49 @@
+"""Log lines as text for a terminal or as one JSON object each, for a log pipeline."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+
+class Fields(dict):
+    """A log message that is also data: a JSON log merges it into the line's object, a text log
+    shows it as a JSON line (what the audit trail has always been)."""
+
+    def __str__(self) -> str:
+        return json.dumps(self)
+
+
+class JsonFormatter(logging.Formatter):
+    """Every record one JSON object on one line: `time`, `level`, `logger`, then the message's
+    fields (or `message`), and a traceback as the string `exception`, newlines escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        if isinstance(record.msg, Mapping) and not record.args:
+            line.update(record.msg)
+        else:
+            line["message"] = record.getMessage()
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def configure(level: str, log_format: str) -> None:
+    """The root handler on stderr in the chosen format. Like logging.basicConfig, it leaves a
+    root logger that already has handlers alone (a host application's, or pytest's)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])

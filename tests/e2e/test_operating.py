@@ -1,0 +1,132 @@
+"""A real `esauth serve` as an operator runs it: JSON logs, the probes, /metrics, and store
+outages told in two lines (SQLite made unwritable, osmem stopped), never a traceback each."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import EsauthServer, StartServer, esauth_command
+from tests.e2e.seed_session import log_in, sign_up
+from tests.e2e.test_elasticsearch import Osmem, osmem, wait_for  # noqa: F401 (osmem is a fixture)
+
+FAILED_REQUESTS = 12
+START_LINE = "store is not answering"
+END_LINE = re.compile(r"store answers again after \d+\.\d s; (\d+) requests failed meanwhile")
+
+
+def json_lines(server: EsauthServer) -> list[dict]:
+    """Every line the server wrote to stderr, each of which must be one JSON object."""
+    lines = []
+    for line in server.stderr().splitlines():
+        parsed = json.loads(line)  # fails the test on any line that is not JSON
+        assert isinstance(parsed, dict), line
+        lines.append(parsed)
+    return lines
+
+
+def assert_told_once(stderr: str, failed_at_least: int) -> None:
+    starts = [line for line in stderr.splitlines() if START_LINE in line]
+    ends = [match for match in map(END_LINE.search, stderr.splitlines()) if match]
+    assert len(starts) == 1 and len(ends) == 1, f"one line each, not one per request:\n{stderr[-4000:]}"
+    assert int(ends[0][1]) >= failed_at_least
+    assert "Traceback" not in stderr
+
+
+@pytest.fixture
+def immutable(tmp_path: Path):
+    """`chattr +i` on files, undone whatever happens (root ignores permissions; not this flag)."""
+    if shutil.which("chattr") is None:
+        pytest.fail("chattr (e2fsprogs) is needed to make SQLite unwritable for root", pytrace=False)
+    flagged: list[Path] = []
+
+    def flag(*paths: Path) -> None:
+        subprocess.run(["chattr", "+i", *map(str, paths)], check=True, capture_output=True)
+        flagged.extend(paths)
+
+    def unflag() -> None:
+        if flagged:
+            subprocess.run(["chattr", "-i", *map(str, flagged)], check=True, capture_output=True)
+            flagged.clear()
+
+    flag.undo = unflag  # type: ignore[attr-defined]
+    try:
+        yield flag
+    finally:
+        unflag()
+
+
+def test_sqlite_that_stops_taking_writes_is_told_once_ready_says_503_and_live_stays_200(
+    start_server: StartServer, tmp_path: Path, immutable
+) -> None:
+    server = start_server(data_dir=tmp_path / "data")
+    client = server.client()
+    assert sign_up(client).status == 200
+    assert client.get("/health/ready").status == 200
+    database = tmp_path / "data" / "esauth.sqlite3"
+    wal = database.with_name(database.name + "-wal")
+    assert wal.exists(), "WAL mode: writes land in the -wal file first"
+
+    immutable(database, wal)  # reads still work, every write fails: a full or read-only disk
+    for _ in range(FAILED_REQUESTS):
+        assert log_in_status(client) == 503
+    assert client.get("/health/ready").status == 503
+    assert client.get("/health/live").status == 200
+    immutable.undo()
+
+    wait_for(server, lambda: client.get("/health/ready"), 10)
+    log_in(client)
+    server.stop()
+    stderr = server.stderr()
+    assert_told_once(stderr, FAILED_REQUESTS)
+    assert re.search(r"ERROR esauth.store the sqlite store is not answering \(sqlite: OperationalError: [a-zA-Z /]+\)", stderr)
+    assert re.search(r"INFO esauth.access POST /v1/auth/login 503 [\d.]+ms client=127.0.0.1 request_id=\w+", stderr)
+
+
+def log_in_status(client) -> int:
+    return client.post("/v1/auth/login", {"email_address": "test@abc.com", "password": "correct horse battery"}).status
+
+
+@pytest.mark.elasticsearch
+def test_a_stopped_elasticsearch_is_told_once_in_json_logs_and_metrics_count_the_errors(
+    start_server: StartServer, osmem: Osmem, es_index: str, tmp_path: Path
+) -> None:
+    env = {"ESAUTH_ELASTICSEARCH_URL": osmem.url, "ESAUTH_ES_INDEX": es_index, "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
+    server = start_server(ESAUTH_LOG_FORMAT="json", **env)
+    client = server.client()
+    assert sign_up(client).status == 200
+    log_in(client)
+
+    osmem.stop()
+    for _ in range(FAILED_REQUESTS // 2):
+        assert client.get("/v1/test").status == 503
+        assert log_in_status(client) == 503
+    assert client.get("/health/live").status == 200
+    metrics = client.get("/metrics").body.decode()
+    errors = sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("esauth_store_errors_total{"))
+    assert errors >= FAILED_REQUESTS
+
+    osmem.start()
+    init = subprocess.run(
+        [*esauth_command(), "init"], env={**server.env, **env}, capture_output=True, text=True, timeout=60
+    )  # osmem is in memory: the operator's init makes the indices again
+    assert init.returncode == 0, init.stderr
+    wait_for(server, lambda: sign_up(client, email="second@abc.com"), 15)
+    log_in(client, email="second@abc.com")
+    server.stop()
+
+    lines = json_lines(server)
+    assert_told_once("\n".join(line.get("message", "") for line in lines), FAILED_REQUESTS)
+    access = [line for line in lines if line["logger"] == "esauth.access"]
+    assert {(line["method"], line["route"], line["status"]) for line in access} >= {
+        ("GET", "/v1/test", 503), ("POST", "/v1/auth/login", 503), ("POST", "/v1/users/new", 200),
+    }
+    assert all({"duration_ms", "request_id", "client"} <= line.keys() for line in access)
+    audit = [line for line in lines if line["logger"] == "esauth.audit"]
+    assert [line["event"] for line in audit][:2] == ["signup", "login_ok"], "audit events are objects"
+    assert not any("Traceback" in json.dumps(line) for line in lines)
