@@ -3,8 +3,10 @@ outage told once. The app comes from the composition root (build_app) over SQLit
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -31,9 +33,14 @@ def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     services.close()
 
 
+def api_of(settings: Settings, services: Services, clock: FakeClock) -> Api:
+    """The app the composition root builds from these settings, and a client for it."""
+    return Api(build_app(settings, services, clock), SessionCookies((KEY,), SessionPolicy()))
+
+
 @pytest.fixture
 def ops(settings: Settings, services: Services, clock: FakeClock) -> Api:
-    return Api(build_app(settings, services, clock), SessionCookies((KEY,), SessionPolicy()))
+    return api_of(settings, services, clock)
 
 
 def metric(api: Api, name: str, **labels: str) -> float:
@@ -61,7 +68,7 @@ def test_live_and_ready_answer_200_without_a_session_and_are_never_rate_limited(
 
 
 def test_ready_is_503_while_the_hashing_pool_is_saturated(settings: Settings, services: Services, clock: FakeClock) -> None:
-    api = Api(build_app(settings, services, clock), SessionCookies((KEY,), SessionPolicy()))
+    api = api_of(settings, services, clock)
     saturated = {"now": False}
     services.hasher.saturated = lambda limit: saturated["now"] and limit == 4  # 4 per worker, 1 worker
     assert api.client.simulate_get("/health/ready").status_code == 200
@@ -113,9 +120,9 @@ def test_metrics_count_requests_by_route_template_logins_throttles_and_the_sessi
 
 
 def test_the_login_throttle_counts_apart_from_the_client_rate(settings: Settings, clock: FakeClock) -> None:
-    services = build_services(Settings(**{**settings.__dict__, "client_requests_per_minute": 100, "login_free_failures": 1}), clock)
+    services = build_services(replace(settings, client_requests_per_minute=100, login_free_failures=1), clock)
     try:
-        api = Api(build_app(settings, services, clock), SessionCookies((KEY,), SessionPolicy()))
+        api = api_of(settings, services, clock)
         api.login("nobody@example.com", PASSWORD)
         assert api.login("nobody@example.com", PASSWORD).status_code == 429
         assert metric(api, "esauth_throttled_total", reason="login") == 1
@@ -133,10 +140,8 @@ def test_metrics_are_refused_outside_the_allowed_networks(ops: Api, address: str
 
 
 def test_metrics_allowed_to_a_network_and_behind_a_proxy_to_the_client_it_vouches_for(settings: Settings, services: Services, clock: FakeClock) -> None:
-    import ipaddress
-
-    proxied = Settings(**{**settings.__dict__, "metrics_allow": (ipaddress.ip_network("10.0.0.0/8"),), "trusted_proxies": 1})
-    api = Api(build_app(proxied, services, clock), SessionCookies((KEY,), SessionPolicy()))
+    proxied = replace(settings, metrics_allow=(ipaddress.ip_network("10.0.0.0/8"),), trusted_proxies=1)
+    api = api_of(proxied, services, clock)
     inside = api.client.simulate_get("/metrics", remote_addr="127.0.0.1", headers={"X-Forwarded-For": "10.9.8.7"})
     assert inside.status_code == 200
     assert inside.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -145,10 +150,10 @@ def test_metrics_allowed_to_a_network_and_behind_a_proxy_to_the_client_it_vouche
 
 
 def test_with_metrics_allowed_to_nobody_there_is_no_route_and_nothing_is_counted(settings: Settings, clock: FakeClock) -> None:
-    off = Settings(**{**settings.__dict__, "metrics_allow": ()})
+    off = replace(settings, metrics_allow=())
     services = build_services(off, clock)
     try:
-        api = Api(build_app(off, services, clock), SessionCookies((KEY,), SessionPolicy()))
+        api = api_of(off, services, clock)
         assert_error(api.client.simulate_get("/metrics"), 404)
         assert type(services.metrics).__name__ == "NoMetrics"
     finally:
@@ -181,8 +186,8 @@ def test_one_access_line_per_request_with_route_status_duration_request_id_and_c
 
 
 def test_the_access_log_can_be_turned_off(settings: Settings, services: Services, clock: FakeClock, caplog) -> None:
-    quiet = Settings(**{**settings.__dict__, "access_log": False})
-    api = Api(build_app(quiet, services, clock), SessionCookies((KEY,), SessionPolicy()))
+    quiet = replace(settings, access_log=False)
+    api = api_of(quiet, services, clock)
     api.client.simulate_get("/health")
     assert access_lines(caplog) == []
 
