@@ -74,7 +74,7 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -
             created = repository.ensure_index()
             report(f"Elasticsearch index {repository.index}: {'created' if created else 'exists'}")
         return Stores(users, failures)
-    path = settings.data_dir / SQLITE_FILE
+    path = data_dir(settings) / SQLITE_FILE
     existed = path.exists()
     database = SqliteDatabase(path)
     report(f"SQLite database {path}: {'exists' if existed else 'created'}")
@@ -91,11 +91,21 @@ def build_hasher(settings: Settings) -> Argon2Hasher:
     return Argon2Hasher(params)
 
 
+def data_dir(settings: Settings) -> Path:
+    """ESAUTH_DATA_DIR, made owner-only (0700) if missing: it holds the store and the key. One
+    that cannot be made is a configuration error, said in one line rather than a traceback."""
+    try:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"ESAUTH_DATA_DIR: cannot create {settings.data_dir}: {error.strerror}") from None
+    return settings.data_dir
+
+
 def secret_keys(settings: Settings) -> tuple[str, ...]:
     """The configured keys, or one generated once and kept owner-only in the data directory."""
     if settings.secret_keys:
         return settings.secret_keys
-    path = settings.data_dir / SECRET_KEY_FILE
+    path = data_dir(settings) / SECRET_KEY_FILE
     key = _load_or_create_key(path)
     log.warning(
         "ESAUTH_SECRET_KEY is not set: using the generated key in %s. Several servers behind one "
@@ -106,7 +116,6 @@ def secret_keys(settings: Settings) -> tuple[str, ...]:
 
 
 def _load_or_create_key(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -174,16 +183,16 @@ def build_metrics(settings: Settings) -> Metrics:
     return PrometheusMetrics() if settings.metrics_allow else NO_METRICS
 
 
-def observed(stores: Stores, metrics: Metrics) -> tuple[Stores, OutageLog]:
+def observed(stores: Stores, metrics: Metrics, clock: Clock) -> tuple[Stores, OutageLog]:
     """The stores with every call timed, and outages logged once for both (they share a backend)."""
-    outages = OutageLog(stores.users.kind)
+    outages = OutageLog(stores.users.kind, clock=lambda: clock().timestamp())
     return Stores(ObservedStore(stores.users, metrics, outages), ObservedStore(stores.login_failures, metrics, outages)), outages
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     metrics = build_metrics(settings)
     hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available(), metrics)
-    stores, outages = observed(build_stores(settings), metrics)
+    stores, outages = observed(build_stores(settings), metrics, clock)
     keys = secret_keys(settings)
     users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms), metrics)
     throttle = ThrottlePolicy(

@@ -11,7 +11,7 @@ from importlib import metadata
 from typing import Callable
 
 from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
-from domain.user import User, normalize_email
+from domain.user import User, canonical_email, normalize_email
 from entrypoints import logs
 from entrypoints.config import ConfigError, Settings, http_url
 
@@ -136,10 +136,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _init(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_stores
 
+    from domain.address_report import address_report, report_lines
+
     stores = build_stores(settings, report=print)
     backfill = getattr(stores.users, "backfill_search_fields", None)
     if backfill is not None:
         print(f"users rewritten for name search (stored by an earlier release): {backfill()}")
+    for line in report_lines(address_report(stores.users)):
+        print(line)
     return 0
 
 
@@ -175,12 +179,11 @@ def _set_flag(settings: Settings, raw_email: str, flag: str, value: bool) -> Use
     """One flag of one user, through the same rules as the API (deactivating ends sessions)."""
     from entrypoints.bootstrap import build_services
 
-    email = normalize_email(raw_email)
     services = build_services(settings)
     try:
-        return services.admin.apply(email, {flag: value})
+        return services.admin.apply(services.admin.find(raw_email).email_address, {flag: value})
     except UserNotFound:
-        raise CommandError(f"'{email}' does not exist.") from None
+        raise CommandError(f"'{canonical_email(raw_email)}' does not exist.") from None
     finally:
         services.close()
 

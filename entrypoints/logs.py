@@ -14,7 +14,7 @@ class Fields(dict):
     shows it as a JSON line (what the audit trail has always been)."""
 
     def __str__(self) -> str:
-        return json.dumps(self)
+        return json.dumps(self, default=str)
 
 
 class JsonFormatter(logging.Formatter):

@@ -13,7 +13,7 @@ from ports.metrics import Metrics
 log = logging.getLogger("esauth.store")
 
 OPERATIONS = ("get", "add", "update", "delete", "search", "check", "put", "purge")
-READS = frozenset({"get", "search", "check"})
+READS = frozenset({"get", "search"})
 MAX_CAUSE_CHARS = 300
 
 
@@ -21,42 +21,50 @@ class OutageLog:
     """One line when the store stops answering (its cause, no traceback), one when it answers
     again (how long, how many requests failed); nothing per request in between.
 
-    Reads and writes can fail apart (a full disk still reads), so the outage ends only once
-    every kind of call that failed has succeeded again: a read that works during a write
-    outage neither ends it nor starts a new one on the next failed write.
+    Reads, writes and the health check can fail apart (a full disk still reads), and threads
+    can see the store differently for a moment (each holds its own connection), so an outage
+    ends only when every kind of call that failed has worked again and nothing has failed for
+    QUIET_S: a read that works during a write outage neither ends it nor starts another.
     """
+
+    QUIET_S = 1.0
 
     def __init__(self, store: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self._clock = clock
+        self._down = False
         self._failing: set[str] = set()
-        self._since = 0.0
+        self._since = self._last_failure = 0.0
         self._failed_requests = 0
         self._failed_calls = 0
         self._lock = threading.Lock()
 
     @property
     def down(self) -> bool:
-        return bool(self._failing)
+        return self._down
 
     def call_failed(self, operation: str, error: StoreUnavailable) -> None:
+        now = self._clock()
         with self._lock:
-            starting = not self._failing
-            self._failing.add(_kind(operation))
+            starting = not self._down
             if starting:
-                self._since, self._failed_requests, self._failed_calls = self._clock(), 0, 0
+                self._down, self._since, self._failed_requests, self._failed_calls = True, now, 0, 0
+            self._failing.add(_kind(operation))
+            self._last_failure = now
             self._failed_calls += 1
         if starting:
             log.error("the %s store is not answering (%s): requests needing it get 503", self.store, _cause(error))
 
     def call_succeeded(self, operation: str) -> None:
-        if not self._failing:  # the usual case, without the lock
+        if not self._down:  # the usual case, without the lock
             return
+        now = self._clock()
         with self._lock:
-            was_down = bool(self._failing)
             self._failing.discard(_kind(operation))
-            ending = was_down and not self._failing
-            lasted, requests, calls = self._clock() - self._since, self._failed_requests, self._failed_calls
+            ending = self._down and not self._failing and now - self._last_failure >= self.QUIET_S
+            if ending:
+                self._down = False
+            lasted, requests, calls = now - self._since, self._failed_requests, self._failed_calls
         if ending:
             log.warning(
                 "the %s store answers again after %.1f s; %d requests failed meanwhile (%d failed store calls)",
@@ -65,7 +73,7 @@ class OutageLog:
 
     def request_failed(self) -> None:
         """A request answered 503; counted while an outage lasts."""
-        if self._failing:
+        if self._down:
             with self._lock:
                 self._failed_requests += 1
 
@@ -109,13 +117,17 @@ def _observed(name: str, method: Callable[..., Any], metrics: Metrics, outages: 
 
 
 def _kind(operation: str) -> str:
+    """read, write, or check (the store's own health check, which may test both)."""
+    if operation == "check":
+        return "check"
     return "read" if operation in READS else "write"
 
 
 def _cause(error: StoreUnavailable) -> str:
     """The domain's message and the driver's own words, on one line and bounded."""
     cause = str(error)
-    if error.__cause__ is not None and str(error.__cause__):
-        cause = f"{cause}: {error.__cause__}"
+    driver = str(error.__cause__) if error.__cause__ is not None else ""
+    if driver and driver not in cause:
+        cause = f"{cause}: {driver}"
     cause = " ".join(cause.split())
     return cause if len(cause) <= MAX_CAUSE_CHARS else cause[: MAX_CAUSE_CHARS - 3] + "..."

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,16 @@ def json_lines(server: EsauthServer) -> list[dict]:
         assert isinstance(parsed, dict), line
         lines.append(parsed)
     return lines
+
+
+def probe_until_told(server: EsauthServer, client, timeout_s: float = 10) -> None:
+    """Poll /health/ready, as an orchestrator does, until the outage's end line is written
+    (it waits for a second without failures, so a line written at once would be a flap)."""
+    deadline = time.monotonic() + timeout_s
+    while not END_LINE.search(server.stderr()):
+        assert time.monotonic() < deadline, f"no end-of-outage line within {timeout_s} s:\n{server.stderr()[-3000:]}"
+        client.get("/health/ready")
+        time.sleep(0.1)
 
 
 def assert_told_once(stderr: str, failed_at_least: int) -> None:
@@ -81,6 +92,7 @@ def test_sqlite_that_stops_taking_writes_is_told_once_ready_says_503_and_live_st
 
     wait_for(server, lambda: client.get("/health/ready"), 10)
     log_in(client)
+    probe_until_told(server, client)
     server.stop()
     stderr = server.stderr()
     assert_told_once(stderr, FAILED_REQUESTS)
@@ -118,6 +130,7 @@ def test_a_stopped_elasticsearch_is_told_once_in_json_logs_and_metrics_count_the
     assert init.returncode == 0, init.stderr
     wait_for(server, lambda: sign_up(client, email="second@abc.com"), 15)
     log_in(client, email="second@abc.com")
+    probe_until_told(server, client)
     server.stop()
 
     lines = json_lines(server)
