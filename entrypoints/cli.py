@@ -38,21 +38,24 @@ def main(argv: list[str] | None = None) -> int:
     level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
     if level not in LOG_LEVELS:
         return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
+    fail = _fail
     try:
         settings = Settings.from_env(os.environ)
         logs.configure(level, settings.log_format)
+        if settings.log_format == "json":
+            fail = _fail_as_json  # a log pipeline reading stderr gets objects only
         quiet_noisy_loggers()
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
-        return _fail(f"configuration error: {error}", USAGE_ERROR)
+        return fail(f"configuration error: {error}", USAGE_ERROR)
     except ValidationError as error:
-        return _fail(str(error), USAGE_ERROR)
+        return fail(str(error), USAGE_ERROR)
     except StoreUnavailable as error:
-        return _fail(f"the user store is not reachable: {error}", FAILURE)
+        return fail(f"the user store is not reachable: {error}", FAILURE)
     except CommandError as error:
-        return _fail(str(error), error.code)
+        return fail(str(error), error.code)
     except AuthError as error:
-        return _fail(f"{type(error).__name__}: {error}", FAILURE)
+        return fail(f"{type(error).__name__}: {error}", FAILURE)
 
 
 def quiet_noisy_loggers() -> None:
@@ -227,6 +230,11 @@ def _read_password(from_stdin: bool) -> str:
 
 def _fail(message: str, code: int) -> int:
     print(f"esauth: {message}", file=sys.stderr)
+    return code
+
+
+def _fail_as_json(message: str, code: int) -> int:
+    print(logs.json_line(logging.ERROR, "esauth", f"esauth: {message}"), file=sys.stderr)
     return code
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -41,9 +42,29 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+def json_line(level: int, logger: str, message: str) -> str:
+    """One line as JsonFormatter writes it, for what is said outside logging (a CLI failure)."""
+    record = logging.makeLogRecord({"name": logger, "levelno": level, "levelname": logging.getLevelName(level), "msg": message})
+    return JsonFormatter().format(record)
+
+
 def configure(level: str, log_format: str) -> None:
     """The root handler on stderr in the chosen format. Like logging.basicConfig, it leaves a
-    root logger that already has handlers alone (a host application's, or pytest's)."""
+    root logger that already has handlers alone (a host application's, or pytest's).
+
+    In JSON, warnings and uncaught exceptions (of any thread) go through logging too, so no
+    bare traceback breaks the stream of objects."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler])
+    if log_format == "json":
+        logging.captureWarnings(True)
+        sys.excepthook = _log_uncaught
+        threading.excepthook = lambda hook: _log_uncaught(hook.exc_type, hook.exc_value, hook.exc_traceback)
+
+
+def _log_uncaught(exc_type, exc_value, exc_traceback) -> None:  # type: ignore[no-untyped-def]
+    logging.getLogger("esauth").critical("uncaught %s", exc_type.__name__, exc_info=(exc_type, exc_value, exc_traceback))

@@ -49,3 +49,32 @@ def test_structured_messages_are_merged_as_fields_and_read_as_json_or_text_elsew
 def test_a_lone_surrogate_in_a_message_still_makes_valid_json() -> None:
     parsed = json.loads(JsonFormatter().format(record("field %r", "\udc80")))
     assert parsed["message"] == "field '\\udc80'"
+
+
+def test_in_json_warnings_and_uncaught_exceptions_of_any_thread_are_objects_too() -> None:
+    """In a process of its own: configure() leaves a root logger with handlers (pytest's) alone."""
+    import subprocess
+    from pathlib import Path
+
+    program = "\n".join([
+        "import logging, threading, warnings",
+        "from entrypoints import logs",
+        "logs.configure('INFO', 'json')",
+        "logging.getLogger('esauth').info('started')",
+        "thread = threading.Thread(target=lambda: 1 / 0); thread.start(); thread.join()",
+        "warnings.warn('careful')",
+        "raise RuntimeError('top')",
+    ])
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30, cwd=Path(__file__).parents[2]
+    )
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["level"], line.get("message", "")[:20]) for line in lines] == [
+        ("INFO", "started"),
+        ("CRITICAL", "uncaught ZeroDivisio"),
+        ("WARNING", lines[2]["message"][:20]),
+        ("CRITICAL", "uncaught RuntimeErro"),
+    ]
+    assert "UserWarning: careful" in lines[2]["message"]
+    assert "ZeroDivisionError: division by zero" in lines[1]["exception"]
+    assert done.returncode == 1
