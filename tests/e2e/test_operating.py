@@ -113,11 +113,13 @@ def test_a_stopped_elasticsearch_is_told_once_in_json_logs_and_metrics_count_the
     client = server.client()
     assert sign_up(client).status == 200
     log_in(client)
+    assert client.get("/health/ready").json == {"status": "ok", "store": "elasticsearch"}  # the write probe lands
 
     osmem.stop()
     for _ in range(FAILED_REQUESTS // 2):
         assert client.get("/v1/test").status == 503
         assert log_in_status(client) == 503
+    assert client.get("/health/ready").status == 503
     assert client.get("/health/live").status == 200
     metrics = client.get("/metrics").body.decode()
     errors = sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("esauth_store_errors_total{"))
