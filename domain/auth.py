@@ -83,7 +83,7 @@ class AuthService:
             is_admin=is_admin,
         )
         password = check_password(password)
-        for earlier in email_spellings(email_address)[1:]:
+        for earlier in email_spellings(email_address)[:-1]:
             # An account an earlier release stored under this spelling is this address's account.
             # No race: no release stores that spelling any more, so it can only disappear.
             if self._users.get(earlier) is not None:

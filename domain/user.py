@@ -99,12 +99,14 @@ def _check_shape(email: str, field_name: str) -> tuple[str, str, str]:
 
 
 def email_spellings(value: object, field_name: str = "email_address") -> tuple[str, ...]:
-    """Every spelling the account of this address may be stored under, the identity form first.
+    """Every spelling the account of this address may be stored under, the identity form last.
 
     Earlier releases stored addresses only trimmed and lower-cased (and let through some that
     the rule now refuses), so an account made then is still found under the spelling its owner
-    types; `esauth init` reports the accounts that the identity form makes one. Raises
-    ValidationError if no release would have accepted the address.
+    types. That spelling comes first: where both it and the identity form are stored (`esauth
+    init` reports such pairs), the account made from this very spelling is the one meant, and
+    each of the pair stays reachable. Raises ValidationError if no release would have accepted
+    the address.
     """
     legacy = value.strip().lower() if isinstance(value, str) else None
     try:
@@ -114,7 +116,7 @@ def email_spellings(value: object, field_name: str = "email_address") -> tuple[s
             raise
         _check_shape(legacy, field_name)
         return (legacy,)
-    return (email,) if legacy in (email, None) else (email, legacy)
+    return (email,) if legacy in (email, None) else (legacy, email)
 
 
 def _fold_local(text: str) -> str:

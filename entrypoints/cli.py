@@ -22,7 +22,8 @@ WAITRESS_MAX_HEADER_BYTES = 32 * 1024
 
 USAGE_ERROR = 2
 FAILURE = 1
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+INTERRUPTED = 130
+"""128 + SIGINT, what shells report for a command ended by Ctrl-C."""
 
 
 class CommandError(Exception):
@@ -35,16 +36,15 @@ class CommandError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
-    if level not in LOG_LEVELS:
-        return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
-    fail = _fail
     try:
         settings = Settings.from_env(os.environ)
-        logs.configure(level, settings.log_format)
-        if settings.log_format == "json":
-            fail = _fail_as_json  # a log pipeline reading stderr gets objects only
-        quiet_noisy_loggers()
+    except ConfigError as error:
+        return _fail(f"configuration error: {error}", USAGE_ERROR)
+    level = settings.log_level or ("INFO" if args.command == "serve" else "WARNING")
+    logs.configure(level, settings.log_format)
+    fail = _fail_as_json if settings.log_format == "json" else _fail  # a log pipeline gets objects only
+    quiet_noisy_loggers()
+    try:
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
         return fail(f"configuration error: {error}", USAGE_ERROR)
@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(error), error.code)
     except AuthError as error:
         return fail(f"{type(error).__name__}: {error}", FAILURE)
+    except KeyboardInterrupt:
+        return fail("interrupted", INTERRUPTED)
 
 
 def quiet_noisy_loggers() -> None:
@@ -153,11 +155,12 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_services
 
-    email = normalize_email(args.email)
+    email = normalize_email(args.email)  # refused before the password is asked for
     password = _read_password(args.password_stdin)
     services = build_services(settings)
     try:
-        user = services.auth.register(email, password, args.first_name, args.last_name, is_admin=args.admin)
+        # As typed: register also checks the spelling an earlier release would have stored.
+        user = services.auth.register(args.email, password, args.first_name, args.last_name, is_admin=args.admin)
     except UserAlreadyExists:
         raise CommandError(f"'{email}' already exists.") from None
     finally:
@@ -222,8 +225,15 @@ def _read_password(from_stdin: bool) -> str:
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
         raise CommandError("no terminal to ask for the password on; pass --password-stdin", USAGE_ERROR)
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Again: ") != first:
+    try:
+        first = getpass.getpass("Password: ")
+        again = getpass.getpass("Again: ")
+    except (EOFError, KeyboardInterrupt) as stopped:
+        print(file=sys.stderr)  # end the prompt's line, which the keystroke left open
+        if isinstance(stopped, EOFError):
+            raise CommandError("no password given (end of input); nothing was created") from None
+        raise CommandError("interrupted; nothing was created", INTERRUPTED) from None
+    if again != first:
         raise CommandError("the passwords differ", USAGE_ERROR)
     return first
 

@@ -99,16 +99,18 @@ def _no_constant(name: str) -> Any:
 
 def _check_strings(field: str, value: Any) -> None:
     """Every string in the field (nested too) must be encodable: a lone surrogate would break the
-    hash, the store or the answer far from here, so it is refused naming the field."""
-    if isinstance(value, str):
-        if _has_lone_surrogate(value):
-            raise falcon.HTTPBadRequest(description=f"{field}: holds a lone surrogate; text must be valid Unicode")
-    elif isinstance(value, dict):
-        for item in value.values():
-            _check_strings(field, item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(field, item)
+    hash, the store or the answer far from here, so it is refused naming the field. A loop, not
+    recursion: as deep as the parser went, one more frame could be one too many."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _has_lone_surrogate(item):
+                raise falcon.HTTPBadRequest(description=f"{field}: holds a lone surrogate; text must be valid Unicode")
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def check_fields(body: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:

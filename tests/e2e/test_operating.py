@@ -4,6 +4,7 @@ outages told in two lines (SQLite made unwritable, osmem stopped), never a trace
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -52,8 +53,11 @@ def assert_told_once(stderr: str, failed_at_least: int) -> None:
 @pytest.fixture
 def immutable(tmp_path: Path):
     """`chattr +i` on files, undone whatever happens (root ignores permissions; not this flag)."""
-    if shutil.which("chattr") is None:
-        pytest.fail("chattr (e2fsprogs) is needed to make SQLite unwritable for root", pytrace=False)
+    if shutil.which("chattr") is None:  # e2fsprogs is essential on Debian, but a slim image may lack it
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "e2fsprogs"], env=env, check=True, timeout=600)
+    assert shutil.which("chattr"), "chattr (Debian's e2fsprogs) is needed to make SQLite unwritable for root"
     flagged: list[Path] = []
 
     def flag(*paths: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 from tests.e2e.harness import StartServer
@@ -56,6 +57,10 @@ def bound_by_file_modes() -> tuple[str, ...]:
     (as CI does): setpriv (util-linux) drops every capability, CAP_DAC_OVERRIDE included."""
     if os.geteuid() != 0:
         return ()
+    if shutil.which("setpriv") is None:  # util-linux is essential on Debian, but a slim image may lack it
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "util-linux"], env=env, check=True, timeout=600)
     setpriv = shutil.which("setpriv")
     assert setpriv, "setpriv (Debian's util-linux) is needed to run a server that file modes bind"
     return (setpriv, "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all")

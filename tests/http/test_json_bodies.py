@@ -80,7 +80,7 @@ def test_a_key_with_a_lone_surrogate_is_a_400(caller: Caller, route: str, key: s
 
 
 @pytest.mark.parametrize("route, field", STRING_FIELDS)
-@pytest.mark.parametrize("value", ["\udc80", "Ad\ud83d", "\udc80" * 20], ids=["alone", "after-text", "many"])
+@pytest.mark.parametrize("value", ["\udc80", "Ad\ud83d"], ids=["low-alone", "high-after-text"])
 def test_a_string_with_a_lone_surrogate_is_a_400_naming_the_field(caller: Caller, route: str, field: str, value: str) -> None:
     body = {**ROUTES[route][2], field: value + "-long-enough-to-pass-the-length-rules"}
     caller.assert_refused(route, json.dumps(body).encode("ascii"), field, "surrogate")
@@ -129,7 +129,7 @@ ENCODINGS: dict[str, Callable[[str], bytes]] = {
 }
 
 
-@pytest.mark.parametrize("route", ["signup", "login", "patch-me"])
+@pytest.mark.parametrize("route", ["signup", "patch-me"])
 @pytest.mark.parametrize("encode", ENCODINGS.values(), ids=ENCODINGS.keys())
 def test_a_body_that_is_not_plain_utf8_is_a_400(caller: Caller, route: str, encode: Callable[[str], bytes]) -> None:
     """RFC 8259 section 8.1: JSON between systems is UTF-8, with no byte order mark."""
@@ -159,3 +159,9 @@ def test_an_error_message_quoting_a_lone_surrogate_still_leaves_as_json(api: Api
     api.app.add_route("/quotes", QuotesClientText())
     body = assert_error(api.client.simulate_get("/quotes"), 400)
     assert body["message"] == "q: '\\udc80' is not accepted"
+
+
+def test_the_deepest_nesting_the_parser_takes_is_still_checked_without_a_500(caller: Caller) -> None:
+    for depth in range(900, 1000):
+        raw = ('{"first_name": ' + "[" * depth + '"\\udc80"' + "]" * depth + "}").encode()
+        assert caller.send("patch-me", raw).status_code == 400, depth  # never a RecursionError's 500

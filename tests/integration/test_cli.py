@@ -130,6 +130,8 @@ def test_set_admin_grants_and_removes_rights(env, capsys, monkeypatch):
         ("ESAUTH_ELASTICSEARCH_URL", "localhost:9200"),
         ("ESAUTH_RESET_URL", "javascript:alert(1)"),
         ("ESAUTH_LOG_LEVEL", "bogus"),
+        ("ESAUTH_SESSION_IDLE_TIMEOUT", "30"),
+        ("ESAUTH_SESSION_IDLE_TIMOUT", "3600"),  # misspelt: refused, not ignored
     ],
 )
 def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch, name, value):
@@ -269,3 +271,18 @@ def test_init_reports_accounts_that_the_address_rule_makes_one_and_merges_nothin
     assert "stored in an earlier spelling (found when typed as stored): 1\n    'user@xn--exmple-cua.com'" in out
     assert "refused by the rule now (found when typed as stored): 1\n    'a..b@x.com'" in out
     assert sorted(user.email_address for user in users.search((), 100).users) == before  # nothing merged
+
+
+def test_create_user_refuses_an_address_an_earlier_release_stored_in_another_spelling(env, capsys, monkeypatch):
+    from datetime import datetime, timezone
+
+    from domain.user import User
+    from entrypoints.bootstrap import build_stores
+
+    users = build_stores(Settings.from_env(env), report=lambda line: None).users
+    users.add(User(email_address="user@xn--exmple-cua.com", password_hash="$argon2id$unused", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc)))
+
+    code, _, err = run(capsys, "create-user", "USER@xn--exmple-cua.com", "--password-stdin", stdin=PASSWORD + "\n", monkeypatch=monkeypatch)
+
+    assert code == 1 and err == "esauth: 'user@exämple.com' already exists.\n"
+    assert [user.email_address for user in users.search((), 10).users] == ["user@xn--exmple-cua.com"]

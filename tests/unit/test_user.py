@@ -147,12 +147,12 @@ def test_a_label_of_63_characters_is_accepted():
     [
         ("test@abc.com", ("test@abc.com",)),
         (" Test@ABC.com", ("test@abc.com",)),
-        (NFD_E, (NFC_E, NFD_E)),  # an earlier release stored what was typed, lower-cased
-        ("user@xn--exmple-cua.com", ("user@exämple.com", "user@xn--exmple-cua.com")),
+        (NFD_E, (NFD_E, NFC_E)),  # an earlier release stored what was typed, lower-cased
+        ("user@xn--exmple-cua.com", ("user@xn--exmple-cua.com", "user@exämple.com")),
         ("A..B@x.com", ("a..b@x.com",)),  # refused now, but an earlier release may have stored it
     ],
 )
-def test_email_spellings_are_the_identity_then_what_an_earlier_release_stored(raw, spellings):
+def test_email_spellings_are_what_an_earlier_release_stored_then_the_identity(raw, spellings):
     assert email_spellings(raw) == spellings
 
 
