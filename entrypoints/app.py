@@ -17,7 +17,7 @@ from entrypoints.audit import AuditLog
 from entrypoints.health import LiveResource, ReadyResource
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
 from entrypoints.metrics_resource import MetricsResource
-from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
+from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
     HealthResource,
@@ -37,7 +37,7 @@ def create_app(
     auth: AuthService,
     cookies: SessionCookies,
     audit: AuditLog,
-    limiter: TokenBucketLimiter,
+    limiter: ClientLimiter,
     clock: Clock,
     *,
     accounts: AccountService,
