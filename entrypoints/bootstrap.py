@@ -155,6 +155,9 @@ class Services:
         if close is not None:
             close()
         self.hasher.close()
+        close_metrics = getattr(self.metrics, "close", None)
+        if close_metrics is not None:
+            close_metrics()
 
 
 def build_notifier(settings: Settings, clock: Clock) -> Notifier:
@@ -178,10 +181,12 @@ def build_notifier(settings: Settings, clock: Clock) -> Notifier:
     return OutboxNotifier(outbox, settings.reset_url, clock)
 
 
-def build_metrics(settings: Settings) -> Metrics:
+def build_metrics(settings: Settings, shared_dir: Path | None = None) -> Metrics:
     """Prometheus figures unless nobody may read them (ESAUTH_METRICS_ALLOW=none): then nothing
-    is counted at all."""
-    return PrometheusMetrics() if settings.metrics_allow else NO_METRICS
+    is counted at all. Workers of one server share their figures through `shared_dir`."""
+    if not settings.metrics_allow:
+        return NO_METRICS
+    return PrometheusMetrics(shared_dir=shared_dir)
 
 
 def observed(stores: Stores, metrics: Metrics, clock: Clock) -> tuple[Stores, OutageLog]:
@@ -190,8 +195,8 @@ def observed(stores: Stores, metrics: Metrics, clock: Clock) -> tuple[Stores, Ou
     return Stores(ObservedStore(stores.users, metrics, outages), ObservedStore(stores.login_failures, metrics, outages)), outages
 
 
-def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    metrics = build_metrics(settings)
+def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path | None = None) -> Services:
+    metrics = build_metrics(settings, metrics_dir)
     hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available(), metrics)
     stores, outages = observed(build_stores(settings), metrics, clock)
     keys = secret_keys(settings)

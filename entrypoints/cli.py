@@ -6,11 +6,14 @@ import argparse
 import getpass
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
@@ -162,21 +165,27 @@ def _serve_with_workers(settings: Settings, args: argparse.Namespace, workers: i
 
     settings = settings_for_workers(settings)
     limiter = build_shared_limiter(settings)
+    # Where the workers leave their figures for each other, so /metrics sums them all.
+    metrics_dir = Path(tempfile.mkdtemp(prefix="esauth-metrics-"))
     try:
         sock = listening_socket(args.host, args.port)
     except OSError as error:
         limiter.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
     log.info("serving on http://%s:%s with %d workers", args.host, sock.getsockname()[1], workers)
 
     def run_worker(number: int, parent_pid: int) -> int:
-        return _exit_status(lambda: _worker(settings, args, workers, limiter, sock, number, parent_pid), _failures(settings))
+        return _exit_status(
+            lambda: _worker(settings, args, workers, limiter, sock, number, parent_pid, metrics_dir), _failures(settings)
+        )
 
     try:
         return Supervisor(workers, run_worker).run()
     finally:
         sock.close()
         limiter.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _worker(
@@ -187,6 +196,7 @@ def _worker(
     sock: socket.socket,
     number: int,
     parent_pid: int,
+    metrics_dir: Path,
 ) -> int:
     """Worker `number`, in the forked child: builds its own services and app, tells the parent
     it is ready, serves the inherited socket until SIGTERM or until the parent is gone."""
@@ -196,7 +206,7 @@ def _worker(
 
     stop = _stop_on_signals()
     own = settings_of_worker(settings, workers, number)
-    services = build_services(own)
+    services = build_services(own, metrics_dir=metrics_dir)
     try:
         server = build_server(build_app(own, services, limiter=limiter), args.threads, sockets=[sock])
         log.info("worker %d: %d request thread(s), %d hashing thread(s)", number, args.threads, services.hasher.workers)

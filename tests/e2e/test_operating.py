@@ -16,6 +16,8 @@ import pytest
 from tests.e2e.harness import EsauthServer, StartServer, esauth_command
 from tests.e2e.seed_session import log_in, sign_up
 from tests.e2e.test_elasticsearch import Osmem, osmem, wait_for  # noqa: F401 (osmem is a fixture)
+from tests.e2e.workers import one_connection_per_worker, wait_for_workers
+from infrastructure.prometheus_metrics import SNAPSHOT_EVERY_S
 
 FAILED_REQUESTS = 12
 START_LINE = "store is not answering"
@@ -149,3 +151,18 @@ def test_a_stopped_elasticsearch_is_told_once_in_json_logs_and_metrics_count_the
     audit = [line for line in lines if line["logger"] == "esauth.audit"]
     assert [line["event"] for line in audit][:2] == ["signup", "login_ok"], "audit events are objects"
     assert not any("Traceback" in json.dumps(line) for line in lines)
+
+
+def test_with_two_workers_every_scrape_counts_the_requests_of_both(start_server: StartServer) -> None:
+    server = start_server(workers=2)
+    pids = set(wait_for_workers(server, 2).values())
+    with one_connection_per_worker(server, pids) as pinned:
+        first, second = (pinned[pid] for pid in sorted(pinned))
+        for _ in range(3):
+            assert first.request("GET", "/health/live").status == 200
+        for _ in range(5):
+            assert second.request("GET", "/health/live").status == 200
+        time.sleep(SNAPSHOT_EVERY_S * 1.5)  # each worker has written its figures since
+        for connection in (first, second, first):
+            text = connection.request("GET", "/metrics").body.decode()
+            assert 'esauth_http_requests_total{method="GET",route="/health/live",status="200"} 8.0' in text, text
