@@ -17,6 +17,7 @@ from entrypoints.audit import AuditLog
 from entrypoints.health import LiveResource, ReadyResource
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
 from entrypoints.metrics_resource import MetricsResource
+from entrypoints.openapi.document import OpenApiResource, build_document
 from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
@@ -77,7 +78,9 @@ def create_app(
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
-    app.add_route("/v1/users/{email}", UserResource(admin, audit))
+    # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
+    # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
+    app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
     app.add_route("/v1/auth/login", LoginResource(auth, audit))
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)
@@ -90,6 +93,7 @@ def create_app(
     app.add_route("/health", health)
     app.add_route("/health/live", LiveResource())
     app.add_route("/health/ready", ReadyResource(health, auth, pool_saturated))
+    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
     return app

@@ -269,7 +269,7 @@ def build_app(
     log.info("users are kept in %s", services.users.kind)
     metrics = services.metrics
     metrics_resource = None
-    if isinstance(metrics, PrometheusMetrics):
+    if isinstance(metrics, PrometheusMetrics) and settings.metrics_allow:
         metrics.watch_hash_queue(lambda: services.hasher.queue_depth)
         metrics_resource = MetricsResource(metrics.exposition, CONTENT_TYPE, settings.metrics_allow, settings.trusted_proxies)
     ready_queue = settings.ready_hash_queue or READY_QUEUE_PER_WORKER * services.hasher.workers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, Callable
 
@@ -18,6 +19,8 @@ log = logging.getLogger("esauth.access")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 """The route label of paths no route matches: labels stay bounded whatever paths are tried."""
+CONVERTER = re.compile(r"{(\w+):[^}]*}")
+"""Falcon's `{email:path}` is `{email}`, as in the OpenAPI document."""
 
 
 class AccessLine(Fields):
@@ -51,13 +54,14 @@ class RequestObserver:
         self._access_log = access_log
         self._trusted_proxies = trusted_proxies
         self._on_unavailable = on_unavailable
+        self._routes: dict[str, str] = {}  # Falcon's template -> the name it goes by
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = time.perf_counter()
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         seconds = time.perf_counter() - req.context.get("started", time.perf_counter())
-        route = req.uri_template or self._route_of(req.path)
+        route = self._name(req.uri_template or self._route_of(req.path))
         method = req.method if req.method in METHODS else "OTHER"
         status = resp.status_code
         self._metrics.request(route, method, status, seconds)
@@ -76,6 +80,12 @@ class RequestObserver:
                     client=client_address(req, self._trusted_proxies),
                 )
             )
+
+    def _name(self, template: str) -> str:
+        name = self._routes.get(template)
+        if name is None:
+            name = self._routes[template] = CONVERTER.sub(r"{\1}", template)
+        return name
 
     def _route_of(self, path: str) -> str:
         """The template of a request refused before routing (a 413, say), else UNMATCHED."""

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
+import falcon.testing
 import pytest
 
 from domain.session import SessionPolicy
@@ -213,3 +214,12 @@ def test_a_store_outage_logs_one_line_when_it_starts_and_one_with_the_count_when
     assert "the sqlite store is not answering (sqlite: OperationalError: unable to open database file)" in start
     assert re.search(r"answers again after \d+\.\d s; 5 requests failed meanwhile", end), end
     assert not any(r.exc_info for r in caplog.records), "no traceback"
+
+
+def test_the_openapi_document_describes_the_probes_and_metrics_where_they_are_served(settings: Settings, services: Services, clock: FakeClock) -> None:
+    def paths(api: Api) -> set[str]:
+        return set(falcon.testing.TestClient(api.app).simulate_get("/openapi.json").json["paths"])
+
+    served = paths(api_of(settings, services, clock))
+    assert {"/health", "/health/live", "/health/ready", "/metrics"} <= served
+    assert "/metrics" not in paths(api_of(replace(settings, metrics_allow=()), services, clock))
