@@ -221,5 +221,16 @@ def http_url(raw: str | None, name: str) -> str | None:
         return None
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {raw!r}")
+        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {_without_credentials(raw)!r}")
     return raw.strip()
+
+
+def _without_credentials(raw: str) -> str:
+    """A URL as an error may quote it: whatever precedes its last '@' (user:password, which the
+    operator may not have percent-encoded, so it can hold anything) is hidden. The message goes
+    to a terminal or a service journal, where no secret may land."""
+    if "@" not in raw:
+        return raw
+    head, _, host = raw.rpartition("@")
+    scheme = head.partition("://")[0] + "://" if "://" in head else "//" if head.startswith("//") else ""
+    return f"{scheme}***@{host}"

@@ -136,3 +136,21 @@ def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accep
     noted = config._NotedReads({})
     config.Settings._read(noted)
     assert noted.asked == documented
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("ESAUTH_ELASTICSEARCH_URL", "elastic:s3cret-pass@es.internal:9200"),  # the scheme forgotten
+        ("ESAUTH_ELASTICSEARCH_URL", "ftp://elastic:s3cret-pass@es.internal:9200"),
+        ("ESAUTH_ELASTICSEARCH_URL", "https://elastic:s3cret-pass@"),
+        ("ESAUTH_RESET_URL", "//ops:s3cret-pass@app.example.com/reset"),
+    ],
+)
+def test_a_refused_url_is_named_without_the_password_it_carries(name, raw):
+    """A URL may hold credentials (user:password@host); the one-line error goes to the terminal
+    and the service journal, which must never hold a secret."""
+    with pytest.raises(ConfigError, match=name) as refused:
+        Settings.from_env({name: raw})
+    assert "s3cret-pass" not in str(refused.value)
+    assert "***@" in str(refused.value)  # still says which value was refused, and that it had credentials
