@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 from urllib.parse import urlsplit
@@ -28,10 +28,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    elasticsearch_url: str | None = None
+    elasticsearch_url: str | None = field(default=None, repr=False)
+    """May carry the cluster's user:password, so it stays out of the repr like the other secrets."""
     es_index: str = "esauth-users"
     data_dir: Path = Path("var")
-    secret_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
     cookie_secure: bool = True
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
@@ -56,7 +57,7 @@ class Settings:
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = True
     smtp_timeout_s: int = 10
     log_level: str | None = None

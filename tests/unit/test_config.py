@@ -154,3 +154,14 @@ def test_a_refused_url_is_named_without_the_password_it_carries(name, raw):
         Settings.from_env({name: raw})
     assert "s3cret-pass" not in str(refused.value)
     assert "***@" in str(refused.value)  # still says which value was refused, and that it had credentials
+
+
+def test_the_secrets_settings_hold_never_show_in_their_repr():
+    """Settings travel into every worker and through tracebacks and debuggers; a repr is what
+    ends up in a log when something prints them."""
+    settings = Settings.from_env(
+        {"ESAUTH_SECRET_KEY": "k3y-" + "x" * 40, "ESAUTH_SMTP_HOST": "mail", "ESAUTH_SMTP_USERNAME": "esauth",
+         "ESAUTH_SMTP_PASSWORD": "smtp-s3cret", "ESAUTH_ELASTICSEARCH_URL": "https://elastic:es-s3cret@es:9200"}
+    )
+    assert settings.secret_keys and settings.smtp_password == "smtp-s3cret" and settings.elasticsearch_url
+    assert not {"k3y-", "smtp-s3cret", "es-s3cret"} & set(re.findall(r"k3y-|smtp-s3cret|es-s3cret", repr(settings)))
