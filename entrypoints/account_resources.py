@@ -6,6 +6,7 @@ import falcon
 
 from domain.accounts import PROFILE_FIELDS, AccountService
 from domain.errors import ValidationError
+from domain.user import User
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
 from entrypoints.representations import account_view
@@ -46,18 +47,25 @@ class PasswordResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
         check_fields(body, ("current_password", "new_password"))
-        email = req.context.user.email_address
-        try:
-            user, session = self._accounts.change_password(
-                req.context.session, body["current_password"], body["new_password"]
-            )
-        except ValidationError as error:
-            if error.field == "current_password":
-                self._audit.record(req, "password_change_failed", email)
-            raise
-        self._audit.record(req, "password_changed", email)
-        req.context.issue_session = session
+        user = audited_password_change(self._accounts, self._audit, req, body["current_password"], body["new_password"])
         resp.media = {"message": "Password changed. Other sessions were logged out.", "success": True, "data": account_view(user)}
+
+
+def audited_password_change(
+    accounts: AccountService, audit: AuditLog, req: falcon.Request, current_password: object, new_password: object
+) -> User:
+    """Change the caller's password and audit it, for the API and the hosted pages alike; the
+    caller's renewed session is left in `req.context.issue_session`."""
+    email = req.context.user.email_address
+    try:
+        user, session = accounts.change_password(req.context.session, current_password, new_password)
+    except ValidationError as error:
+        if error.field == "current_password":
+            audit.record(req, "password_change_failed", email)
+        raise
+    audit.record(req, "password_changed", email)
+    req.context.issue_session = session
+    return user
 
 
 class PasswordResetResource:

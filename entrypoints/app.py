@@ -25,6 +25,9 @@ from entrypoints.resources import (
     UsersResource,
 )
 from entrypoints.session import SessionCookies, SessionMiddleware
+from entrypoints.ui.pages import HostedPages, PagesMiddleware
+from entrypoints.ui.resources import add_pages
+from domain.errors import SessionExpired, SessionInvalid
 from ports.clock import Clock
 
 
@@ -40,13 +43,18 @@ def create_app(
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    public_url: str | None = None,
 ) -> falcon.App:
     """Middleware order is the order of the checks: headers on everything, then size, CSRF,
-    per-client rate, and the session last, so refused requests never touch the store."""
+    per-client rate, and the session last, so refused requests never touch the store. The
+    hosted pages' middleware comes early so every error under /ui/ is a page, and checks a form's
+    CSRF token (in process_resource) before the rate limit and the session are looked at."""
+    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url)
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
         middleware=[
             ResponseHeaders(),
+            PagesMiddleware(pages),
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
@@ -54,6 +62,7 @@ def create_app(
         ],
     )
     errors.install(app)
+    app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
 
     signup = SignupResource(auth, audit)
     app.add_route("/v1/users", UsersResource(signup, admin))
@@ -70,4 +79,5 @@ def create_app(
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/test", TestResource())
     app.add_route("/health", HealthResource(auth))
+    add_pages(app, pages, auth, accounts, audit)
     return app

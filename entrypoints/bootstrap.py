@@ -215,4 +215,5 @@ def build_app(settings: Settings, services: Services | None = None, clock: Clock
         admin=services.admin,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
     )

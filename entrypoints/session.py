@@ -32,6 +32,7 @@ class SessionCookies:
             raise ValueError("at least one secret key is required")
         self.policy = policy
         self.secure = secure
+        self.secret_keys = tuple(secret_keys)  # the hosted pages derive their CSRF keys from these
         # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
         self.name = "__Host-session" if secure else "session"
         # hashlib.sha1 itself rather than itsdangerous's lazy wrapper of it: the same signatures,
