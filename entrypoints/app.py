@@ -14,7 +14,7 @@ from entrypoints.account_resources import MeResource, PasswordResetResource, Pas
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
-from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
+from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
     HealthResource,
@@ -35,7 +35,7 @@ def create_app(
     auth: AuthService,
     cookies: SessionCookies,
     audit: AuditLog,
-    limiter: TokenBucketLimiter,
+    limiter: ClientLimiter,
     clock: Clock,
     *,
     accounts: AccountService,
