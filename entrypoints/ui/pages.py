@@ -123,7 +123,7 @@ class HostedPages:
         message = ERROR_MESSAGES.get(code) or exception.description or errors.DEFAULT_MESSAGES.get(code, "")
         retry = (exception.headers or {}).get("Retry-After")
         if retry and "Try again later" in message:
-            message = message.replace("Try again later", f"Try again in {retry} seconds")
+            message = message.replace("Try again later", f"Try again in {seconds(int(retry))}")
         resp.content_type = HTML
         resp.text = self._templates.get_template("error.html").render(
             title=ERROR_TITLES.get(code, "That did not work"), message=message, signed_in=False,
@@ -198,6 +198,10 @@ def read_form(req: falcon.Request) -> dict[str, str]:
     if len(form) != len(pairs):
         raise falcon.HTTPBadRequest(description="The form names a field twice. Reload the page and try again.")
     return form
+
+
+def seconds(count: int) -> str:
+    return "1 second" if count == 1 else f"{count} seconds"
 
 
 def validation_message(field: str, reason: str) -> str:

@@ -14,7 +14,7 @@ from entrypoints.account_resources import RESET_ACCEPTED, audited_password_chang
 from entrypoints.audit import AuditLog
 from entrypoints.resources import audited_login
 from entrypoints.ui.next_url import DEFAULT_NEXT
-from entrypoints.ui.pages import STATIC_DIR, HostedPages, validation_message
+from entrypoints.ui.pages import STATIC_DIR, HostedPages, seconds, validation_message
 
 NOTICES = {
     "signed-up": "Account created. Sign in with your new password.",
@@ -33,7 +33,7 @@ def notice(req: falcon.Request) -> str | None:
 
 
 def throttled_message(throttled: LoginThrottled) -> str:
-    return f"Too many failed attempts for this account. Try again in {throttled.retry_after_s} seconds."
+    return f"Too many failed attempts for this account. Try again in {seconds(throttled.retry_after_s)}."
 
 
 class LoginPage:

@@ -118,7 +118,7 @@ def test_throttled_login_says_when_to_try_again(pages: PageClient, api: Api, clo
     throttled = pages.post("/ui/login", {"email_address": EMAIL, "password": PASSWORD})
     assert throttled.status_code == 429
     assert throttled.headers["retry-after"] == "1"
-    assert "Try again in 1 seconds" in page_text(throttled)
+    assert "Try again in 1 second." in page_text(throttled)
     clock.advance(seconds=2)
     assert pages.post("/ui/login", {"email_address": EMAIL, "password": PASSWORD}).status_code == 303
 
@@ -131,7 +131,7 @@ def test_the_per_client_rate_limit_is_a_page_with_the_wait(make_api: MakeApi) ->
     limited = pages.post("/ui/login", {"email_address": EMAIL, "password": "wrong-password"})
     assert limited.status_code == 429
     assert limited.headers["content-type"] == "text/html; charset=utf-8"
-    assert re.search(r"Try again in \d+ seconds", page_text(limited))
+    assert re.search(r"Try again in \d+ seconds?\.", page_text(limited))
 
 
 def test_sign_up_errors_are_words_and_keep_what_was_typed(pages: PageClient) -> None:
@@ -169,6 +169,28 @@ def test_profile_and_password_change(pages: PageClient, api: Api) -> None:
     assert api.login(EMAIL, NEW_PASSWORD).status_code == 200
 
 
+def test_a_throttled_password_change_says_when_to_try_again(pages: PageClient) -> None:
+    sign_up(pages)
+    sign_in(pages)
+    pages.get("/ui/account")
+    for _ in range(5):
+        wrong = pages.post("/ui/account/password", {"current_password": "not-it-at-all", "new_password": NEW_PASSWORD})
+        assert wrong.status_code == 400
+    throttled = pages.post("/ui/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert throttled.status_code == 429 and throttled.headers["retry-after"] == "1"
+    assert "Try again in 1 second." in page_text(throttled)
+
+
+def test_a_form_posted_after_the_session_ended_goes_to_sign_in(pages: PageClient, api: Api) -> None:
+    sign_up(pages)
+    sign_in(pages)
+    pages.get("/ui/account")
+    api.logout(pages.jar[api.cookie_name])  # ended elsewhere (the API); the cookie is still in the jar
+    result = pages.post("/ui/account/profile", {"first_name": "Eve"})
+    assert result.status_code == 303 and result.headers["location"] == "/ui/login"
+    assert api.cookie_name not in pages.jar
+
+
 def test_reset_answers_alike_for_every_address_and_the_link_sets_a_password(
     pages: PageClient, api: Api, notifier: RecordingNotifier
 ) -> None:
@@ -202,6 +224,7 @@ def test_errors_under_ui_are_pages_and_the_api_keeps_json(pages: PageClient, api
     assert result.status_code == 404
     assert result.headers["content-type"] == "text/html; charset=utf-8"
     assert "There is no page at this address." in page_text(result)
+    assert "frame-ancestors 'none'" in result.headers["content-security-policy"]
     assert api.client.simulate_get("/v1/nowhere").headers["content-type"] == "application/json"
 
 
