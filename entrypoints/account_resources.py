@@ -5,11 +5,12 @@ from __future__ import annotations
 import falcon
 
 from domain.accounts import PROFILE_FIELDS, AccountService
+from domain.auth import AuthService
 from domain.errors import ValidationError
 from domain.user import User
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
-from entrypoints.representations import account_view
+from entrypoints.representations import account_view, session_view
 
 RESET_ACCEPTED = "If that address has an active account, a password reset message is on its way."
 
@@ -32,6 +33,43 @@ class MeResource:
         user = self._accounts.update_profile(req.context.user.email_address, body)
         self._audit.record(req, "profile_updated", user.email_address)
         resp.media = {"message": "Account updated.", "success": True, "data": account_view(user)}
+
+
+class SessionsResource:
+    """`GET /v1/users/me/sessions`: the caller's live sessions, newest first (OWASP ASVS 7.5.2)."""
+
+    login_required = True
+
+    def __init__(self, auth: AuthService) -> None:
+        self._auth = auth
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        current = req.context.session.session_id
+        sessions = [session_view(record, current) for record in self._auth.live_sessions(req.context.user)]
+        resp.media = {"message": "Your sessions", "success": True, "data": {"sessions": sessions}}
+
+
+class SessionResource:
+    """`DELETE /v1/users/me/sessions/{id}`: ends one of the caller's sessions (their own too)."""
+
+    login_required = True
+
+    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
+        self._auth = auth
+        self._audit = audit
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        end_session(self._auth, self._audit, req, session_id)
+        if req.context.end_session:
+            resp.set_header("Clear-Site-Data", '"cookies"')
+        resp.media = {"message": "Session ended.", "success": True}
+
+
+def end_session(auth: AuthService, audit: AuditLog, req: falcon.Request, session_id: str) -> None:
+    """End one of the caller's sessions and audit it; ending their own clears their cookie."""
+    auth.end_session(req.context.session, session_id)
+    audit.record(req, "session_ended", req.context.user.email_address)
+    req.context.end_session = session_id == req.context.session.session_id
 
 
 class PasswordResource:

@@ -10,7 +10,13 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from entrypoints import errors
-from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
+from entrypoints.account_resources import (
+    MeResource,
+    PasswordResetResource,
+    PasswordResource,
+    SessionResource,
+    SessionsResource,
+)
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
@@ -69,6 +75,8 @@ def create_app(
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
+    app.add_route("/v1/users/me/sessions", SessionsResource(auth))
+    app.add_route("/v1/users/me/sessions/{session_id}", SessionResource(auth, audit))
     app.add_route("/v1/users/{email}", UserResource(admin, audit))
     app.add_route("/v1/auth/login", LoginResource(auth, audit))
     logout = LogoutResource(auth, audit)

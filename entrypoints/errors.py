@@ -64,6 +64,8 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
         raise falcon.HTTPBadRequest(description="Unknown email_address or bad password")
     if isinstance(ex, errors.UserNotFound):
         raise falcon.HTTPNotFound(description="No such user.")
+    if isinstance(ex, errors.SessionNotFound):
+        raise falcon.HTTPNotFound(description="No such session.")
     if isinstance(ex, errors.LoginThrottled):
         raise falcon.HTTPTooManyRequests(
             description=f"Too many failed logins for this account. Try again in {ex.retry_after_s} seconds.",

@@ -14,6 +14,7 @@ from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
 from entrypoints.representations import PublicUserJson, public_user
+from entrypoints.user_agent import summarize
 
 
 class SignupResource:
@@ -84,9 +85,10 @@ class LoginResource:
 
 def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email: object, password: object) -> User:
     """Log in and audit the outcome, for the API and the hosted pages alike; the new session is
-    left in `req.context.issue_session` for the session middleware to send."""
+    left in `req.context.issue_session` for the session middleware to send (its `evicted` names
+    the oldest sessions the cap on live sessions ended)."""
     try:
-        user, session = auth.login(email, password)
+        user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req))
     except InvalidCredentials:
         audit.record(req, "login_failed", email)
         raise
@@ -97,6 +99,8 @@ def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email
         audit.record(req, "login_refused_inactive", email)
         raise
     audit.record(req, "login_ok", user.email_address)
+    if session.evicted:
+        audit.record(req, "session_evicted", user.email_address, count=len(session.evicted))
     req.context.issue_session = session
     return user
 

@@ -177,6 +177,8 @@ class SessionMiddleware:
         if admin_only and not req.context.user.is_admin:
             raise NotPermitted("administrators only")  # before the request is read at all
         refreshed = self._cookies.policy.touch(session, now)
+        if refreshed is not None:
+            self._auth.seen(refreshed, now)  # "last seen" in the list of sessions, as coarse as this
         if refreshed is not None or old_key:
             req.context.issue_session = refreshed or session
 

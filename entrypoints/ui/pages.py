@@ -11,6 +11,7 @@ import falcon
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.errors import SessionExpired, SessionInvalid
+from domain.timestamps import parse_time
 from entrypoints import errors
 from entrypoints.origins import normalize_origin, request_origin
 from entrypoints.session import SessionCookies
@@ -73,6 +74,7 @@ class HostedPages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._templates.filters["when"] = human_time
         # Form posts may end in a redirect to an allowed origin, which form-action must permit.
         targets = " ".join(("'self'", *self._allowed))
         self.security_headers = {
@@ -198,6 +200,14 @@ def read_form(req: falcon.Request) -> dict[str, str]:
     if len(form) != len(pairs):
         raise falcon.HTTPBadRequest(description="The form names a field twice. Reload the page and try again.")
     return form
+
+
+def human_time(instant: str | None) -> str:
+    """An API instant ("2026-01-01T12:02:00.000Z") as a person reads it: "1 Jan 2026, 12:02 UTC"."""
+    if not instant:
+        return "unknown"
+    moment = parse_time(instant)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def seconds(count: int) -> str:

@@ -10,7 +10,8 @@ import falcon
 from domain.accounts import AccountService
 from domain.auth import AuthService
 from domain.errors import InactiveUser, InvalidCredentials, InvalidToken, LoginThrottled, UserAlreadyExists, ValidationError
-from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change
+from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session
+from entrypoints.representations import session_view
 from entrypoints.audit import AuditLog
 from entrypoints.resources import audited_login
 from entrypoints.ui.next_url import DEFAULT_NEXT
@@ -23,6 +24,8 @@ NOTICES = {
     "reset": "Password changed. Sign in with your new password.",
     "profile": "Profile saved.",
     "password": "Password changed. Your other sessions were signed out.",
+    "session-ended": "Session ended.",
+    "evicted": "Signed in. You had the most sessions allowed, so your oldest one was signed out.",
 }
 BAD_CREDENTIALS = "That email address and password do not match an account."
 """One message whether the address is unknown or the password wrong: no enumeration."""
@@ -62,7 +65,8 @@ class LoginPage:
         except InactiveUser:
             self._again(req, resp, 403, email, next_url, "This account is deactivated.")
         else:
-            self._pages.redirect(resp, next_url)
+            evicted = req.context.issue_session.evicted
+            self._pages.redirect(resp, "/ui/account?done=evicted" if evicted and next_url == DEFAULT_NEXT else next_url)
 
     def _again(self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str) -> None:
         self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error)
@@ -125,18 +129,40 @@ class LogoutPage:
 
 
 class AccountPage:
-    """The profile and password forms; each posts to its own resource and comes back here."""
+    """The profile, password and sessions forms; each posts to its own resource and comes back here."""
 
     login_required = True
 
-    def __init__(self, pages: HostedPages) -> None:
+    def __init__(self, pages: HostedPages, auth: AuthService) -> None:
         self._pages = pages
+        self._auth = auth
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.show(req, resp, 200, notice=notice(req))
 
     def show(self, req: falcon.Request, resp: falcon.Response, status: int, **context: object) -> None:
-        self._pages.render(req, resp, "account.html", status, user=req.context.user, **context)
+        current = req.context.session.session_id
+        sessions = [session_view(record, current) for record in self._auth.live_sessions(req.context.user)]
+        self._pages.render(req, resp, "account.html", status, user=req.context.user, sessions=sessions, **context)
+
+
+class EndSessionForm:
+    """`POST /ui/account/sessions/{id}`: the button beside each session; one's own signs out."""
+
+    login_required = True
+
+    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog) -> None:
+        self._pages = pages
+        self._auth = auth
+        self._audit = audit
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        end_session(self._auth, self._audit, req, session_id)
+        if req.context.end_session:
+            resp.set_header("Clear-Site-Data", '"cookies"')
+            self._pages.redirect(resp, "/ui/login?done=signed-out")
+        else:
+            self._pages.redirect(resp, "/ui/account?done=session-ended")
 
 
 class ProfileForm:
@@ -246,8 +272,9 @@ def add_pages(app: falcon.App, pages: HostedPages, auth: AuthService, accounts: 
     app.add_route("/ui/login", LoginPage(pages, auth, audit))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
-    account = AccountPage(pages)
+    account = AccountPage(pages, auth)
     app.add_route("/ui/account", account)
+    app.add_route("/ui/account/sessions/{session_id}", EndSessionForm(pages, auth, audit))
     app.add_route("/ui/account/profile", ProfileForm(account, pages, accounts, audit))
     app.add_route("/ui/account/password", PasswordForm(account, pages, accounts, audit))
     app.add_route("/ui/reset", ResetPage(pages, accounts, audit))

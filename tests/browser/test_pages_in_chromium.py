@@ -163,3 +163,26 @@ def test_a_page_on_another_origin_can_neither_sign_out_nor_change_the_password(
     expect(page.locator("#account-email")).to_have_text(EMAIL)
     answer = esauth.client().post("/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
     assert answer.status == 200
+
+
+def test_ending_another_session_from_the_account_page(
+    browser, context: BrowserContext, esauth: EsauthServer, screenshot
+) -> None:
+    base = esauth.url
+    page = context.new_page()
+    sign_up(page, base)
+    elsewhere = browser.new_context()  # a second profile: another device, as far as esauth can tell
+    try:
+        elsewhere.set_default_timeout(15_000)
+        other = elsewhere.new_page()
+        sign_in(other, base)
+        sign_in(page, base)
+        expect(page.locator(".sessions li")).to_have_count(2)
+        screenshot(page, "account-sessions")
+        page.locator(".sessions li").filter(has_not_text="(this browser)").get_by_role("button").click()
+        expect(page.get_by_role("status")).to_have_text("Session ended.")
+        expect(page.locator(".sessions li")).to_have_count(1)
+        other.goto(f"{base}/ui/account")
+        expect(other).to_have_url(f"{base}/ui/login?next=/ui/account")
+    finally:
+        elsewhere.close()
