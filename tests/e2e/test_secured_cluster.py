@@ -9,7 +9,10 @@ Every refusal must be a one-line configuration error naming the setting to fix (
 from __future__ import annotations
 
 import base64
+import fnmatch
+import json
 import os
+import re
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +22,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from entrypoints.cli import main
-from tests.e2e.harness import START_TIMEOUT_S, StartServer, esauth_command, random_secret_key
-from tests.tools.nginx import run_nginx
+from tests.e2e.harness import REPO_ROOT, START_TIMEOUT_S, StartServer, esauth_command, random_secret_key
+from tests.e2e.seed_session import run_seed_session
+from tests.tools.nginx import Nginx, run_nginx
 from tests.tools.ports import LOOPBACK, free_port
 from tests.tools.tls import CertificateFiles, make_test_ca
 
@@ -52,8 +56,8 @@ def stranger(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
 
 
 @contextmanager
-def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterator[str]:
-    """https://127.0.0.1:<port> in front of `upstream_url`: TLS with the test CA; the esauth user or
+def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterator[Nginx]:
+    """nginx on https://127.0.0.1:<port> in front of `upstream_url`: TLS with the test CA; the esauth user or
     API key may pass, the reader is known but forbidden (403), anyone else gets 401."""
     upstream = urlsplit(upstream_url)
     port = free_port()
@@ -78,15 +82,25 @@ def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterat
             }}
         }}
     """
-    with run_nginx(block, ports=[port], workdir=workdir):
-        yield f"https://{LOOPBACK}:{port}"
+    with run_nginx(block, ports=[port], workdir=workdir) as nginx:
+        yield nginx
+
+
+def https_url(nginx: Nginx) -> str:
+    return f"https://{LOOPBACK}:{nginx.ports[0]}"
 
 
 @pytest.fixture(scope="module")
-def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Elasticsearch-compatible server (elasticsearch-py's path), secured."""
-    with guarded(osmem_url, certs, tmp_path_factory.mktemp("nginx")) as url:
-        yield url
+def secured_proxy(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """The Elasticsearch-compatible server (elasticsearch-py's path), secured; its access log
+    holds every request esauth made to it."""
+    with guarded(osmem_url, certs, tmp_path_factory.mktemp("nginx")) as nginx:
+        yield nginx
+
+
+@pytest.fixture(scope="module")
+def secured_url(secured_proxy: Nginx) -> str:
+    return https_url(secured_proxy)
 
 
 @pytest.fixture
@@ -142,6 +156,13 @@ def refused(result: tuple[int, str, str]) -> str:
     return err.removeprefix("esauth: configuration error: ")
 
 
+def run_esauth(tmp_path: Path, *argv: str, **settings: str) -> subprocess.CompletedProcess:
+    """`esauth <argv>` as a process with these settings (and no ESAUTH_* of the test run's own)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ESAUTH_")}
+    env.update(ESAUTH_DATA_DIR=str(tmp_path), ESAUTH_SECRET_KEY=random_secret_key(), **settings)
+    return subprocess.run([*esauth_command(), *argv], env=env, capture_output=True, text=True, timeout=START_TIMEOUT_S)
+
+
 def test_a_wrong_ca_is_named(capsys, env, stranger):
     line = refused(init(capsys, env, ca_certs=str(stranger.ca_cert), api_key=API_KEY))
     assert line.startswith("ESAUTH_ES_CA_CERTS: the server's certificate does not verify against this CA")
@@ -191,16 +212,67 @@ def test_serve_works_through_tls_and_an_api_key(start_server: StartServer, secur
     assert client.get("/v1/test").json["data"]["user"]["email_address"] == "tls@example.com"
 
 
-def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured_url, certs, es_index):
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ESAUTH_")}
-    env.update(
-        ESAUTH_DATA_DIR=str(tmp_path), ESAUTH_SECRET_KEY=random_secret_key(), ESAUTH_ELASTICSEARCH_URL=secured_url,
-        ESAUTH_ES_INDEX=es_index, ESAUTH_ES_CA_CERTS=str(certs.ca_cert),
-        ESAUTH_ES_USERNAME=USER, ESAUTH_ES_PASSWORD="wrong-password",
+ROLE_CALLS = [
+    # (methods, path below the index or None for the root, privilege) as the README's table says
+    ("GET", None, "cluster:monitor"),
+    ("HEAD", "", "view_index_metadata"),
+    ("PUT", "", "create_index"),
+    ("PUT", "/_mapping", "manage"),
+    ("GET", "/_doc/[^/]+", "read"),
+    ("GET POST", "/_search", "read"),
+    ("PUT POST", "/_(doc|create)/[^/]+", "index"),
+    ("DELETE", "/_doc/[^/]+", "delete"),
+    ("POST", "/_delete_by_query", "delete read"),
+]
+
+
+def readme_es_role() -> dict:
+    """The role JSON of the README's "A secured Elasticsearch 8 or 9" section."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("### A secured Elasticsearch 8 or 9"):]
+    return json.loads(section[section.index("```json") + len("```json"): section.index("```", section.index("```json") + 3)])
+
+
+def privileges_needed(request_line: str, role_names: list[str]) -> set[str]:
+    method, target, _ = request_line.split(" ")
+    path = urlsplit(target).path
+    index, _, rest = path.lstrip("/").partition("/")
+    rest = "/" + rest if rest else ""
+    for methods, below, privileges in ROLE_CALLS:
+        if method not in methods.split():
+            continue
+        if below is None and path == "/":
+            return set(privileges.split())
+        if below is not None and index and re.fullmatch(below, rest):
+            assert any(fnmatch.fnmatchcase(index, name) for name in role_names), f"{index} is outside the role's names"
+            return set(privileges.split())
+    raise AssertionError(f"esauth sent {request_line!r}, which the README's role table does not cover")
+
+
+def test_every_request_esauth_sent_is_covered_by_the_readme_role(tmp_path, secured_proxy, start_server, secured_url, certs, es_index):
+    """After a session that signs up, logs in, searches as admin and logs out, through the proxy."""
+    server = start_server(
+        ESAUTH_ELASTICSEARCH_URL=secured_url, ESAUTH_ES_INDEX=es_index, ESAUTH_ES_CA_CERTS=str(certs.ca_cert),
+        ESAUTH_ES_API_KEY=API_KEY,
     )
-    result = subprocess.run(
-        [*esauth_command(), "serve", "--port", str(free_port())], env=env, capture_output=True, text=True,
-        timeout=START_TIMEOUT_S,
+    run_seed_session(server, store="elasticsearch")
+    again = run_esauth(tmp_path, "init", ESAUTH_ELASTICSEARCH_URL=secured_url, ESAUTH_ES_INDEX=es_index,
+                       ESAUTH_ES_CA_CERTS=str(certs.ca_cert), ESAUTH_ES_API_KEY=API_KEY)
+    assert again.returncode == 0, again.stderr  # an existing index: its mapping is updated, users backfilled
+    role = readme_es_role()
+    granted = {f"cluster:{name}" for name in role["cluster"]} | set(role["indices"][0]["privileges"])
+    names = [name.replace("esauth-users", es_index) for name in role["indices"][0]["names"]]  # ESAUTH_ES_INDEX's
+    logged = re.findall(r'"([A-Z]+ \S+ HTTP/1\.1)"', (secured_proxy.workdir / "access.log").read_text())
+    lines = [line for line in logged if line.split(" ")[1] == "/" or line.split(" ")[1].startswith(f"/{es_index}")]
+    assert len(lines) > 10 and any(f"/{es_index}-login-failures/_doc/" in line for line in lines)
+    for line in lines:
+        assert privileges_needed(line, names) <= granted, line
+
+
+def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured_url, certs, es_index):
+    result = run_esauth(
+        tmp_path, "serve", "--port", str(free_port()), ESAUTH_ELASTICSEARCH_URL=secured_url, ESAUTH_ES_INDEX=es_index,
+        ESAUTH_ES_CA_CERTS=str(certs.ca_cert), ESAUTH_ES_USERNAME=USER, ESAUTH_ES_PASSWORD="wrong-password",
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
@@ -215,8 +287,8 @@ def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured_url
 
 @pytest.fixture(scope="module")
 def secured_opensearch(opensearch_node: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with guarded(opensearch_node, certs, tmp_path_factory.mktemp("nginx-opensearch")) as url:
-        yield url
+    with guarded(opensearch_node, certs, tmp_path_factory.mktemp("nginx-opensearch")) as nginx:
+        yield https_url(nginx)
 
 
 def opensearch_check(url: str, **settings) -> str | None:
