@@ -85,6 +85,7 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -
 
 
 ACCESS_SETTINGS = {
+    "url": "ESAUTH_ELASTICSEARCH_URL",
     "cloud_id": "ESAUTH_ES_CLOUD_ID",
     "ca_certs": "ESAUTH_ES_CA_CERTS",
     "ssl_fingerprint": "ESAUTH_ES_SSL_FINGERPRINT",
@@ -100,10 +101,14 @@ FORBIDDEN_HINT = "; README 'Running against your cluster' lists the role esauth 
 
 
 def cluster_access(settings: Settings) -> "ClusterAccess":
-    from infrastructure.search_engine.connection import ClusterAccess
+    from infrastructure.search_engine.connection import ClusterAccess, quiet_unverified_requests
 
     if not settings.es_verify_certs:
-        log.warning("ESAUTH_ES_VERIFY_CERTS is off: anyone on the path to the cluster can read and change the users.")
+        log.warning(
+            "ESAUTH_ES_VERIFY_CERTS is off: anyone on the path to the cluster can read and change the users "
+            "(said once here, not at every request)."
+        )
+        quiet_unverified_requests()
     return ClusterAccess(
         url=settings.elasticsearch_url,
         cloud_id=settings.es_cloud_id,

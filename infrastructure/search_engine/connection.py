@@ -8,6 +8,7 @@ other HTTPS in the process (SMTP, the seed import) keeps the system's CAs.
 from __future__ import annotations
 
 import ssl
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -39,7 +40,8 @@ class ClusterAccess:
 
 
 class AccessProblem(Exception):
-    """The cluster answered, but not to these settings: `setting` is the ClusterAccess field to fix."""
+    """The cluster answered, but not to these settings: `setting` is the ClusterAccess field to fix
+    (or `credential` when none was given)."""
 
     def __init__(self, setting: str, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
@@ -96,6 +98,15 @@ def opensearch_options(access: ClusterAccess) -> dict[str, Any]:
     return options
 
 
+def quiet_unverified_requests() -> None:
+    """With verification off by choice, urllib3 (under both clients) warns at every request, which
+    under load floods the log; the composition root says it once instead. Only this warning is
+    ignored: the libraries' own quiet switch (ssl_show_warn=False) silences every urllib3 warning."""
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+
+
 def check_access(
     first_request: Callable[[], Any],
     access: ClusterAccess,
@@ -126,6 +137,9 @@ def check_access(
 
 def tls_problem(access: ClusterAccess, error: BaseException) -> AccessProblem:
     reason = ssl_reason(error)
+    if not reason.startswith(("certificate verify failed", "Fingerprints did not match")):
+        # No certificate was judged: the handshake itself failed, as with https:// to a plain port.
+        return AccessProblem("url", f"the TLS handshake failed ({reason}); does the cluster serve https there?")
     if access.ssl_fingerprint:
         return AccessProblem("ssl_fingerprint", f"the server's certificates do not match it ({reason})")
     if access.ca_certs:

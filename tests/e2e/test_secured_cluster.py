@@ -179,6 +179,20 @@ def test_a_wrong_fingerprint_is_named(capsys, env, stranger):
     assert line.startswith("ESAUTH_ES_SSL_FINGERPRINT: the server's certificates do not match it")
 
 
+def test_https_to_a_plain_http_port_names_the_url(capsys, env, osmem_url):
+    env.setenv("ESAUTH_ELASTICSEARCH_URL", osmem_url.replace("http://", "https://"))
+    line = refused(init(capsys, env, api_key=API_KEY))
+    assert line.startswith("ESAUTH_ELASTICSEARCH_URL: the TLS handshake failed (")
+
+
+def test_verification_off_works_and_is_warned_about(tmp_path, secured_url, es_index):
+    result = run_esauth(tmp_path, "init", ESAUTH_ELASTICSEARCH_URL=secured_url, ESAUTH_ES_INDEX=es_index,
+                        ESAUTH_ES_VERIFY_CERTS="false", ESAUTH_ES_API_KEY=API_KEY)
+    assert result.returncode == 0, result.stderr
+    assert "ESAUTH_ES_VERIFY_CERTS is off" in result.stderr
+    assert "InsecureRequestWarning" not in result.stderr  # said once, not at every request
+
+
 def test_a_wrong_password_is_named(capsys, env, certs):
     line = refused(init(capsys, env, ca_certs=str(certs.ca_cert), username=USER, password="wrong-password"))
     assert line == "ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD: the cluster refused these credentials (401)\n"
