@@ -54,28 +54,38 @@ class Stores:
     login_failures: LoginFailureRepository
 
 
-def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -> Stores:
-    """Elasticsearch when a URL is configured, else the SQLite file; indices or schema are made
-    if missing, and `report` is told what was created and what was already there."""
+def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *, upgrade: bool = False) -> Stores:
+    """A search engine when a URL or cloud id is configured, else the SQLite file; `report` is told
+    what was created and what was already there. Serving makes a missing index and adds new fields;
+    `upgrade` (esauth init) also reindexes what serving refuses (search_engine.indices). A cluster
+    that refuses the TLS or credential settings stops here, with a ConfigError naming the setting."""
     if settings.uses_search_engine:
-        # Imported here: the client costs ~10 MiB per process that an embedded run never uses.
-        from infrastructure.elasticsearch_client import check_access, connect
-        from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
-        from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
-        from infrastructure.search_engine.connection import AccessProblem, elasticsearch_options
+        # Imported here: the clients cost ~10 MiB per process that an embedded run never uses.
+        from infrastructure.search_engine.client import connect
+        from infrastructure.search_engine.connection import AccessProblem, check_access
+        from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
+        from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 
         access = cluster_access(settings)
-        client = connect(settings.elasticsearch_url, **elasticsearch_options(access))
+        # A cloud id is Elastic Cloud: nothing to detect.
+        engine = "elasticsearch" if settings.es_cloud_id and settings.es_engine == "auto" else settings.es_engine
         try:
-            check_access(client, access)
+            # With engine=auto the detection probe is the first request; else GET / below is.
+            client = check_access(
+                lambda: connect(settings.elasticsearch_url, engine=engine, options=client_options(access)), access
+            )
+            try:
+                check_access(client.root, access)
+            except BaseException:
+                client.close()
+                raise
         except AccessProblem as problem:
-            client.close()
             raise access_error(problem) from None
-        users = ElasticsearchUserRepository(client, settings.es_index)
-        failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
+        users = SearchEngineUserRepository(client, settings.es_index)
+        failures = SearchEngineLoginFailureRepository(client, f"{settings.es_index}-login-failures")
         for repository in (users, failures):
-            created = repository.ensure_index()
-            report(f"Elasticsearch index {repository.index}: {'created' if created else 'exists'}")
+            outcome = repository.upgrade_index() if upgrade else repository.ensure_index()
+            report(f"{client.engine} index {repository.index}: {outcome}")
         return Stores(users, failures)
     path = settings.data_dir / SQLITE_FILE
     existed = path.exists()
@@ -125,6 +135,13 @@ def access_error(problem: "AccessProblem") -> ConfigError:
     """A refusal by the cluster as a one-line configuration error naming the setting to fix."""
     hint = FORBIDDEN_HINT if problem.status == 403 else ACCESS_HINTS.get(problem.setting, "")
     return ConfigError(f"{ACCESS_SETTINGS[problem.setting]}: {problem.reason}{hint}")
+
+
+def client_options(access: "ClusterAccess") -> Callable[[str], dict]:
+    """The TLS and credential keywords of each engine's client library."""
+    from infrastructure.search_engine.connection import elasticsearch_options, opensearch_options
+
+    return lambda engine: elasticsearch_options(access) if engine == "elasticsearch" else opensearch_options(access)
 
 
 def build_hasher(settings: Settings) -> Argon2Hasher:

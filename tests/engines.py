@@ -20,6 +20,7 @@ from typing import Iterator
 
 import pytest
 
+from infrastructure.search_engine.client import SearchClient, connect
 from tests.opensearch.node import OpenSearchUnavailable, start_opensearch, unavailable_reason
 
 REQUIRE_OPENSEARCH = os.environ.get("ESAUTH_REQUIRE_OPENSEARCH", "").strip().lower() in ("1", "true", "yes")
@@ -33,15 +34,33 @@ _not_run: dict[str, str] = {}
 class SearchEngine:
     name: str
     url: str
+    client: str
+    """ESAUTH_ES_ENGINE for it: osmem answers as Elasticsearch (its root says OpenSearch, but it
+    sends the product header), so elasticsearch-py is what it tests."""
 
     @property
     def real(self) -> bool:
         """A real engine: near-real-time search, real mapping and sort rules."""
         return self.name != "osmem"
 
+    def connect(self, **kwargs) -> SearchClient:
+        return connect(self.url, engine=self.client, **kwargs)
+
+    def env(self, index: str) -> dict[str, str]:
+        """What `esauth serve` needs to keep its users here, in `index`."""
+        return {"ESAUTH_ELASTICSEARCH_URL": self.url, "ESAUTH_ES_ENGINE": self.client, "ESAUTH_ES_INDEX": index}
+
+
+def drop_indices(client: SearchClient, *aliases: str) -> None:
+    """Delete every index a test made under these aliases (numbered ones, or a legacy one)."""
+    for alias in aliases:
+        for name in [*(f"{alias}-{n:06d}" for n in range(1, 4)), alias]:  # numbered first: then the alias is gone
+            if client.index_exists(name):
+                client.delete_index(name)
+
 
 def engine_names() -> list[str]:
-    return ["cluster"] if os.environ.get("ESAUTH_ELASTICSEARCH_URL") else ["osmem"]  # the real node joins once the adapters speak to it
+    return ["cluster"] if os.environ.get("ESAUTH_ELASTICSEARCH_URL") else ["osmem", "opensearch"]
 
 
 def _describe(url: str) -> str:
@@ -94,9 +113,10 @@ def search_engine(request) -> SearchEngine:
     if request.param == "cluster":
         url = os.environ["ESAUTH_ELASTICSEARCH_URL"]
         _ran.setdefault("cluster", f"ESAUTH_ELASTICSEARCH_URL, {_describe(url)}")
-        return SearchEngine("cluster", url)
-    fixture = "osmem_url" if request.param == "osmem" else "opensearch_node"
-    return SearchEngine(request.param, request.getfixturevalue(fixture))
+        return SearchEngine("cluster", url, os.environ.get("ESAUTH_ES_ENGINE", "auto"))
+    if request.param == "osmem":
+        return SearchEngine("osmem", request.getfixturevalue("osmem_url"), "elasticsearch")
+    return SearchEngine("opensearch", request.getfixturevalue("opensearch_node"), "opensearch")
 
 
 @pytest.fixture(scope="session")
