@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from entrypoints.origins import normalize_origin
@@ -15,6 +16,11 @@ from entrypoints.origins import normalize_origin
 MIN_SECRET_KEY_LENGTH = 32
 MAX_DELAY_S = 3600
 """A throttle delay longer than an hour would be a lockout in all but name."""
+MIN_IDLE_TIMEOUT_S = 60
+"""An active session is re-issued every quarter of the idle timeout (at most once a minute), so
+the idle clock stays accurate; below a minute, one slow page would end it."""
+PREFIX = "ESAUTH_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -62,10 +68,17 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     smtp_timeout_s: int = 10
+    log_level: str | None = None
+    """None: the command's own default (INFO for serve, WARNING for the others)."""
 
     def __post_init__(self) -> None:
         if self.login_base_delay_s > self.login_max_delay_s:
             raise ConfigError("ESAUTH_LOGIN_BASE_DELAY must not exceed ESAUTH_LOGIN_MAX_DELAY")
+        if self.session_idle_timeout_s > self.session_absolute_lifetime_s:
+            raise ConfigError(
+                "ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME "
+                "(the absolute lifetime would end every session first)"
+            )
 
     @property
     def uses_search_engine(self) -> bool:
@@ -74,7 +87,19 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
-        """Read ESAUTH_* variables; unset ones keep their defaults."""
+        """Read ESAUTH_* variables; unset ones keep their defaults, unknown ones are refused.
+
+        Every variable is read here, through `environ` (wrapped so it notes each name asked
+        for): the names read are the names known, so a setting added here is known at once and
+        an ESAUTH_* variable that nothing reads (a typo) stops start-up instead of being ignored.
+        """
+        environ = _NotedReads(environ)
+        settings = cls._read(environ)
+        environ.refuse_unread()
+        return settings
+
+    @classmethod
+    def _read(cls, environ: Mapping[str, str]) -> "Settings":
         defaults = cls()
         keys = tuple(key.strip() for key in environ.get("ESAUTH_SECRET_KEY", "").split(",") if key.strip())
         for key in keys:
@@ -90,7 +115,7 @@ class Settings:
         return cls(
             elasticsearch_url=elasticsearch_url,
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
-            es_engine=_choice(environ, "ESAUTH_ES_ENGINE", defaults.es_engine, ENGINES),
+            es_engine=_choice(environ, "ESAUTH_ES_ENGINE", ENGINES) or defaults.es_engine,
             **_cluster_access(environ, elasticsearch_url),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
@@ -99,7 +124,9 @@ class Settings:
             argon2_memory_kib=_int(environ, "ESAUTH_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib),
             argon2_parallelism=_int(environ, "ESAUTH_ARGON2_PARALLELISM", defaults.argon2_parallelism),
             hash_workers=_int(environ, "ESAUTH_HASH_WORKERS", defaults.hash_workers, minimum=0, maximum=64),
-            session_idle_timeout_s=_int(environ, "ESAUTH_SESSION_IDLE_TIMEOUT", defaults.session_idle_timeout_s),
+            session_idle_timeout_s=_int(
+                environ, "ESAUTH_SESSION_IDLE_TIMEOUT", defaults.session_idle_timeout_s, minimum=MIN_IDLE_TIMEOUT_S
+            ),
             session_absolute_lifetime_s=_int(
                 environ, "ESAUTH_SESSION_ABSOLUTE_LIFETIME", defaults.session_absolute_lifetime_s
             ),
@@ -122,6 +149,7 @@ class Settings:
             smtp_password=environ.get("ESAUTH_SMTP_PASSWORD") or None,
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
+            log_level=_choice(environ, "ESAUTH_LOG_LEVEL", LOG_LEVELS),
         )
 
 
@@ -238,15 +266,6 @@ def _fingerprint(raw: str | None) -> str | None:
 ENGINES = ("auto", "elasticsearch", "opensearch")
 
 
-def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = (environ.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw not in choices:
-        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
-    return raw
-
-
 def with_port(url: str | None, name: str) -> str | None:
     """The URL with its port spelled out: the scheme's default (80, 443) when it has none, as
     for any http URL; the clients need one. A port that is not a number is a ConfigError."""
@@ -264,6 +283,49 @@ def with_port(url: str | None, name: str) -> str | None:
     netloc = f"{userinfo}@" if userinfo else ""
     default = 443 if parts.scheme == "https" else 80
     return parts._replace(netloc=f"{netloc}{host}:{default}").geturl()
+
+
+class _NotedReads(Mapping[str, str]):
+    """The environment, noting every ESAUTH_* name that is asked for."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        return self._environ[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.asked.add(name)
+        return name in self._environ
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)
+
+    def refuse_unread(self) -> None:
+        for name in sorted(self._environ):
+            if name.startswith(PREFIX) and name not in self.asked:
+                # Compared without the prefix every name shares, which would make any two alike.
+                known = {known[len(PREFIX):]: known for known in self.asked if known.startswith(PREFIX)}
+                close = difflib.get_close_matches(name[len(PREFIX):], sorted(known), n=1)
+                hint = f"did you mean {known[close[0]]}?" if close else "see Configuration in README.md"
+                raise ConfigError(f"{name}: esauth has no such setting; {hint}")
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    """One of `choices` as spelled there, whatever the case it was given in; None when unset."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    for choice in choices:
+        if raw.strip().lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:

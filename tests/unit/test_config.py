@@ -1,6 +1,7 @@
 """Settings from the environment: defaults, parsing, and refusals with messages that name the variable."""
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,49 @@ def test_a_ca_file_must_hold_a_certificate_and_not_be_second_to_a_fingerprint(tm
     ca.write_text(CA_PEM)
     with pytest.raises(ConfigError, match="^ESAUTH_ES_SSL_FINGERPRINT: set it or ESAUTH_ES_CA_CERTS, not both"):
         Settings.from_env({**HTTPS, "ESAUTH_ES_CA_CERTS": str(ca), "ESAUTH_ES_SSL_FINGERPRINT": FINGERPRINT})
+
+
+def test_an_idle_timeout_under_a_minute_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT: must be at least 60, got 59"):
+        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "59"})
+    assert Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "60"}).session_idle_timeout_s == 60
+
+
+def test_an_idle_timeout_longer_than_the_absolute_lifetime_is_refused():
+    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME"):
+        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "7200", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
+    equal = Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "3600", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
+    assert equal.session_idle_timeout_s == equal.session_absolute_lifetime_s == 3600
+
+
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("ESAUTH_SESSION_IDLE_TIMOUT", "did you mean ESAUTH_SESSION_IDLE_TIMEOUT?"),
+        ("ESAUTH_SECRETKEY", "did you mean ESAUTH_SECRET_KEY?"),
+        ("ESAUTH_COOKIES_SECURE", "did you mean ESAUTH_COOKIE_SECURE?"),
+        ("ESAUTH_LOGLEVEL", "did you mean ESAUTH_LOG_LEVEL?"),
+        ("ESAUTH_FROBNICATE", "see Configuration in README.md"),
+    ],
+)
+def test_an_esauth_variable_nothing_reads_is_refused_with_the_closest_name(name, suggestion):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({name: "s3cr3t-value", "HOME": "/root", "ESAUTHX": "not ours"})
+    assert str(refused.value) == f"{name}: esauth has no such setting; {suggestion}"
+    assert "s3cr3t-value" not in str(refused.value)  # the value may be a secret
+
+
+def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accepted():
+    """No list to keep up to date: a name is known because from_env reads it. Every variable of
+    the README's configuration table is accepted (read), and the table names them all."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(ESAUTH_[A-Z0-9_]+)`", table))
+    assert len(documented) > 20
+    Settings.from_env({name: "" for name in documented})  # empty means the default: nothing refused
+
+    import entrypoints.config as config
+
+    noted = config._NotedReads({})
+    config.Settings._read(noted)
+    assert noted.asked == documented
