@@ -120,6 +120,15 @@ def search_engine(request) -> SearchEngine:
 
 
 @pytest.fixture(scope="session")
+def real_engine(request) -> SearchEngine:
+    """A real engine only: ESAUTH_ELASTICSEARCH_URL's cluster, else the real OpenSearch node."""
+    url = os.environ.get("ESAUTH_ELASTICSEARCH_URL")
+    if url:
+        return SearchEngine("cluster", url, os.environ.get("ESAUTH_ES_ENGINE", "auto"))
+    return SearchEngine("opensearch", request.getfixturevalue("opensearch_node"), "opensearch")
+
+
+@pytest.fixture(scope="session")
 def search_engine_url(search_engine: SearchEngine) -> str:
     return search_engine.url
 
