@@ -66,10 +66,7 @@ class Settings:
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         return cls(
-            elasticsearch_url=with_port(
-                http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
-                "ESAUTH_ELASTICSEARCH_URL",
-            ),
+            elasticsearch_url=_node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL"),
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
             es_engine=_choice(environ, "ESAUTH_ES_ENGINE", defaults.es_engine, ENGINES),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
@@ -115,6 +112,12 @@ def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[
     if raw not in choices:
         raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
     return raw
+
+
+def _node_urls(raw: str, name: str) -> str | None:
+    """One URL, or several (comma-separated) for the nodes of one cluster, each with its port."""
+    urls = [with_port(http_url(part, name), name) for part in raw.split(",") if part.strip()]
+    return ",".join(url for url in urls if url) or None
 
 
 def with_port(url: str | None, name: str) -> str | None:

@@ -30,6 +30,14 @@ _ran: dict[str, str] = {}
 _not_run: dict[str, str] = {}
 
 
+def report(name: str, ran: str | None = None, not_run: str | None = None) -> None:
+    """What the summary's `search engines` section says of `name` (appended to, when it ran)."""
+    if ran is not None:
+        _ran[name] = f"{_ran[name]}; {ran}" if name in _ran else ran
+    if not_run is not None:
+        _not_run[name] = not_run
+
+
 @dataclass(frozen=True)
 class SearchEngine:
     name: str

@@ -199,6 +199,8 @@ def connect(
     options: ClientOptions | None = None,
 ) -> SearchClient:
     """A client for the engine at `url`: `engine` forced, or `auto` from its root answer.
+    `url` may list several nodes of one cluster, comma-separated: the client spreads calls over
+    them and leaves out a node that fails until it answers again.
 
     Detection asks `GET /` through opensearch-py, which (unlike elasticsearch-py 9) reads any
     server's answer; it carries the same options, so it works on a secured cluster too.

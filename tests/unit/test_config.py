@@ -125,3 +125,10 @@ def test_the_engine_is_read_from_the_root_answer(root, engine):
     from infrastructure.search_engine.client import engine_of
 
     assert engine_of(root) == engine
+
+
+def test_several_nodes_of_one_cluster_may_be_listed():
+    settings = Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200, http://b ,"})
+    assert settings.elasticsearch_url == "http://a:9200,http://b:80"
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})
