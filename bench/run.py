@@ -452,6 +452,8 @@ class Bench:
         )
         if es_url:
             env["ESAUTH_ELASTICSEARCH_URL"] = es_url
+            # osmem's root answer says OpenSearch; it is measured through elasticsearch-py as before.
+            env.setdefault("ESAUTH_ES_ENGINE", "elasticsearch")
             env["ESAUTH_ES_INDEX"] = es_index or f"esauth-bench-{self.nonce}"
         return env
 

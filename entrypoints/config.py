@@ -108,10 +108,7 @@ class Settings:
                     f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
-        elasticsearch_url = with_port(
-            http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
-            "ESAUTH_ELASTICSEARCH_URL",
-        )
+        elasticsearch_url = _node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL")
         return cls(
             elasticsearch_url=elasticsearch_url,
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
@@ -192,7 +189,7 @@ def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, An
         raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: set it or ESAUTH_ES_CA_CERTS, not both (a fingerprint replaces the CA)")
     if pins and not verify:
         raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
-    if pins and url and not url.lower().startswith("https:"):
+    if pins and url and not all(node.lower().startswith("https:") for node in url.split(",")):
         raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {url!r}")
     return dict(
         es_cloud_id=cloud_id,
@@ -264,6 +261,12 @@ def _fingerprint(raw: str | None) -> str | None:
 
 
 ENGINES = ("auto", "elasticsearch", "opensearch")
+
+
+def _node_urls(raw: str, name: str) -> str | None:
+    """One URL, or several (comma-separated) for the nodes of one cluster, each with its port."""
+    urls = [with_port(http_url(part, name), name) for part in raw.split(",") if part.strip()]
+    return ",".join(url for url in urls if url) or None
 
 
 def with_port(url: str | None, name: str) -> str | None:

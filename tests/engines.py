@@ -30,6 +30,14 @@ _ran: dict[str, str] = {}
 _not_run: dict[str, str] = {}
 
 
+def report(name: str, ran: str | None = None, not_run: str | None = None) -> None:
+    """What the summary's `search engines` section says of `name` (appended to, when it ran)."""
+    if ran is not None:
+        _ran[name] = f"{_ran[name]}; {ran}" if name in _ran else ran
+    if not_run is not None:
+        _not_run[name] = not_run
+
+
 @dataclass(frozen=True)
 class SearchEngine:
     name: str
@@ -116,6 +124,15 @@ def search_engine(request) -> SearchEngine:
         return SearchEngine("cluster", url, os.environ.get("ESAUTH_ES_ENGINE", "auto"))
     if request.param == "osmem":
         return SearchEngine("osmem", request.getfixturevalue("osmem_url"), "elasticsearch")
+    return SearchEngine("opensearch", request.getfixturevalue("opensearch_node"), "opensearch")
+
+
+@pytest.fixture(scope="session")
+def real_engine(request) -> SearchEngine:
+    """A real engine only: ESAUTH_ELASTICSEARCH_URL's cluster, else the real OpenSearch node."""
+    url = os.environ.get("ESAUTH_ELASTICSEARCH_URL")
+    if url:
+        return SearchEngine("cluster", url, os.environ.get("ESAUTH_ES_ENGINE", "auto"))
     return SearchEngine("opensearch", request.getfixturevalue("opensearch_node"), "opensearch")
 
 

@@ -199,6 +199,8 @@ def connect(
     options: ClientOptions | None = None,
 ) -> SearchClient:
     """A client for the engine at `url`: `engine` forced, or `auto` from its root answer.
+    `url` may list several nodes of one cluster, comma-separated: the client spreads calls over
+    them and leaves out a node that fails until it answers again.
 
     Detection asks `GET /` through elasticsearch-py, reading the answer also when its product
     check refuses it (any OpenSearch), with the elasticsearch-py options: elastic-transport pins

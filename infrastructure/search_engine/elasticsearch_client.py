@@ -33,7 +33,7 @@ class ElasticsearchClient(SearchClient):
 
     def __init__(self, url: str | None, request_timeout_s: float = 5.0, options: Mapping[str, Any] | None = None) -> None:
         self.library = Elasticsearch(
-            url,
+            [part.strip() for part in url.split(",")] if url else None,  # None: a cloud_id among the options
             node_class=PlainJsonNode,
             request_timeout=request_timeout_s,
             max_retries=0,

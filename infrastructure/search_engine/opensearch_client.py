@@ -22,7 +22,7 @@ class OpenSearchClient(SearchClient):
 
     def __init__(self, url: str, request_timeout_s: float = 5.0, options: Mapping[str, Any] | None = None) -> None:
         self.library = OpenSearch(
-            [url], timeout=request_timeout_s, max_retries=0, retry_on_timeout=False, **dict(options or {})
+            [part.strip() for part in url.split(",")], timeout=request_timeout_s, max_retries=0, retry_on_timeout=False, **dict(options or {})
         )
 
     def _failure(self, error: Exception) -> tuple[int | None, Any]:

@@ -17,7 +17,7 @@ dies in any way (Ctrl-C, a crash, kill -9), the pipe closes and no JVM is left b
 
 The 3.x runner needs Java 21+: the JDK is taken from $ESAUTH_OPENSEARCH_JAVA_HOME, else
 $JAVA_HOME when it is new enough, else /usr/lib/jvm/temurin-25-jdk-amd64. Heap is bounded
-(512 MiB a node). `indices.id_field_data.enabled` is off, as on Elasticsearch 8+, so a sort
+(512 MiB a node); data lives in a temporary directory, in /dev/shm when there is one. `indices.id_field_data.enabled` is off, as on Elasticsearch 8+, so a sort
 on `_id` is refused as it would be there.
 """
 
@@ -174,7 +174,10 @@ def start_opensearch(nodes: int = 1, heap_mib: int | None = None) -> Iterator[Op
     jdk = java_home()
     assert jdk is not None
     cp = classpath(jdk)
-    base = Path(tempfile.mkdtemp(prefix="esauth-opensearch-"))
+    # In memory where the machine has /dev/shm: each test makes and drops indices, and every
+    # one of those is a cluster-state write the node fsyncs.
+    shm = Path("/dev/shm")
+    base = Path(tempfile.mkdtemp(prefix="esauth-opensearch-", dir=shm if shm.is_dir() else None))
     ports = free_ports(2 * nodes)
     http, transport = ports[:nodes], ports[nodes:]
     heap = heap_mib or HEAP_MIB_PER_NODE * nodes

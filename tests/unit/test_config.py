@@ -215,3 +215,51 @@ def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accep
     noted = config._NotedReads({})
     config.Settings._read(noted)
     assert noted.asked == documented
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("http://es.example.com", "http://es.example.com:80"),
+        ("https://es.example.com/", "https://es.example.com:443/"),
+        ("https://user:pw@es.example.com", "https://user:pw@es.example.com:443"),
+        ("http://[::1]", "http://[::1]:80"),
+        ("http://es:9200", "http://es:9200"),
+    ],
+)
+def test_a_search_engine_url_without_a_port_gets_the_schemes_default(raw, url):
+    assert Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": raw}).elasticsearch_url == url
+
+
+def test_a_search_engine_url_with_a_bad_port_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL: the port"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://es:ninety"})
+
+
+def test_the_engine_is_auto_unless_forced():
+    assert Settings.from_env({}).es_engine == "auto"
+    assert Settings.from_env({"ESAUTH_ES_ENGINE": " OpenSearch "}).es_engine == "opensearch"
+    with pytest.raises(ConfigError, match="ESAUTH_ES_ENGINE: expected one of auto, elasticsearch, opensearch"):
+        Settings.from_env({"ESAUTH_ES_ENGINE": "solr"})
+
+
+@pytest.mark.parametrize(
+    ("root", "engine"),
+    [
+        ({"version": {"distribution": "opensearch", "number": "2.19.1"}}, "opensearch"),
+        ({"version": {"number": "8.15.0", "build_flavor": "default"}}, "elasticsearch"),
+        ({"version": {"number": "1.7.5"}}, "elasticsearch"),
+        ({}, "elasticsearch"),
+    ],
+)
+def test_the_engine_is_read_from_the_root_answer(root, engine):
+    from infrastructure.search_engine.client import engine_of
+
+    assert engine_of(root) == engine
+
+
+def test_several_nodes_of_one_cluster_may_be_listed():
+    settings = Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200, http://b ,"})
+    assert settings.elasticsearch_url == "http://a:9200,http://b:80"
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})
