@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -15,18 +15,20 @@ import falcon
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.errors import StoreUnavailable
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
 from entrypoints.config import ConfigError, Settings
-from entrypoints.rate_limit import TokenBucketLimiter
+from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
+from entrypoints.shared_buckets import SharedTokenBuckets
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
-from infrastructure.hashing_pool import PooledHasher, cores_available
+from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
 from infrastructure.sqlite_database import SqliteDatabase
@@ -39,6 +41,7 @@ from ports.notifier import Notifier
 from ports.repository import UserRepository
 
 if TYPE_CHECKING:
+    from infrastructure.search_engine.client import SearchClient
     from infrastructure.search_engine.connection import AccessProblem, ClusterAccess
 
 log = logging.getLogger("esauth")
@@ -61,26 +64,10 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *
     that refuses the TLS or credential settings stops here, with a ConfigError naming the setting."""
     if settings.uses_search_engine:
         # Imported here: the clients cost ~10 MiB per process that an embedded run never uses.
-        from infrastructure.search_engine.client import connect
-        from infrastructure.search_engine.connection import AccessProblem, check_access
         from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
         from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 
-        access = cluster_access(settings)
-        # A cloud id is Elastic Cloud: nothing to detect.
-        engine = "elasticsearch" if settings.es_cloud_id and settings.es_engine == "auto" else settings.es_engine
-        try:
-            # With engine=auto the detection probe is the first request; else GET / below is.
-            client = check_access(
-                lambda: connect(settings.elasticsearch_url, engine=engine, options=client_options(access)), access
-            )
-            try:
-                check_access(client.root, access)
-            except BaseException:
-                client.close()
-                raise
-        except AccessProblem as problem:
-            raise access_error(problem) from None
+        client = connect_checked(settings)
         users = SearchEngineUserRepository(client, settings.es_index)
         failures = SearchEngineLoginFailureRepository(client, f"{settings.es_index}-login-failures")
         for repository in (users, failures):
@@ -92,6 +79,30 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *
     database = SqliteDatabase(path)
     report(f"SQLite database {path}: {'exists' if existed else 'created'}")
     return Stores(SqliteUserRepository(database), SqliteLoginFailureRepository(database))
+
+
+def connect_checked(settings: Settings) -> "SearchClient":
+    """The cluster's client, after the start-up check: a certificate or credential the cluster
+    refuses is a ConfigError naming the setting; an outage stays StoreUnavailable."""
+    from infrastructure.search_engine.client import connect
+    from infrastructure.search_engine.connection import AccessProblem, check_access
+
+    access = cluster_access(settings)
+    # A cloud id is Elastic Cloud: nothing to detect.
+    engine = "elasticsearch" if settings.es_cloud_id and settings.es_engine == "auto" else settings.es_engine
+    try:
+        # With engine=auto the detection probe is the first request; else GET / below is.
+        client = check_access(
+            lambda: connect(settings.elasticsearch_url, engine=engine, options=client_options(access)), access
+        )
+        try:
+            check_access(client.root, access)
+        except BaseException:
+            client.close()
+            raise
+    except AccessProblem as problem:
+        raise access_error(problem) from None
+    return client
 
 
 ACCESS_SETTINGS = {
@@ -265,8 +276,45 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     )
 
 
-def build_app(settings: Settings, services: Services | None = None, clock: Clock = utc_now) -> falcon.App:
-    """Everything the server needs, from settings (and the services, if already built)."""
+def worker_count(settings: Settings) -> int:
+    """Server processes for `esauth serve`: as configured, else one per core it may use."""
+    return settings.workers or cores_available()
+
+
+def settings_for_workers(settings: Settings) -> Settings:
+    """Settings every worker can build from on its own, checked once in the parent so that a
+    mistake stops the server as it stops a single process: the argon2 floor, the data directory
+    (made here, owner-only), the cluster's certificate and credentials (the start-up check), and
+    the signing keys (a generated key is made once here, not raced for by N workers)."""
+    build_hasher(settings)
+    data_dir(settings)
+    if settings.uses_search_engine:  # a cluster refusing the settings would fail every worker alike
+        try:
+            connect_checked(settings).close()
+        except StoreUnavailable:
+            pass  # an outage, not a setting: the workers meet it and report it themselves
+    return replace(settings, secret_keys=secret_keys(settings))
+
+
+def settings_of_worker(settings: Settings, workers: int, worker: int) -> Settings:
+    """Worker `worker`'s settings: its share of the server's hashing threads."""
+    total = settings.hash_workers or cores_available()
+    return replace(settings, hash_workers=threads_for_worker(total, workers, worker))
+
+
+def build_shared_limiter(settings: Settings, clock: Clock = utc_now) -> SharedTokenBuckets:
+    """The per-client buckets of a server with several workers: made before they are forked."""
+    return SharedTokenBuckets(settings.client_requests_per_minute, clock)
+
+
+def build_app(
+    settings: Settings,
+    services: Services | None = None,
+    clock: Clock = utc_now,
+    limiter: ClientLimiter | None = None,
+) -> falcon.App:
+    """Everything the server needs, from settings (and the services and the rate limiter
+    shared by several workers, if already built)."""
     services = services or build_services(settings, clock)
     policy = SessionPolicy(
         idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
@@ -279,7 +327,7 @@ def build_app(settings: Settings, services: Services | None = None, clock: Clock
         services.auth,
         SessionCookies(services.keys, policy, secure=settings.cookie_secure),
         AuditLog(services.keys[0], clock, settings.trusted_proxies),
-        TokenBucketLimiter(settings.client_requests_per_minute, clock),
+        limiter or TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,
         accounts=services.accounts,
         admin=services.admin,
