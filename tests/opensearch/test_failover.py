@@ -38,20 +38,20 @@ RECOVERY_BOUND_S = 10.0
 PASSWORD = "correct horse battery"
 
 
-CLUSTER_TESTS = os.environ.get("ESAUTH_CLUSTER_TESTS", "").strip().lower() in ("1", "true", "yes")
+CLUSTER_TESTS = os.environ.get("OPENSEARCH_TESTS_CLUSTER", "").strip().lower() in ("1", "true", "yes")
 """A second JVM with three nodes costs about a minute on a shared machine: CI sets this
-(.ci/run); locally `ESAUTH_CLUSTER_TESTS=1 make test` runs it."""
+(.ci/run); locally `OPENSEARCH_TESTS_CLUSTER=1 make test` runs it."""
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[OpenSearchCluster]:
     if not CLUSTER_TESTS:
-        engines.report("opensearch, 3 nodes", not_run="the failover test runs with ESAUTH_CLUSTER_TESTS=1 (CI sets it)")
-        pytest.skip("the 3-node failover test runs with ESAUTH_CLUSTER_TESTS=1 (CI sets it)")
+        engines.report("opensearch, 3 nodes", not_run="the failover test runs with OPENSEARCH_TESTS_CLUSTER=1 (CI sets it)")
+        pytest.skip("the 3-node failover test runs with OPENSEARCH_TESTS_CLUSTER=1 (CI sets it)")
     reason = unavailable_reason()
     if reason:
         if REQUIRE_OPENSEARCH:
-            pytest.fail(f"ESAUTH_REQUIRE_OPENSEARCH is set but the real nodes cannot start: {reason}")
+            pytest.fail(f"OPENSEARCH_TESTS_REQUIRED is set but the real nodes cannot start: {reason}")
         pytest.skip(f"real OpenSearch cluster not run: {reason}")
     with start_opensearch(nodes=3, heap_mib=3 * 384) as running:
         engines.report("opensearch, 3 nodes", ran=f"real cluster in one JVM, started in {running.start_seconds:.1f} s")
