@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 ENGINES = ("elasticsearch", "opensearch")
 
+ADMIN_TIMEOUT_S = 30.0
+"""For index and alias changes (start-up and `esauth init`, never a request): making an index
+waits for its shards, which takes seconds on a busy cluster, well past a request's timeout."""
+
 ClientOptions = Callable[[str], Mapping[str, Any]]
 """Extra keyword arguments for the library client of an engine ("elasticsearch" or
 "opensearch"): TLS and credentials, from the secured-cluster settings."""

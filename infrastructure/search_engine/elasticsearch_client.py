@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from elastic_transport import TransportError, Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 
-from infrastructure.search_engine.client import SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, SearchClient
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -40,6 +40,10 @@ class ElasticsearchClient(SearchClient):
             retry_on_timeout=False,
             **dict(options or {}),
         )
+
+    @property
+    def _admin(self) -> Elasticsearch:
+        return self.library.options(request_timeout=ADMIN_TIMEOUT_S)
 
     def _failure(self, error: Exception) -> tuple[int | None, Any]:
         if isinstance(error, ApiError):
@@ -98,16 +102,16 @@ class ElasticsearchClient(SearchClient):
         return self._call(lambda: bool(self.library.indices.exists(index=name)), safe=True)
 
     def create_index(self, name, mappings, aliases) -> None:
-        self._call(lambda: self.library.indices.create(index=name, mappings=mappings, aliases=aliases), safe=False)
+        self._call(lambda: self._admin.indices.create(index=name, mappings=mappings, aliases=aliases), safe=False)
 
     def mapping(self, index: str) -> dict[str, Any]:
         return self._call(lambda: dict(self.library.indices.get_mapping(index=index)), safe=True)
 
     def put_mapping(self, index, properties) -> None:
-        self._call(lambda: self.library.indices.put_mapping(index=index, properties=properties), safe=False)
+        self._call(lambda: self._admin.indices.put_mapping(index=index, properties=properties), safe=False)
 
     def update_aliases(self, actions) -> None:
-        self._call(lambda: self.library.indices.update_aliases(actions=actions), safe=False)
+        self._call(lambda: self._admin.indices.update_aliases(actions=actions), safe=False)
 
     def reindex(self, source: str, dest: str) -> dict[str, Any]:
         return self._call(
@@ -124,10 +128,10 @@ class ElasticsearchClient(SearchClient):
         self._call(lambda: self.library.indices.refresh(index=index), safe=True)
 
     def put_settings(self, index, settings) -> None:
-        self._call(lambda: self.library.indices.put_settings(index=index, settings=settings), safe=False)
+        self._call(lambda: self._admin.indices.put_settings(index=index, settings=settings), safe=False)
 
     def delete_index(self, name: str) -> None:
-        self._call(lambda: self.library.indices.delete(index=name), safe=False)
+        self._call(lambda: self._admin.indices.delete(index=name), safe=False)
 
     def health(self, index: str, timeout_s: float) -> dict[str, Any]:
         return self._call(
