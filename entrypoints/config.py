@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,10 @@ MIN_IDLE_TIMEOUT_S = 60
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -76,6 +81,12 @@ class Settings:
     smtp_timeout_s: int = 10
     log_level: str | None = None
     """None: the command's own default (INFO for serve, WARNING for the others)."""
+    log_format: str = "text"
+    access_log: bool = True
+    metrics_allow: tuple[Network, ...] = LOOPBACK
+    """Client networks that may read /metrics; empty turns metrics off (nothing is counted)."""
+    ready_hash_queue: int = 0
+    """Hashes waiting in the pool at which /health/ready says 503; 0 means 4 per hashing worker."""
 
     def __post_init__(self) -> None:
         if self.login_base_delay_s > self.login_max_delay_s:
@@ -154,6 +165,10 @@ class Settings:
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
             log_level=_choice(environ, "ESAUTH_LOG_LEVEL", LOG_LEVELS),
+            log_format=_choice(environ, "ESAUTH_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
+            access_log=_bool(environ, "ESAUTH_ACCESS_LOG", defaults.access_log),
+            metrics_allow=_networks(environ, "ESAUTH_METRICS_ALLOW", defaults.metrics_allow),
+            ready_hash_queue=_int(environ, "ESAUTH_READY_HASH_QUEUE", defaults.ready_hash_queue, minimum=0),
         )
 
 
@@ -327,15 +342,15 @@ class _NotedReads(Mapping[str, str]):
                 raise ConfigError(f"{name}: esauth has no such setting; {hint}")
 
 
-def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
-    """One of `choices` as spelled there, whatever the case it was given in; None when unset."""
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+    """One of `choices`, matched regardless of case and returned as `choices` spell it."""
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
-        return None
-    for choice in choices:
-        if raw.strip().lower() == choice.lower():
-            return choice
-    raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+        return default
+    value = {choice.lower(): choice for choice in choices}.get(raw.strip().lower())
+    if value is None:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return value
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -348,6 +363,24 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _networks(environ: Mapping[str, str], name: str, default: tuple[Network, ...]) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR networks; `none` for nobody."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() == "none":
+        return ()
+    networks = []
+    for part in (part.strip() for part in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {part!r} is not an address or network like 10.0.0.0/8 or ::1") from None
+    return tuple(networks)
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
