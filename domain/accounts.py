@@ -109,7 +109,13 @@ class AccountService:
         def change(current: User) -> User:
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
+            records = tuple(
+                replace(record, session_id=kept.session_id) for record in current.sessions
+                if record.session_id == session.session_id
+            )
+            return replace(
+                current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,), sessions=records
+            )
 
         return self._users.modify(email, change), kept
 
@@ -152,7 +158,7 @@ class AccountService:
             cleared = self._failures.cleared(current)
             # A reset is account recovery: whoever had the account may have made tokens, so they
             # end with the sessions (a password change, made knowing the password, keeps them).
-            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=())
+            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=(), sessions=())
 
         try:
             user = self._users.modify(email, reset)

@@ -69,7 +69,7 @@ class AdminService:
         def change(current: User) -> User:
             updated = replace(current, **values)
             if current.is_active and not updated.is_active:
-                updated = replace(updated, session_ids=(), access_tokens=(), security_stamp=new_stamp())
+                updated = replace(updated, session_ids=(), access_tokens=(), sessions=(), security_stamp=new_stamp())
             return updated
 
         return self._users.modify(email_address, change)

@@ -13,7 +13,13 @@ from domain.admin import AdminService
 from domain.auth import AuthService
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
-from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
+from entrypoints.account_resources import (
+    MeResource,
+    PasswordResetResource,
+    PasswordResource,
+    SessionResource,
+    SessionsResource,
+)
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.forward_auth import ForwardedRequestGuard, VerifyResource
@@ -34,6 +40,9 @@ from entrypoints.resources import (
 from entrypoints.request_log import RequestObserver
 from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
+from entrypoints.ui.pages import HostedPages, PagesMiddleware
+from entrypoints.ui.resources import add_pages
+from domain.errors import SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 
@@ -51,6 +60,7 @@ def create_app(
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    public_url: str | None = None,
     metrics: Metrics = NO_METRICS,
     metrics_resource: MetricsResource | None = None,
     access_log: bool = True,
@@ -60,8 +70,11 @@ def create_app(
     """Middleware order is the order of the checks: the observer around everything (it times
     and logs what leaves), headers on everything (CORS ones too, and preflights answered before
     anything else), then size, CSRF, per-client rate, and the session last, so refused requests
-    never touch the store. `/metrics` exists only when a `metrics_resource` is given."""
+    never touch the store. The hosted pages' middleware comes early so every error under /ui/ is
+    a page, and checks a form's CSRF token (in process_resource) before the rate limit and the
+    session are looked at. `/metrics` exists only when a `metrics_resource` is given."""
     allowed_origins = tuple(allowed_origins)
+    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url)
     router = CompiledRouter()
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
@@ -72,6 +85,7 @@ def create_app(
             ),
             ResponseHeaders(),
             CorsMiddleware(allowed_origins),
+            PagesMiddleware(pages),
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
@@ -80,6 +94,7 @@ def create_app(
         ],
     )
     errors.install(app)
+    app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
 
     signup = SignupResource(auth, audit)
     app.add_route("/v1/users", UsersResource(signup, admin))
@@ -88,6 +103,8 @@ def create_app(
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
     app.add_route("/v1/users/me/tokens", TokensResource(tokens, audit))
     app.add_route("/v1/users/me/tokens/{token_id}", TokenResource(tokens, audit))
+    app.add_route("/v1/users/me/sessions", SessionsResource(auth))
+    app.add_route("/v1/users/me/sessions/{session_id}", SessionResource(auth, audit))
     # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
     # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
     app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
@@ -107,4 +124,5 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
+    add_pages(app, pages, auth, accounts, audit)
     return app

@@ -23,6 +23,8 @@ MIN_IDLE_TIMEOUT_S = 60
 """An active session is re-issued every quarter of the idle timeout (at most once a minute), so
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
+HOSTED_RESET_PATH = "/ui/reset/confirm"
+"""ESAUTH_RESET_URL's default under ESAUTH_PUBLIC_URL: the hosted page (entrypoints/ui)."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -36,7 +38,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    elasticsearch_url: str | None = None
+    elasticsearch_url: str | None = field(default=None, repr=False)
+    """May carry the cluster's user:password, so it stays out of the repr like the other secrets."""
     es_index: str = "esauth-users"
     es_cloud_id: str | None = None
     """Elastic Cloud's deployment id, in place of the URL."""
@@ -48,8 +51,10 @@ class Settings:
     es_password: str | None = field(default=None, repr=False)
     es_api_key: str | None = field(default=None, repr=False)
     """The encoded form (base64 of id:key), whichever form was configured."""
+    es_engine: str = "auto"
+    """Which client speaks to the cluster: auto (from its root answer), elasticsearch, opensearch."""
     data_dir: Path = Path("var")
-    secret_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
     cookie_secure: bool = True
     cookie_domain: str | None = None
     argon2_time_cost: int = 2
@@ -71,11 +76,14 @@ class Settings:
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
     reset_url: str | None = None
+    """Explicit, or the hosted reset page under public_url when that is known."""
+    public_url: str | None = None
+    """The origin browsers reach esauth at (https://auth.example.com), for links in messages."""
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = True
     smtp_timeout_s: int = 10
     log_level: str | None = None
@@ -124,10 +132,12 @@ class Settings:
                     f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
-        elasticsearch_url = http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL")
+        public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
+        elasticsearch_url = _node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL")
         return cls(
             elasticsearch_url=elasticsearch_url,
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
+            es_engine=_choice(environ, "ESAUTH_ES_ENGINE", ENGINES) or defaults.es_engine,
             **_cluster_access(environ, elasticsearch_url),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
@@ -155,7 +165,9 @@ class Settings:
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
-            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL"),
+            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
+            or (public_url and public_url + HOSTED_RESET_PATH),
+            public_url=public_url,
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
             smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,
@@ -210,7 +222,7 @@ def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, An
         raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: set it or ESAUTH_ES_CA_CERTS, not both (a fingerprint replaces the CA)")
     if pins and not verify:
         raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
-    if pins and url and not url.lower().startswith("https:"):
+    if pins and url and not all(node.lower().startswith("https:") for node in url.split(",")):
         raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {url!r}")
     return dict(
         es_cloud_id=cloud_id,
@@ -279,6 +291,34 @@ def _fingerprint(raw: str | None) -> str | None:
     if not FINGERPRINT.fullmatch(value):
         raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: expected a SHA-256 fingerprint, 64 hex digits (colons allowed)")
     return value
+
+
+ENGINES = ("auto", "elasticsearch", "opensearch")
+
+
+def _node_urls(raw: str, name: str) -> str | None:
+    """One URL, or several (comma-separated) for the nodes of one cluster, each with its port."""
+    urls = [with_port(http_url(part, name), name) for part in raw.split(",") if part.strip()]
+    return ",".join(url for url in urls if url) or None
+
+
+def with_port(url: str | None, name: str) -> str | None:
+    """The URL with its port spelled out: the scheme's default (80, 443) when it has none, as
+    for any http URL; the clients need one. A port that is not a number is a ConfigError."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name}: the port of {url!r} is not a number between 0 and 65535") from None
+    if port is not None:
+        return url
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@" if userinfo else ""
+    default = 443 if parts.scheme == "https" else 80
+    return parts._replace(netloc=f"{netloc}{host}:{default}").geturl()
 
 
 class _NotedReads(Mapping[str, str]):
@@ -395,11 +435,32 @@ def _cookie_domain(raw: str | None) -> str | None:
     return domain
 
 
+def _public_url(raw: str | None) -> str | None:
+    """An origin: a server has no way to learn its public name from a request it can trust."""
+    if raw is None:
+        return None
+    origin = normalize_origin(raw)
+    if origin is None:
+        raise ConfigError(f"ESAUTH_PUBLIC_URL: expected an origin like https://auth.example.com (no path), got {raw!r}")
+    return origin
+
+
 def http_url(raw: str | None, name: str) -> str | None:
     """An http(s) URL with a host, or ConfigError naming the setting."""
     if raw is None:
         return None
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {raw!r}")
+        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {_without_credentials(raw)!r}")
     return raw.strip()
+
+
+def _without_credentials(raw: str) -> str:
+    """A URL as an error may quote it: whatever precedes its last '@' (user:password, which the
+    operator may not have percent-encoded, so it can hold anything) is hidden. The message goes
+    to a terminal or a service journal, where no secret may land."""
+    if "@" not in raw:
+        return raw
+    head, _, host = raw.rpartition("@")
+    scheme = head.partition("://")[0] + "://" if "://" in head else "//" if head.startswith("//") else ""
+    return f"{scheme}***@{host}"

@@ -37,6 +37,7 @@ class SessionCookies:
         self.policy = policy
         self.secure = secure
         self.domain = domain
+        self.secret_keys = tuple(secret_keys)  # the hosted pages derive their CSRF keys from these
         # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/. A cookie
         # shared with subdomains has a Domain, which `__Host-` forbids: it takes `__Secure-`
         # (Secure required) instead.
@@ -213,6 +214,8 @@ class SessionMiddleware:
         if admin_only and not req.context.user.is_admin:
             raise NotPermitted("administrators only")  # before the request is read at all
         refreshed = self._cookies.policy.touch(session, now)
+        if refreshed is not None:
+            self._auth.seen(refreshed, now)  # "last seen" in the list of sessions, as coarse as this
         if refreshed is not None or old_key:
             req.context.issue_session = refreshed or session
 

@@ -1,5 +1,5 @@
 """How esauth reaches and logs in to a cluster, in each client library's own keyword arguments,
-and the one start-up request that tells a wrong certificate or credential from an outage.
+and the start-up check that tells a wrong certificate or credential from an outage.
 
 TLS options are given per client, never through the process-wide trust store or SSL_CERT_FILE:
 other HTTPS in the process (SMTP, the seed import) keeps the system's CAs.
@@ -8,11 +8,14 @@ other HTTPS in the process (SMTP, the seed import) keeps the system's CAs.
 from __future__ import annotations
 
 import ssl
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, TypeVar
 
-CHECK_TIMEOUT_S = 10.0
+from domain.errors import StoreAccessDenied, StoreUnavailable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class ClusterAccess:
 
 
 class AccessProblem(Exception):
-    """The cluster answered, but not to these settings: `setting` is the ClusterAccess field to fix."""
+    """The cluster answered, but not to these settings: `setting` is the ClusterAccess field to fix
+    (or `credential` when none was given)."""
 
     def __init__(self, setting: str, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
@@ -96,36 +100,55 @@ def opensearch_options(access: ClusterAccess) -> dict[str, Any]:
     return options
 
 
-def check_access(
-    first_request: Callable[[], Any],
-    access: ClusterAccess,
-    tls_errors: tuple[type[BaseException], ...],
-    unauthorized: type[BaseException],
-    forbidden: type[BaseException],
-) -> None:
-    """Make the client's first request and name the setting to fix when TLS or the cluster refuses.
+def quiet_unverified_requests() -> None:
+    """With verification off by choice, urllib3 (under both clients) warns at every request, which
+    under load floods the log; the composition root says it once instead. Only this warning is
+    ignored: the libraries' own quiet switch (ssl_show_warn=False) silences every urllib3 warning."""
+    from urllib3.exceptions import InsecureRequestWarning
 
-    Any other failure (refused connection, timeout, 5xx) propagates: that is an outage, not a
-    wrong setting. The exception types are the client library's own.
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+
+
+def check_access(first_request: Callable[[], T], access: ClusterAccess) -> T:
+    """Make the client's first request; when TLS or the cluster refused it, an AccessProblem
+    naming the setting to fix.
+
+    The clients (search_engine.client) turn every failure into StoreUnavailable, keeping the
+    library's error as its cause; a TLS failure is read from there, a 401/403 from
+    StoreAccessDenied. Anything else (refused connection, timeout, 5xx) propagates as it is: an
+    outage, not a wrong setting.
     """
     try:
-        first_request()
-    except tls_errors as error:
-        raise tls_problem(access, error) from None
-    except unauthorized:
+        return first_request()
+    except StoreUnavailable as error:
+        problem = access_problem(error, access)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+def access_problem(error: StoreUnavailable, access: ClusterAccess) -> AccessProblem | None:
+    if any(_is_tls(cause) for cause in causes(error)):
+        return tls_problem(access, error)
+    status = error.status if isinstance(error, StoreAccessDenied) else None
+    if status == 401:
         if access.credential is None:
-            raise AccessProblem("credential", "the cluster requires credentials (401)", 401) from None
-        raise AccessProblem(access.credential, "the cluster refused these credentials (401)", 401) from None
-    except forbidden:
-        raise AccessProblem(
+            return AccessProblem("credential", "the cluster requires credentials (401)", 401)
+        return AccessProblem(access.credential, "the cluster refused these credentials (401)", 401)
+    if status == 403:
+        return AccessProblem(
             access.credential or "credential",
             "the cluster knows these credentials but refuses them this request (403): the role lacks a privilege",
             403,
-        ) from None
+        )
+    return None
 
 
 def tls_problem(access: ClusterAccess, error: BaseException) -> AccessProblem:
     reason = ssl_reason(error)
+    if not reason.startswith(("certificate verify failed", "Fingerprints did not match")):
+        # No certificate was judged: the handshake itself failed, as with https:// to a plain port.
+        return AccessProblem("url", f"the TLS handshake failed ({reason}); does the cluster serve https there?")
     if access.ssl_fingerprint:
         return AccessProblem("ssl_fingerprint", f"the server's certificates do not match it ({reason})")
     if access.ca_certs:
@@ -136,26 +159,30 @@ def tls_problem(access: ClusterAccess, error: BaseException) -> AccessProblem:
 def ssl_reason(error: BaseException) -> str:
     """The innermost TLS complaint on one line ("certificate verify failed: ...", "Fingerprints did
     not match ..."), found along the causes the client libraries wrap it in."""
-    seen: set[int] = set()
     found: BaseException = error
-    pending: list[BaseException] = [error]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return f"certificate verify failed: {current.verify_message}"
-        if type(current).__name__ == "SSLError":  # ssl's own, or urllib3's wrapper of a fingerprint check
-            found = current
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-        pending.extend(e for e in getattr(current, "errors", ()) or () if isinstance(e, BaseException))
-        pending.extend(e for e in current.args if isinstance(e, BaseException))
+    for cause in causes(error):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate verify failed: {cause.verify_message}"
+        if type(cause).__name__ == "SSLError":  # ssl's own, or urllib3's wrapper of a fingerprint check
+            found = cause
     return " ".join(str(found).split())
 
 
-def check_opensearch_access(client: Any, access: ClusterAccess) -> None:
-    """check_access for an `opensearchpy.OpenSearch` client (GET /)."""
-    from opensearchpy.exceptions import AuthenticationException, AuthorizationException, SSLError
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error` and every exception it wraps: causes, contexts, and the ones the libraries keep in
+    `errors` (elastic-transport) or `args` (opensearch-py, urllib3), innermost last."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        pending.extend(e for e in getattr(current, "errors", ()) or () if isinstance(e, BaseException))
+        pending.extend(e for e in current.args if isinstance(e, BaseException))
 
-    check_access(client.info, access, (SSLError,), AuthenticationException, AuthorizationException)
+
+def _is_tls(error: BaseException) -> bool:
+    return isinstance(error, ssl.SSLError) or type(error).__name__ in ("TlsError", "SSLError")

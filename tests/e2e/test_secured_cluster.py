@@ -9,9 +9,13 @@ Every refusal must be a one-line configuration error naming the setting to fix (
 from __future__ import annotations
 
 import base64
+import fnmatch
+import json
 import os
+import re
 import subprocess
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -19,8 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from entrypoints.cli import main
-from tests.e2e.harness import START_TIMEOUT_S, StartServer, esauth_command, random_secret_key
-from tests.tools.nginx import run_nginx
+from tests.e2e.harness import REPO_ROOT, START_TIMEOUT_S, StartServer, esauth_command, random_secret_key
+from tests.e2e.seed_session import run_seed_session
+from tests.tools.nginx import Nginx, run_nginx
 from tests.tools.ports import LOOPBACK, free_port
 from tests.tools.tls import CertificateFiles, make_test_ca
 
@@ -52,8 +57,8 @@ def stranger(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
 
 
 @contextmanager
-def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterator[str]:
-    """https://127.0.0.1:<port> in front of `upstream_url`: TLS with the test CA; the esauth user or
+def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterator[Nginx]:
+    """nginx on https://127.0.0.1:<port> in front of `upstream_url`: TLS with the test CA; the esauth user or
     API key may pass, the reader is known but forbidden (403), anyone else gets 401."""
     upstream = urlsplit(upstream_url)
     port = free_port()
@@ -78,26 +83,65 @@ def guarded(upstream_url: str, certs: CertificateFiles, workdir: Path) -> Iterat
             }}
         }}
     """
-    with run_nginx(block, ports=[port], workdir=workdir):
-        yield f"https://{LOOPBACK}:{port}"
+    with run_nginx(block, ports=[port], workdir=workdir) as nginx:
+        yield nginx
+
+
+def https_url(nginx: Nginx) -> str:
+    return f"https://{LOOPBACK}:{nginx.ports[0]}"
 
 
 @pytest.fixture(scope="module")
-def secured_url(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Elasticsearch-compatible server (elasticsearch-py's path), secured."""
-    with guarded(osmem_url, certs, tmp_path_factory.mktemp("nginx")) as url:
-        yield url
+def osmem_proxy(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """osmem (answering as Elasticsearch: elasticsearch-py's path), secured; its access log holds
+    every request esauth made to it."""
+    with guarded(osmem_url, certs, tmp_path_factory.mktemp("nginx-osmem")) as nginx:
+        yield nginx
+
+
+@pytest.fixture(scope="module")
+def opensearch_proxy(opensearch_node: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """The real OpenSearch node (opensearch-py's path), secured."""
+    with guarded(opensearch_node, certs, tmp_path_factory.mktemp("nginx-opensearch")) as nginx:
+        yield nginx
+
+
+@dataclass(frozen=True)
+class Secured:
+    engine: str
+    url: str
+    upstream: str
+    engine_setting: str
+    """ESAUTH_ES_ENGINE: osmem's root answer names OpenSearch, so it is forced to elasticsearch; the
+    real node is found by detection, whose probe then goes through TLS and the credentials too."""
+
+
+@pytest.fixture(scope="module", params=["elasticsearch", "opensearch"])
+def secured(request) -> Secured:
+    """Each engine behind the guarded proxy: every test below runs with both client libraries."""
+    if request.param == "elasticsearch":
+        proxy, upstream, setting = "osmem_proxy", "osmem_url", "elasticsearch"
+    else:
+        proxy, upstream, setting = "opensearch_proxy", "opensearch_node", "auto"
+    return Secured(
+        request.param, https_url(request.getfixturevalue(proxy)), request.getfixturevalue(upstream), setting
+    )
+
+
+def cluster_env(secured: Secured, es_index: str) -> dict[str, str]:
+    return {"ESAUTH_ELASTICSEARCH_URL": secured.url, "ESAUTH_ES_ENGINE": secured.engine_setting, "ESAUTH_ES_INDEX": es_index}
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secured_url: str, es_index: str) -> pytest.MonkeyPatch:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secured: Secured, es_index: str) -> pytest.MonkeyPatch:
     """The environment of an `esauth` command aimed at the secured cluster, credentials to be added."""
     for name in [n for n in os.environ if n.startswith("ESAUTH_")]:
         monkeypatch.delenv(name)
     for name, value in {
         "ESAUTH_DATA_DIR": str(tmp_path / "data"),
         "ESAUTH_SECRET_KEY": random_secret_key(),
-        "ESAUTH_ELASTICSEARCH_URL": secured_url,
+        "ESAUTH_ELASTICSEARCH_URL": secured.url,
+        "ESAUTH_ES_ENGINE": secured.engine_setting,
         "ESAUTH_ES_INDEX": es_index,
     }.items():
         monkeypatch.setenv(name, value)
@@ -125,12 +169,16 @@ def test_an_api_key_in_either_form_is_accepted(capsys, env, certs):
 
 
 @pytest.mark.parametrize("which", ["ca_fingerprint", "server_fingerprint"])
-def test_the_right_fingerprint_is_trusted_without_a_ca_file(capsys, env, certs, which):
-    """ES 8 prints its CA's fingerprint at first start; the node certificate's works too."""
+def test_the_right_fingerprint_is_trusted_without_a_ca_file(capsys, env, certs, secured, which):
+    """ES 8 prints its CA's fingerprint at first start, which elasticsearch-py matches against any
+    certificate of the chain; opensearch-py (urllib3) pins the node's own certificate only."""
     fingerprint = getattr(certs, which)
     with_colons = ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2)).upper()
-    code, _, err = init(capsys, env, ssl_fingerprint=with_colons, api_key=API_KEY)
-    assert (code, err) == (0, "")
+    result = init(capsys, env, ssl_fingerprint=with_colons, api_key=API_KEY)
+    if secured.engine == "opensearch" and which == "ca_fingerprint":
+        assert refused(result).startswith("ESAUTH_ES_SSL_FINGERPRINT: the server's certificates do not match it")
+    else:
+        assert result[0] == 0, result[2]
 
 
 def refused(result: tuple[int, str, str]) -> str:
@@ -140,6 +188,13 @@ def refused(result: tuple[int, str, str]) -> str:
     assert err.startswith("esauth: configuration error: ") and err.count("\n") == 1, err
     assert "not reachable" not in err and "Traceback" not in err
     return err.removeprefix("esauth: configuration error: ")
+
+
+def run_esauth(tmp_path: Path, *argv: str, **settings: str) -> subprocess.CompletedProcess:
+    """`esauth <argv>` as a process with these settings (and no ESAUTH_* of the test run's own)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ESAUTH_")}
+    env.update(ESAUTH_DATA_DIR=str(tmp_path), ESAUTH_SECRET_KEY=random_secret_key(), **settings)
+    return subprocess.run([*esauth_command(), *argv], env=env, capture_output=True, text=True, timeout=START_TIMEOUT_S)
 
 
 def test_a_wrong_ca_is_named(capsys, env, stranger):
@@ -156,6 +211,20 @@ def test_no_ca_for_a_private_ca_names_the_ca_setting(capsys, env):
 def test_a_wrong_fingerprint_is_named(capsys, env, stranger):
     line = refused(init(capsys, env, ssl_fingerprint=stranger.ca_fingerprint, api_key=API_KEY))
     assert line.startswith("ESAUTH_ES_SSL_FINGERPRINT: the server's certificates do not match it")
+
+
+def test_https_to_a_plain_http_port_names_the_url(capsys, env, secured):
+    env.setenv("ESAUTH_ELASTICSEARCH_URL", secured.upstream.replace("http://", "https://"))
+    line = refused(init(capsys, env, api_key=API_KEY))
+    assert line.startswith("ESAUTH_ELASTICSEARCH_URL: the TLS handshake failed (")
+
+
+def test_verification_off_works_and_is_warned_about(tmp_path, secured, es_index):
+    result = run_esauth(tmp_path, "init", **cluster_env(secured, es_index),
+                        ESAUTH_ES_VERIFY_CERTS="false", ESAUTH_ES_API_KEY=API_KEY)
+    assert result.returncode == 0, result.stderr
+    assert "ESAUTH_ES_VERIFY_CERTS is off" in result.stderr
+    assert "InsecureRequestWarning" not in result.stderr  # said once, not at every request
 
 
 def test_a_wrong_password_is_named(capsys, env, certs):
@@ -179,9 +248,9 @@ def test_a_user_without_the_privileges_is_pointed_to_the_role(capsys, env, certs
     assert "(403)" in line and "Running against your cluster" in line
 
 
-def test_serve_works_through_tls_and_an_api_key(start_server: StartServer, secured_url, certs, es_index):
+def test_serve_works_through_tls_and_an_api_key(start_server: StartServer, secured, certs, es_index):
     server = start_server(
-        ESAUTH_ELASTICSEARCH_URL=secured_url, ESAUTH_ES_INDEX=es_index,
+        **cluster_env(secured, es_index),
         ESAUTH_ES_CA_CERTS=str(certs.ca_cert), ESAUTH_ES_API_KEY=API_KEY,
     )
     client = server.client()
@@ -191,76 +260,76 @@ def test_serve_works_through_tls_and_an_api_key(start_server: StartServer, secur
     assert client.get("/v1/test").json["data"]["user"]["email_address"] == "tls@example.com"
 
 
-def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured_url, certs, es_index):
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ESAUTH_")}
-    env.update(
-        ESAUTH_DATA_DIR=str(tmp_path), ESAUTH_SECRET_KEY=random_secret_key(), ESAUTH_ELASTICSEARCH_URL=secured_url,
-        ESAUTH_ES_INDEX=es_index, ESAUTH_ES_CA_CERTS=str(certs.ca_cert),
-        ESAUTH_ES_USERNAME=USER, ESAUTH_ES_PASSWORD="wrong-password",
+ROLE_CALLS = [
+    # (methods, path, privileges) as the README's table says; <i> is an index or alias name
+    ("GET", r"/", "cluster:monitor"),
+    ("GET", r"/_cluster/health/(?P<i>[^/]+)", "cluster:monitor"),
+    ("HEAD", r"/(?P<i>[^/_][^/]*)", "view_index_metadata"),
+    ("GET", r"/(?P<i>[^/_][^/]*)/_mapping", "view_index_metadata"),
+    ("GET", r"/_alias/(?P<i>[^/]+)", "view_index_metadata"),
+    ("PUT", r"/(?P<i>[^/_][^/]*)", "create_index"),
+    ("PUT", r"/(?P<i>[^/_][^/]*)/_(mapping|settings)", "manage"),
+    ("POST", r"/(?P<i>[^/_][^/]*)/_refresh", "manage"),
+    ("POST", r"/_aliases", "manage"),
+    ("DELETE", r"/(?P<i>[^/_][^/]*)", "manage"),
+    ("POST", r"/_reindex", "read index"),
+    ("GET", r"/(?P<i>[^/_][^/]*)/_doc/[^/]+", "read"),
+    ("GET POST", r"/(?P<i>[^/_][^/]*)/_search", "read"),
+    ("PUT POST", r"/(?P<i>[^/_][^/]*)/_(doc|create)/[^/]+", "index"),
+    ("DELETE", r"/(?P<i>[^/_][^/]*)/_doc/[^/]+", "delete"),
+    ("POST", r"/(?P<i>[^/_][^/]*)/_delete_by_query", "delete read"),
+]
+
+
+def readme_es_role() -> dict:
+    """The role JSON of the README's "A secured Elasticsearch 8 or 9" section."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("### A secured Elasticsearch 8 or 9"):]
+    return json.loads(section[section.index("```json") + len("```json"): section.index("```", section.index("```json") + 3)])
+
+
+def privileges_needed(request_line: str, role_names: list[str]) -> set[str] | None:
+    """What the README's table says the request needs; None for a call the table does not list."""
+    method, target, _ = request_line.split(" ")
+    path = urlsplit(target).path
+    for methods, pattern, privileges in ROLE_CALLS:
+        match = re.fullmatch(pattern, path)
+        if method in methods.split() and match:
+            for index in (match.groupdict().get("i") or "").split(","):
+                assert not index or any(fnmatch.fnmatchcase(index, name) for name in role_names), f"{index} is outside the role"
+            return set(privileges.split())
+    return None
+
+
+def test_every_request_esauth_sent_is_covered_by_the_readme_role(tmp_path, osmem_proxy, start_server, certs, es_index):
+    """After a session that signs up, logs in, searches as admin and logs out, through the proxy."""
+    osmem = cluster_env(Secured("elasticsearch", https_url(osmem_proxy), "", "elasticsearch"), es_index)
+    server = start_server(
+        **osmem, ESAUTH_ES_CA_CERTS=str(certs.ca_cert),
+        ESAUTH_ES_API_KEY=API_KEY,
     )
-    result = subprocess.run(
-        [*esauth_command(), "serve", "--port", str(free_port()), "--workers", "1"], env=env, capture_output=True, text=True,
-        timeout=START_TIMEOUT_S,
+    run_seed_session(server, store="elasticsearch")
+    again = run_esauth(tmp_path, "init", **osmem,
+                       ESAUTH_ES_CA_CERTS=str(certs.ca_cert), ESAUTH_ES_API_KEY=API_KEY)
+    assert again.returncode == 0, again.stderr  # an existing index: its mapping is updated, users backfilled
+    role = readme_es_role()
+    granted = {f"cluster:{name}" for name in role["cluster"]} | set(role["indices"][0]["privileges"])
+    # Every index of these tests is esauth-test-<hex>: the role's names as ESAUTH_ES_INDEX makes them.
+    names = [name.replace("esauth-users", "esauth-test-*") for name in role["indices"][0]["names"]]
+    lines = re.findall(r'"([A-Z]+ \S+ HTTP/1\.1)"', (osmem_proxy.workdir / "access.log").read_text())
+    assert len(lines) > 10 and any(f"/{es_index}-login-failures/_doc/" in line for line in lines)
+    needs = {line: privileges_needed(line, names) for line in lines}
+    assert not [line for line, need in needs.items() if need is None], "calls the README's role table does not list"
+    assert not [line for line, need in needs.items() if not need <= granted], "calls the README's role does not grant"
+
+
+def test_serve_with_a_wrong_password_exits_2_with_one_line(tmp_path, secured, certs, es_index):
+    result = run_esauth(
+        tmp_path, "serve", "--port", str(free_port()), **cluster_env(secured, es_index),
+        ESAUTH_ES_CA_CERTS=str(certs.ca_cert), ESAUTH_ES_USERNAME=USER, ESAUTH_ES_PASSWORD="wrong-password",
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
         "esauth: configuration error: ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD: the cluster refused these credentials (401)"
     )
     assert "Traceback" not in result.stderr and "wrong-password" not in result.stderr
-
-
-# --------------------------------------------------------------------------------------------
-# opensearch-py in front of the real OpenSearch node
-
-
-@pytest.fixture(scope="module")
-def secured_opensearch(opensearch_node: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with guarded(opensearch_node, certs, tmp_path_factory.mktemp("nginx-opensearch")) as url:
-        yield url
-
-
-def opensearch_check(url: str, **settings) -> str | None:
-    """Run the start-up check with opensearch-py; the setting it names, or None when it passed
-    (and then a real request was made through the proxy)."""
-    from opensearchpy import OpenSearch
-
-    from infrastructure.search_engine.connection import (
-        AccessProblem,
-        ClusterAccess,
-        check_opensearch_access,
-        opensearch_options,
-    )
-
-    access = ClusterAccess(url=url, **settings)
-    client = OpenSearch(hosts=[url], max_retries=0, **opensearch_options(access))
-    try:
-        check_opensearch_access(client, access)
-        assert client.info()["version"]["distribution"] == "opensearch"
-        return None
-    except AccessProblem as problem:
-        assert "\n" not in problem.reason
-        return problem.setting
-    finally:
-        client.close()
-
-
-def test_opensearch_with_the_right_ca_and_password_or_key(secured_opensearch, certs):
-    assert opensearch_check(secured_opensearch, ca_certs=certs.ca_cert, username=USER, password=PASSWORD) is None
-    key = base64.b64encode(API_KEY.encode()).decode()
-    assert opensearch_check(secured_opensearch, ca_certs=certs.ca_cert, api_key=key) is None
-
-
-def test_opensearch_pins_the_node_certificate_fingerprint(secured_opensearch, certs):
-    """urllib3 under opensearch-py checks the node's own certificate, not the chain's CA."""
-    pinned = dict(username=USER, password=PASSWORD)
-    assert opensearch_check(secured_opensearch, ssl_fingerprint=certs.server_fingerprint, **pinned) is None
-    assert opensearch_check(secured_opensearch, ssl_fingerprint=certs.ca_fingerprint, **pinned) == "ssl_fingerprint"
-
-
-def test_opensearch_refusals_name_the_setting(secured_opensearch, certs, stranger):
-    right = dict(ca_certs=certs.ca_cert)
-    assert opensearch_check(secured_opensearch, ca_certs=stranger.ca_cert, username=USER, password=PASSWORD) == "ca_certs"
-    assert opensearch_check(secured_opensearch, username=USER, password=PASSWORD) == "ca_certs"
-    assert opensearch_check(secured_opensearch, **right, username=USER, password="wrong-password") == "username"
-    assert opensearch_check(secured_opensearch, **right) == "credential"
-    assert opensearch_check(secured_opensearch, **right, username=READER, password=READER_PASSWORD) == "username"

@@ -77,6 +77,8 @@ def test_a_bearer_token_passes_verify_and_login_required_routes_as_its_user(api:
     ("POST", "/v1/users/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
     ("POST", "/v1/auth/logout", None),
     ("POST", "/v1/auth/logout-all", None),
+    ("GET", "/v1/users/me/sessions", None),  # the list marks the caller's session; a token has none
+    ("DELETE", "/v1/users/me/sessions/abc", None),
 ])
 def test_a_token_cannot_change_credentials_or_manage_tokens(api: Api, cookie: str, method: str, path: str, body) -> None:
     token = make_token(api, cookie)["token"]

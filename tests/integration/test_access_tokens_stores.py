@@ -8,11 +8,11 @@ from domain.access_tokens import AccessTokens
 from domain.errors import TokenRefused
 from domain.user import User
 from domain.users import Users
-from infrastructure.elasticsearch_client import connect
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.contract.test_user_repository import CREATED, make_user
+from tests.engines import drop_indices
 from tests.fakes import FakeClock
 
 
@@ -37,12 +37,12 @@ def sqlite_repository(tmp_path):
 
 
 @pytest.fixture
-def search_engine_repository(search_engine_url, es_index):
-    client = connect(search_engine_url)
-    repository = ElasticsearchUserRepository(client, es_index)
-    repository.ensure_index()
+def search_engine_repository(search_engine, es_index):
+    client = search_engine.connect()
+    repository = SearchEngineUserRepository(client, es_index)
+    assert repository.ensure_index() == "created" and repository.id_links.ensure_index() == "created"
     yield repository
-    client.indices.delete(index=f"{es_index}*")
+    drop_indices(client, es_index, f"{es_index}-ids")
     client.close()
 
 

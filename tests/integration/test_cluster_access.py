@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from infrastructure.elasticsearch_client import connect
+from infrastructure.search_engine.elasticsearch_client import ElasticsearchClient
 from infrastructure.search_engine.connection import (
     AccessProblem,
     ClusterAccess,
@@ -34,7 +34,7 @@ def ca_file(tmp_path: Path) -> Path:
 def test_elasticsearch_gets_its_own_keywords(ca_file):
     access = ClusterAccess(url="https://es:9200", ca_certs=ca_file, username="esauth", password="pw")
     assert elasticsearch_options(access) == {"ca_certs": str(ca_file), "basic_auth": ("esauth", "pw")}
-    client = connect(access.url, **elasticsearch_options(access))
+    client = ElasticsearchClient(access.url, options=elasticsearch_options(access)).library
     node = client.transport.node_pool.all()[0]
     assert (node.config.ca_certs, node.config.verify_certs) == (str(ca_file), True)
     assert client._headers["authorization"] == "Basic " + base64.b64encode(b"esauth:pw").decode()
@@ -44,7 +44,7 @@ def test_elasticsearch_gets_its_own_keywords(ca_file):
 def test_elasticsearch_with_a_fingerprint_and_an_api_key():
     access = ClusterAccess(url="https://es:9200", ssl_fingerprint=FINGERPRINT, api_key=API_KEY)
     assert elasticsearch_options(access) == {"ssl_assert_fingerprint": FINGERPRINT, "api_key": API_KEY}
-    client = connect(access.url, **elasticsearch_options(access))
+    client = ElasticsearchClient(access.url, options=elasticsearch_options(access)).library
     assert client.transport.node_pool.all()[0].config.ssl_assert_fingerprint == FINGERPRINT
     assert client._headers["authorization"] == f"ApiKey {API_KEY}"
     client.close()
@@ -52,7 +52,7 @@ def test_elasticsearch_with_a_fingerprint_and_an_api_key():
 
 def test_an_elastic_cloud_id_is_the_cluster_address():
     access = ClusterAccess(cloud_id=CLOUD_ID, api_key=API_KEY)
-    client = connect(None, **elasticsearch_options(access))
+    client = ElasticsearchClient(None, options=elasticsearch_options(access)).library
     node = client.transport.node_pool.all()[0].config
     assert (node.scheme, node.host, node.port) == ("https", "abc123.europe-west1.gcp.cloud.es.io", 443)
     client.close()

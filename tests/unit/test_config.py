@@ -107,6 +107,8 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_COOKIE_DOMAIN": "https://example.com"}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_COOKIE_DOMAIN": "exa mple.com"}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com/esauth"}, "ESAUTH_PUBLIC_URL"),
+        ({"ESAUTH_PUBLIC_URL": "auth.example.com"}, "ESAUTH_PUBLIC_URL"),
         ({"ESAUTH_LOG_FORMAT": "xml"}, "ESAUTH_LOG_FORMAT"),
         ({"ESAUTH_ACCESS_LOG": "sometimes"}, "ESAUTH_ACCESS_LOG"),
         ({"ESAUTH_METRICS_ALLOW": "127.0.0.1,localhost"}, "ESAUTH_METRICS_ALLOW"),
@@ -116,6 +118,15 @@ def test_metrics_can_be_allowed_to_nobody():
 def test_malformed_settings_are_refused_by_name(environ, names):
     with pytest.raises(ConfigError, match=names):
         Settings.from_env(environ)
+
+
+def test_the_reset_link_defaults_to_the_hosted_page_once_the_public_origin_is_known():
+    assert Settings.from_env({}).reset_url is None
+    public = Settings.from_env({"ESAUTH_PUBLIC_URL": "https://Auth.Example.com:443/"})
+    assert public.public_url == "https://auth.example.com"
+    assert public.reset_url == "https://auth.example.com/ui/reset/confirm"
+    explicit = {"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_RESET_URL": "https://app.example.com/reset"}
+    assert Settings.from_env(explicit).reset_url == "https://app.example.com/reset"
 
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -245,3 +256,80 @@ def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accep
     noted = config._NotedReads({})
     config.Settings._read(noted)
     assert noted.asked == documented
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("ESAUTH_ELASTICSEARCH_URL", "elastic:s3cret-pass@es.internal:9200"),  # the scheme forgotten
+        ("ESAUTH_ELASTICSEARCH_URL", "ftp://elastic:s3cret-pass@es.internal:9200"),
+        ("ESAUTH_ELASTICSEARCH_URL", "https://elastic:s3cret-pass@"),
+        ("ESAUTH_RESET_URL", "//ops:s3cret-pass@app.example.com/reset"),
+    ],
+)
+def test_a_refused_url_is_named_without_the_password_it_carries(name, raw):
+    """A URL may hold credentials (user:password@host); the one-line error goes to the terminal
+    and the service journal, which must never hold a secret."""
+    with pytest.raises(ConfigError, match=name) as refused:
+        Settings.from_env({name: raw})
+    assert "s3cret-pass" not in str(refused.value)
+    assert "***@" in str(refused.value)  # still says which value was refused, and that it had credentials
+
+
+def test_the_secrets_settings_hold_never_show_in_their_repr():
+    """Settings travel into every worker and through tracebacks and debuggers; a repr is what
+    ends up in a log when something prints them."""
+    settings = Settings.from_env(
+        {"ESAUTH_SECRET_KEY": "k3y-" + "x" * 40, "ESAUTH_SMTP_HOST": "mail", "ESAUTH_SMTP_USERNAME": "esauth",
+         "ESAUTH_SMTP_PASSWORD": "smtp-s3cret", "ESAUTH_ELASTICSEARCH_URL": "https://elastic:es-s3cret@es:9200"}
+    )
+    assert settings.secret_keys and settings.smtp_password == "smtp-s3cret" and settings.elasticsearch_url
+    assert not {"k3y-", "smtp-s3cret", "es-s3cret"} & set(re.findall(r"k3y-|smtp-s3cret|es-s3cret", repr(settings)))
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("http://es.example.com", "http://es.example.com:80"),
+        ("https://es.example.com/", "https://es.example.com:443/"),
+        ("https://user:pw@es.example.com", "https://user:pw@es.example.com:443"),
+        ("http://[::1]", "http://[::1]:80"),
+        ("http://es:9200", "http://es:9200"),
+    ],
+)
+def test_a_search_engine_url_without_a_port_gets_the_schemes_default(raw, url):
+    assert Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": raw}).elasticsearch_url == url
+
+
+def test_a_search_engine_url_with_a_bad_port_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL: the port"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://es:ninety"})
+
+
+def test_the_engine_is_auto_unless_forced():
+    assert Settings.from_env({}).es_engine == "auto"
+    assert Settings.from_env({"ESAUTH_ES_ENGINE": " OpenSearch "}).es_engine == "opensearch"
+    with pytest.raises(ConfigError, match="ESAUTH_ES_ENGINE: expected one of auto, elasticsearch, opensearch"):
+        Settings.from_env({"ESAUTH_ES_ENGINE": "solr"})
+
+
+@pytest.mark.parametrize(
+    ("root", "engine"),
+    [
+        ({"version": {"distribution": "opensearch", "number": "2.19.1"}}, "opensearch"),
+        ({"version": {"number": "8.15.0", "build_flavor": "default"}}, "elasticsearch"),
+        ({"version": {"number": "1.7.5"}}, "elasticsearch"),
+        ({}, "elasticsearch"),
+    ],
+)
+def test_the_engine_is_read_from_the_root_answer(root, engine):
+    from infrastructure.search_engine.client import engine_of
+
+    assert engine_of(root) == engine
+
+
+def test_several_nodes_of_one_cluster_may_be_listed():
+    settings = Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200, http://b ,"})
+    assert settings.elasticsearch_url == "http://a:9200,http://b:80"
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})
