@@ -200,3 +200,15 @@ class RecordingNotifier:
 
     def delivered(self) -> list[tuple[str, str]]:
         return list(self.sent)
+
+
+class FakePasswordScreen:
+    """A handful of known-bad passwords, in the domain's matching form like the real list."""
+
+    COMMON = frozenset({"password", "12345678", "qwertyuiop", "iloveyou", "password1"})
+
+    def __init__(self, entries: frozenset[str] = COMMON) -> None:
+        self._entries = entries
+
+    def is_listed(self, password: str) -> bool:
+        return password in self._entries

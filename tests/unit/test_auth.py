@@ -19,7 +19,7 @@ from domain.errors import (
     ValidationError,
     VersionConflict,
 )
-from tests.fakes import CountingUserRepository, FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
+from tests.fakes import CountingUserRepository, FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 PASSWORD = "correct horse battery"
 
@@ -32,6 +32,7 @@ def make_auth(repo, hasher, clock, failures=None, session_check_ttl=timedelta(se
         clock,
         FailureCounter(failures if failures is not None else InMemoryLoginFailureRepository(), clock),
         **options,
+        screen=FakePasswordScreen(),
     )
 
 
