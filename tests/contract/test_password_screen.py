@@ -1,9 +1,6 @@
 """One contract for every PasswordScreen: the fake and the shipped list must both pass it."""
 
 import gzip
-import tomllib
-from fnmatch import fnmatch
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +8,6 @@ from domain.passwords import matching_form
 from domain.user import MIN_PASSWORD_LENGTH
 from infrastructure.passwords.common_list import LIST_FILE, CommonPasswordList, shipped_list
 from tests.fakes import FakePasswordScreen
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class PasswordScreenContract:
@@ -61,9 +56,3 @@ class TestShippedList(PasswordScreenContract):
         assert 30_000 < len(screen) < len(CommonPasswordList.load())
         assert CommonPasswordList.load().is_listed("123456") is True  # on the list, too short anyway
         assert screen.is_listed("123456") is False
-
-    def test_ships_in_the_wheel(self):
-        setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-        package = "infrastructure.passwords"
-        assert package in setuptools["packages"]
-        assert any(fnmatch(LIST_FILE.name, pattern) for pattern in setuptools["package-data"][package])

@@ -18,8 +18,9 @@ from domain.user import User
 from infrastructure.elasticsearch_client import connect
 from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
 from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.sqlite_repository import SqliteUserRepository
-from tests.fakes import InMemoryUserRepository
+from tests.fakes import RecordingMetrics, InMemoryUserRepository
 
 CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=timezone.utc)
 
@@ -334,6 +335,16 @@ class TestInMemoryUserRepository(UserRepositoryContract):
     @pytest.fixture
     def repo(self):
         return InMemoryUserRepository()
+
+
+class TestObservedSqliteUserRepository(UserRepositoryContract):
+    """What the composition root hands the domain: the adapter behind the metrics and outage watch."""
+
+    @pytest.fixture
+    def repo(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        yield ObservedStore(SqliteUserRepository(database), RecordingMetrics(), OutageLog("sqlite"))
+        database.close()
 
 
 class TestSqliteUserRepository(UserRepositoryContract):
