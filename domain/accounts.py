@@ -15,6 +15,7 @@ from domain.session import Session
 from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_text, email_spellings
 from domain.users import Users
+from ports.breached_passwords import BreachedPasswords
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
 from ports.notifier import Notifier
@@ -50,6 +51,7 @@ class AccountService:
         defer: Defer = run_now,
         *,
         screen: PasswordScreen,
+        breached: BreachedPasswords | None = None,
     ) -> None:
         """`defer` runs the lookup and sending of a reset off the request path, so how long the
         answer takes does not depend on whether the account exists."""
@@ -61,7 +63,7 @@ class AccountService:
         self._notifier = notifier
         self._new_session_id = new_session_id
         self._defer = defer
-        self._passwords = PasswordRules(screen)
+        self._passwords = PasswordRules(screen, breached)
 
     def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
         """Change the names given in `changes` (validated as at sign-up)."""
@@ -137,7 +139,7 @@ class AccountService:
     def confirm_password_reset(self, token: object, new_password: object) -> User:
         """Set a new password with a reset token; every session of the user ends."""
         token = check_text(token, "token")
-        new_password = self._passwords.check(new_password, "new_password", None)
+        new_password = self._passwords.check_here(new_password, "new_password", None)
         payload = self._tokens.unsign(token)
         try:
             email, fingerprint = str(payload["u"]), str(payload["h"])
@@ -146,8 +148,10 @@ class AccountService:
             raise InvalidToken("This reset token is not valid.") from None
         if self._clock() > expires:
             raise InvalidToken("This reset token has expired; ask for a new one.")
-        # Only a valid token names the address; its holder already knows it.
+        # Only a valid token names the address (its holder already knows it), and only a valid
+        # token may make the server ask the breach service: no outside call for a forged one.
         self._passwords.check_personal(new_password, "new_password", email)
+        self._passwords.check_breached(new_password, "new_password")
         new_hash = self._hasher.hash(new_password)
 
         def reset(current: User) -> User:

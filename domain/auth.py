@@ -22,6 +22,7 @@ from domain.session import Session
 from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_text, email_spellings, normalize_email
 from domain.users import Users
+from ports.breached_passwords import BreachedPasswords
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
 from ports.login_failures import FailureRecord
@@ -47,9 +48,10 @@ class AuthService:
         new_session_id: Callable[[], str] = new_session_id,
         *,
         screen: PasswordScreen,
+        breached: BreachedPasswords | None = None,
     ) -> None:
         self._users = users
-        self._passwords = PasswordRules(screen)
+        self._passwords = PasswordRules(screen, breached)
         self._hasher = hasher
         self._clock = clock
         self._failures = failures

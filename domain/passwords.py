@@ -14,7 +14,12 @@ rules are plain so that a user can predict them:
   `jane.doe@example.com`, `Example2024!`, `jane.doe!!`, `janedoe99`, `example.com/2026` and
   `esauth-123` are refused; `jane-example-7` and `doedoe12` (two words) are not.
 
-The list is checked before any account is read, so the answer (and its time) never depends on
+- **Breached** (only with `ESAUTH_PWNED_PASSWORDS_URL`): the password exactly as typed was seen
+  in a data breach, by a range service that never sees the password (ports/breached_passwords.py).
+  Asked last, only for passwords every other rule lets through; when it cannot say, the password
+  passes.
+
+The rules are checked before any account is read, so the answer (and its time) never depends on
 whether the account exists.
 """
 
@@ -25,11 +30,13 @@ import unicodedata
 
 from domain.errors import ValidationError
 from domain.user import check_password
+from ports.breached_passwords import BreachedPasswords
 from ports.password_screen import PasswordScreen
 
 SERVICE_WORDS = ("esauth",)
 TOO_COMMON = "is too common; choose another"
 TOO_PERSONAL = "must not be made of your email address or the service's name; choose another"
+BREACHED = "has appeared in a data breach; choose another"
 _LOCAL_SEPARATORS = re.compile(r"[._+\-]")
 
 
@@ -60,14 +67,21 @@ def is_personal(password: str, email_address: str | None) -> bool:
 
 
 class PasswordRules:
-    """Length (domain.user.check_password), then the list, then the context words."""
+    """Length (domain.user.check_password), then the list, the context words, and any breach service."""
 
-    def __init__(self, screen: PasswordScreen) -> None:
+    def __init__(self, screen: PasswordScreen, breached: BreachedPasswords | None = None) -> None:
         self._screen = screen
+        self._breached = breached
 
     def check(self, value: object, field_name: str, email_address: str | None) -> str:
-        """The password if every rule holds, else ValidationError naming the field and why.
-        `email_address` None checks the service's name only (the address is not known yet)."""
+        """The password if every rule holds, else ValidationError naming the field and why."""
+        password = self.check_here(value, field_name, email_address)
+        self.check_breached(password, field_name)
+        return password
+
+    def check_here(self, value: object, field_name: str, email_address: str | None) -> str:
+        """Every rule but the outside service. `email_address` None checks the service's name
+        only (the address is not known yet)."""
         password = check_password(value, field_name)
         if self._screen.is_listed(matching_form(password)):
             raise ValidationError(field_name, TOO_COMMON)
@@ -78,3 +92,7 @@ class PasswordRules:
     def check_personal(password: str, field_name: str, email_address: str | None) -> None:
         if is_personal(password, email_address):
             raise ValidationError(field_name, TOO_PERSONAL)
+
+    def check_breached(self, password: str, field_name: str) -> None:
+        if self._breached is not None and self._breached.is_breached(password):
+            raise ValidationError(field_name, BREACHED)

@@ -33,6 +33,7 @@ from infrastructure.hashing_pool import PooledHasher, cores_available, threads_f
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
 from infrastructure.passwords.common_list import shipped_list
+from infrastructure.passwords.pwned_range import PwnedPasswordsRange
 from infrastructure.prometheus_metrics import CONTENT_TYPE, PrometheusMetrics
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
@@ -214,11 +215,12 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     background = BackgroundWorker("esauth-password-reset")
     # Loaded here, once, rather than at the first sign-up: no request waits for it.
     screen = shipped_list(MIN_PASSWORD_LENGTH)
+    breached = PwnedPasswordsRange(settings.pwned_passwords_url) if settings.pwned_passwords_url else None
     return Services(
         stores=stores,
         users=users,
-        auth=AuthService(users, hasher, clock, failures, screen=screen),
-        accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen),
+        auth=AuthService(users, hasher, clock, failures, screen=screen, breached=breached),
+        accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached),
         admin=AdminService(users),
         notifier=notifier,
         background=background,

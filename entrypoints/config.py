@@ -57,6 +57,7 @@ class Settings:
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
     reset_url: str | None = None
+    pwned_passwords_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
@@ -134,6 +135,7 @@ class Settings:
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
             reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL"),
+            pwned_passwords_url=http_url(environ.get("ESAUTH_PWNED_PASSWORDS_URL") or None, "ESAUTH_PWNED_PASSWORDS_URL"),
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
             smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,

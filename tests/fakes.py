@@ -268,3 +268,13 @@ class FakePasswordScreen:
 
     def is_listed(self, password: str) -> bool:
         return password in self._entries
+
+
+class FakeBreachedPasswords:
+    """Passwords seen in a breach, exactly as typed, like the range service."""
+
+    def __init__(self, breached: frozenset[str]) -> None:
+        self._breached = breached
+
+    def is_breached(self, password: str) -> bool:
+        return password in self._breached

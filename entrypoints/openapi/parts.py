@@ -34,7 +34,8 @@ PASSWORD: Schema = {
     "maxLength": MAX_PASSWORD_LENGTH,
     "description": "Not one of the 100,000 most common passwords, nor made of the account's address or `esauth` "
     "(README, Known-bad passwords): else 400 `is too common; choose another` or "
-    "`must not be made of your email address or the service's name; choose another`.",
+    "`must not be made of your email address or the service's name; choose another` (or, with "
+    "ESAUTH_PWNED_PASSWORDS_URL, `has appeared in a data breach; choose another`).",
 }
 NAME: Schema = {
     "type": ["string", "null"],

@@ -6,12 +6,12 @@ import pytest
 
 from domain.accounts import AccountService
 from domain.auth import AuthService
-from domain.errors import ValidationError
-from domain.passwords import TOO_COMMON, TOO_PERSONAL, PasswordRules, context_words, is_personal, matching_form
+from domain.errors import InvalidToken, ValidationError
+from domain.passwords import BREACHED, TOO_COMMON, TOO_PERSONAL, PasswordRules, context_words, is_personal, matching_form
 from domain.throttle import FailureCounter
 from domain.users import Users
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
-from tests.fakes import CountingUserRepository, FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, RecordingNotifier
+from tests.fakes import CountingUserRepository, FakeBreachedPasswords, FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, RecordingNotifier
 
 EMAIL = "jane.doe@example.com"
 PASSWORD = "violet kettle on the roof"
@@ -137,3 +137,44 @@ def test_a_reset_to_a_listed_or_personal_password_is_refused_and_the_token_still
         assert (refused.value.field, refused.value.reason) == ("new_password", reason)
     accounts.confirm_password_reset(token, "a brand new passphrase")
     auth.login(EMAIL, "a brand new passphrase")
+
+
+class CountingBreached(FakeBreachedPasswords):
+    def __init__(self, breached: frozenset[str]) -> None:
+        super().__init__(breached)
+        self.asked: list[str] = []
+
+    def is_breached(self, password: str) -> bool:
+        self.asked.append(password)
+        return super().is_breached(password)
+
+
+def test_a_breached_password_is_refused_as_typed_and_only_after_every_other_rule():
+    breached = CountingBreached(frozenset({"Tr0ub4dor&3", "password"}))
+    rules = PasswordRules(FakePasswordScreen(), breached)
+    with pytest.raises(ValidationError) as refused:
+        rules.check("Tr0ub4dor&3", "password", EMAIL)
+    assert refused.value.reason == BREACHED
+    assert rules.check("tr0ub4dor&3", "password", EMAIL) == "tr0ub4dor&3"
+    for known in ("password", "jane.doe!!"):  # refused by the list or the address: never sent out
+        with pytest.raises(ValidationError):
+            rules.check(known, "password", EMAIL)
+    assert breached.asked == ["Tr0ub4dor&3", "tr0ub4dor&3"]
+
+
+def test_a_reset_asks_the_breach_service_only_once_the_token_is_valid(repo, clock, notifier):
+    users = Users(repo, clock, timedelta(0))
+    failures = FailureCounter(InMemoryLoginFailureRepository(), clock)
+    breached = CountingBreached(frozenset({"Tr0ub4dor&3"}))
+    auth = AuthService(users, FakeHasher(), clock, failures, screen=FakePasswordScreen(), breached=breached)
+    tokens = ItsdangerousTokenSigner(["k" * 32], salt="esauth.password-reset")
+    accounts = AccountService(users, FakeHasher(), clock, failures, tokens, notifier, screen=FakePasswordScreen(), breached=breached)
+    auth.register(EMAIL, PASSWORD)
+    asked = len(breached.asked)
+    with pytest.raises(InvalidToken):
+        accounts.confirm_password_reset("forged.token", "Tr0ub4dor&3")
+    assert len(breached.asked) == asked
+    accounts.request_password_reset(EMAIL)
+    with pytest.raises(ValidationError, match="data breach"):
+        accounts.confirm_password_reset(notifier.sent[-1][1], "Tr0ub4dor&3")
+    assert breached.asked[asked:] == ["Tr0ub4dor&3"]
