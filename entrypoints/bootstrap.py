@@ -289,6 +289,7 @@ def build_app(
         admin=services.admin,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
         metrics=metrics,
         metrics_resource=metrics_resource,
         access_log=settings.access_log,

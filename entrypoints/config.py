@@ -20,6 +20,8 @@ MIN_IDLE_TIMEOUT_S = 60
 """An active session is re-issued every quarter of the idle timeout (at most once a minute), so
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
+HOSTED_RESET_PATH = "/ui/reset/confirm"
+"""ESAUTH_RESET_URL's default under ESAUTH_PUBLIC_URL: the hosted page (entrypoints/ui)."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -57,6 +59,9 @@ class Settings:
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
     reset_url: str | None = None
+    """Explicit, or the hosted reset page under public_url when that is known."""
+    public_url: str | None = None
+    """The origin browsers reach esauth at (https://auth.example.com), for links in messages."""
     pwned_passwords_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -106,6 +111,7 @@ class Settings:
                     f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
+        public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
         return cls(
             elasticsearch_url=http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
@@ -134,7 +140,9 @@ class Settings:
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
-            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL"),
+            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
+            or (public_url and public_url + HOSTED_RESET_PATH),
+            public_url=public_url,
             pwned_passwords_url=http_url(environ.get("ESAUTH_PWNED_PASSWORDS_URL") or None, "ESAUTH_PWNED_PASSWORDS_URL"),
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
@@ -249,6 +257,16 @@ def _origins(raw: str) -> tuple[str, ...]:
             raise ConfigError(f"ESAUTH_ALLOWED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
         origins.append(normalized)
     return tuple(origins)
+
+
+def _public_url(raw: str | None) -> str | None:
+    """An origin: a server has no way to learn its public name from a request it can trust."""
+    if raw is None:
+        return None
+    origin = normalize_origin(raw)
+    if origin is None:
+        raise ConfigError(f"ESAUTH_PUBLIC_URL: expected an origin like https://auth.example.com (no path), got {raw!r}")
+    return origin
 
 
 def http_url(raw: str | None, name: str) -> str | None:

@@ -101,6 +101,8 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_TRUSTED_PROXIES": "-1"}, "ESAUTH_TRUSTED_PROXIES"),
         ({"ESAUTH_ALLOWED_ORIGINS": "app.example.com"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com/esauth"}, "ESAUTH_PUBLIC_URL"),
+        ({"ESAUTH_PUBLIC_URL": "auth.example.com"}, "ESAUTH_PUBLIC_URL"),
         ({"ESAUTH_LOG_FORMAT": "xml"}, "ESAUTH_LOG_FORMAT"),
         ({"ESAUTH_ACCESS_LOG": "sometimes"}, "ESAUTH_ACCESS_LOG"),
         ({"ESAUTH_METRICS_ALLOW": "127.0.0.1,localhost"}, "ESAUTH_METRICS_ALLOW"),
@@ -110,6 +112,15 @@ def test_metrics_can_be_allowed_to_nobody():
 def test_malformed_settings_are_refused_by_name(environ, names):
     with pytest.raises(ConfigError, match=names):
         Settings.from_env(environ)
+
+
+def test_the_reset_link_defaults_to_the_hosted_page_once_the_public_origin_is_known():
+    assert Settings.from_env({}).reset_url is None
+    public = Settings.from_env({"ESAUTH_PUBLIC_URL": "https://Auth.Example.com:443/"})
+    assert public.public_url == "https://auth.example.com"
+    assert public.reset_url == "https://auth.example.com/ui/reset/confirm"
+    explicit = {"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_RESET_URL": "https://app.example.com/reset"}
+    assert Settings.from_env(explicit).reset_url == "https://app.example.com/reset"
 
 
 def test_an_idle_timeout_under_a_minute_is_refused_by_name():
