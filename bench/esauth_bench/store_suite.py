@@ -1,0 +1,44 @@
+"""Everything measured on one store: start the store and `esauth serve` on it, seed 100 users over
+HTTP, run each scenario family, then grow the store to 100,000 users and run the growth scenarios.
+The store and every server are stopped at the end, also on errors."""
+
+from __future__ import annotations
+
+import time
+
+from .common import COOKIE_USERS, SEED_USERS
+from .runner import Bench
+from .scenarios import cookie_check, large_store, login, signup
+from .scenarios.target import Target
+from .seeding import cookies_for, seed_over_http
+from .servers import esauth_env, start_esauth
+from .stores import STARTERS
+
+
+def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int, conns_list: list[int],
+              scenarios: set[str], growth: bool, diagnostics: bool) -> None:
+    store = STARTERS[store_name](bench.procs, bench.workdir, bench.nonce)
+    try:
+        env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", store.env)
+        server = start_esauth(bench.procs, bench.workdir, store.name, env, threads, store.pid)
+        try:
+            t = Target(bench, server, store.name, threads_n, threads, conns_list, env)
+            started = time.monotonic()
+            seed_over_http(server, 0, SEED_USERS)
+            print(f"  ({store.name}: seeded {SEED_USERS} users over HTTP in {time.monotonic() - started:.1f} s)",
+                  flush=True)
+            cookies = cookies_for(server, bench.workdir, list(range(COOKIE_USERS))) if "test" in scenarios else None
+            if cookies:
+                cookie_check.hot_sessions(t, cookies)
+            login.logins(t, right="login" in scenarios, unknown="unknown" in scenarios,
+                         login_users=list(range(COOKIE_USERS, SEED_USERS)))
+            if "signup" in scenarios:
+                signup.signups(t)
+            if diagnostics and cookies:
+                cookie_check.uncached(t, cookies)
+            if growth:
+                large_store.growth(t, scenarios, diagnostics)
+        finally:
+            bench.procs.stop(server.proc)
+    finally:
+        store.close()  # idempotent: stop_all calls it again at the end
