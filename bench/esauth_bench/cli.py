@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import baselines, report
-from .common import REPO, BenchError
+from .common import GROWTH_USERS, REPO, BenchError
 from .processes import Processes, raise_on_sigterm
 from .runner import Bench
 from .servers import esauth_default_threads
@@ -21,7 +21,7 @@ from .stores import STARTERS
 from .wrk import find_wrk
 
 DESCRIPTION = "The esauth benchmark: every endpoint against its physical limit, measured in one run."
-SCENARIOS = ("test", "login", "unknown", "signup")
+SCENARIOS = ("test", "sessions", "login", "unknown", "signup")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stores", default="sqlite,elasticsearch", help=",".join(STARTERS))
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"any of {','.join(SCENARIOS)} (default all)")
+    parser.add_argument("--sessions", type=int, default=10_000,
+                        help="distinct live sessions taking turns in the `sessions` scenario (default 10,000)")
     parser.add_argument("--growth", action=argparse.BooleanOptionalAction, default=None,
                         help="also run GET /v1/test and login with 100,000 users (default on, off with --quick)")
     parser.add_argument("--diagnostics", action=argparse.BooleanOptionalAction, default=None,
@@ -75,6 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bad = args.scenarios_set - set(SCENARIOS)
     if bad:
         parser.error(f"--scenarios: unknown {', '.join(sorted(bad))}")
+    if not 1 <= args.sessions <= GROWTH_USERS:
+        parser.error(f"--sessions: between 1 and {GROWTH_USERS:,} (they are the first of the growth users)")
     if min(args.connections_list) < args.wrk_threads:
         parser.error("--connections: each must be at least --wrk-threads")
     return args
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 baselines.bare_falcon(bench, n, args.connections_list)
             for store in args.stores_list:
                 run_store(bench, store, threads, n, args.connections_list, args.scenarios_set, args.growth,
-                          args.diagnostics)
+                          args.diagnostics, args.sessions)
             if args.baselines:
                 baselines.remeasure_disturbed(bench, n)
         report.evaluate(bench.results)

@@ -21,6 +21,8 @@ class Run:
     log_lines_per_req: float | None = None
     other_load: float | None = None
     """Cores used by processes that are not the bench's during the run (other jobs, steal)."""
+    set_cookie_per_req: float | None = None
+    """Answers that carried Set-Cookie (a re-issued session), per request."""
     statuses: dict[str, int] = field(default_factory=dict)
 
 
@@ -37,6 +39,10 @@ class Row:
     ratio: float | None = None
     target: str = ""
     verdict: str = ""
+    sessions: int | None = None
+    """Distinct sessions taking turns (the distinct-sessions rows), for their revisit interval."""
+    session_view_ms: int | None = None
+    """ESAUTH_SESSION_CHECK_CACHE_MS the server ran with (the distinct-sessions rows)."""
 
     def median(self, name: str) -> float | None:
         values = [getattr(run, name) for run in self.runs if getattr(run, name) is not None]

@@ -82,6 +82,7 @@ class Bench:
             queue_warnings=queue_warnings,
             log_lines_per_req=log_lines / requests if requests else None,
             other_load=load.other_cores,
+            set_cookie_per_req=data["set_cookie"] / requests if requests else None,
             statuses=data["statuses"],
         )
 

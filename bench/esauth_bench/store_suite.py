@@ -1,6 +1,7 @@
 """Everything measured on one store: start the store and `esauth serve` on it, seed 100 users over
-HTTP, run each scenario family, then grow the store to 100,000 users and run the growth scenarios.
-The store and every server are stopped at the end, also on errors."""
+HTTP, run each scenario family (the distinct sessions' users are written straight in), then grow
+the store to 100,000 users and run the growth scenarios. The store and every server are stopped
+at the end, also on errors."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from .common import COOKIE_USERS, SEED_USERS
 from .runner import Bench
 from .scenarios import cookie_check, large_store, login, signup
 from .scenarios.target import Target
-from .seeding import cookies_for, seed_over_http
+from .seeding import log_in, seed_over_http
 from .servers import esauth_env, start_esauth
 from .stores import STARTERS
 
 
 def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int, conns_list: list[int],
-              scenarios: set[str], growth: bool, diagnostics: bool) -> None:
+              scenarios: set[str], growth: bool, diagnostics: bool, distinct_sessions: int) -> None:
     store = STARTERS[store_name](bench.procs, bench.workdir, bench.nonce)
     try:
         env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", store.env)
@@ -27,15 +28,17 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
             seed_over_http(server, 0, SEED_USERS)
             print(f"  ({store.name}: seeded {SEED_USERS} users over HTTP in {time.monotonic() - started:.1f} s)",
                   flush=True)
-            cookies = cookies_for(server, bench.workdir, list(range(COOKIE_USERS))) if "test" in scenarios else None
-            if cookies:
-                cookie_check.hot_sessions(t, cookies)
+            hot = log_in(server, bench.workdir, list(range(COOKIE_USERS))) if "test" in scenarios else None
+            if hot:
+                cookie_check.hot_sessions(t, hot)
+            if "sessions" in scenarios:
+                cookie_check.distinct_sessions(t, distinct_sessions)
             login.logins(t, right="login" in scenarios, unknown="unknown" in scenarios,
                          login_users=list(range(COOKIE_USERS, SEED_USERS)))
             if "signup" in scenarios:
                 signup.signups(t)
-            if diagnostics and cookies:
-                cookie_check.uncached(t, cookies)
+            if diagnostics and hot:
+                cookie_check.uncached(t, hot)
             if growth:
                 large_store.growth(t, scenarios, diagnostics)
         finally:

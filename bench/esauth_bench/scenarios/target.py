@@ -20,3 +20,5 @@ class Target:
     conns_list: list[int]
     env: dict[str, str]
     """The server's environment: a variant (the session cache off) starts from it."""
+    direct_users: int = 0
+    """Users written straight into the store after the seeded ones (numbers SEED_USERS on)."""
