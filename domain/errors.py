@@ -70,3 +70,11 @@ class VersionConflict(AuthError):
 
 class StoreUnavailable(AuthError):
     """The user store did not answer; the request may be retried later."""
+
+
+class StoreAccessDenied(StoreUnavailable):
+    """The store answered but refused esauth's credentials (401) or their privileges (403)."""
+
+
+class StoreNeedsInit(StoreUnavailable):
+    """The store is there but cannot be served as it is; the message says why and what repairs it."""

@@ -51,27 +51,34 @@ class Stores:
     login_failures: LoginFailureRepository
 
 
-def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -> Stores:
-    """Elasticsearch when a URL is configured, else the SQLite file; indices or schema are made
-    if missing, and `report` is told what was created and what was already there."""
+def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *, upgrade: bool = False) -> Stores:
+    """A search engine when a URL is configured, else the SQLite file; `report` is told what was
+    created and what was already there. Serving makes a missing index and adds new fields;
+    `upgrade` (esauth init) also reindexes what serving refuses (search_engine.indices)."""
     if settings.elasticsearch_url:
-        # Imported here: the client costs ~10 MiB per process that an embedded run never uses.
-        from infrastructure.elasticsearch_client import connect
-        from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
-        from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+        # Imported here: the clients cost ~10 MiB per process that an embedded run never uses.
+        from infrastructure.search_engine.client import connect
+        from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
+        from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 
-        client = connect(settings.elasticsearch_url)
-        users = ElasticsearchUserRepository(client, settings.es_index)
-        failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
+        client = connect(settings.elasticsearch_url, engine=settings.es_engine, options=client_options(settings))
+        users = SearchEngineUserRepository(client, settings.es_index)
+        failures = SearchEngineLoginFailureRepository(client, f"{settings.es_index}-login-failures")
         for repository in (users, failures):
-            created = repository.ensure_index()
-            report(f"Elasticsearch index {repository.index}: {'created' if created else 'exists'}")
+            outcome = repository.upgrade_index() if upgrade else repository.ensure_index()
+            report(f"{client.engine} index {repository.index}: {outcome}")
         return Stores(users, failures)
     path = settings.data_dir / SQLITE_FILE
     existed = path.exists()
     database = SqliteDatabase(path)
     report(f"SQLite database {path}: {'exists' if existed else 'created'}")
     return Stores(SqliteUserRepository(database), SqliteLoginFailureRepository(database))
+
+
+def client_options(settings: Settings) -> Callable[[str], dict]:
+    """Extra keyword arguments for each engine's client; none yet (the secured-cluster settings
+    will fill them)."""
+    return lambda engine: {}
 
 
 def build_hasher(settings: Settings) -> Argon2Hasher:

@@ -22,6 +22,8 @@ class ConfigError(ValueError):
 class Settings:
     elasticsearch_url: str | None = None
     es_index: str = "esauth-users"
+    es_engine: str = "auto"
+    """Which client speaks to the cluster: auto (from its root answer), elasticsearch, opensearch."""
     data_dir: Path = Path("var")
     secret_keys: tuple[str, ...] = ()
     cookie_secure: bool = True
@@ -64,8 +66,12 @@ class Settings:
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         return cls(
-            elasticsearch_url=http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
+            elasticsearch_url=with_port(
+                http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
+                "ESAUTH_ELASTICSEARCH_URL",
+            ),
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
+            es_engine=_choice(environ, "ESAUTH_ES_ENGINE", defaults.es_engine, ENGINES),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
             cookie_secure=_bool(environ, "ESAUTH_COOKIE_SECURE", defaults.cookie_secure),
@@ -97,6 +103,37 @@ class Settings:
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
         )
+
+
+ENGINES = ("auto", "elasticsearch", "opensearch")
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def with_port(url: str | None, name: str) -> str | None:
+    """The URL with its port spelled out: the scheme's default (80, 443) when it has none, as
+    for any http URL; the clients need one. A port that is not a number is a ConfigError."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name}: the port of {url!r} is not a number between 0 and 65535") from None
+    if port is not None:
+        return url
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@" if userinfo else ""
+    default = 443 if parts.scheme == "https" else 80
+    return parts._replace(netloc=f"{netloc}{host}:{default}").geturl()
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:

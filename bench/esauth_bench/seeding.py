@@ -1,27 +1,23 @@
 """Users and sessions for the scenarios: signed up over HTTP, or written straight into the store.
 
 Over HTTP (the 100 seed users, the 16 logins behind the hot sessions) goes through every rule a
-client meets. Straight
-into the store (the distinct-session users, the 100,000-user growth) writes pre-hashed users
-through the repository esauth's own composition root builds, with one shared argon2 hash, because
-hashing 100,000 passwords would take an hour of this machine. Cookies are minted with the server's own key by esauth's own SessionCookies, for session ids
-the store holds (written on the distinct-session users, or opened by a login): 10,000 logins over
-HTTP would cost 10,000 argon2 verifies (about 3 minutes a store), and minting lets a cookie file
-be renewed before the server would re-issue it (LiveSessions).
+client meets. Straight into the store (the distinct-session users, the 100,000-user growth)
+writes pre-hashed users through the stores esauth's own composition root builds, with one shared
+argon2 hash, because hashing 100,000 passwords would take an hour of this machine. Cookies are
+minted with the server's own key by esauth's own SessionCookies, for session ids the store holds
+(written on the distinct-session users, or opened by a login): 10,000 logins over HTTP would cost
+10,000 argon2 verifies (about 3 minutes a store), and minting lets a cookie file be renewed
+before the server would re-issue it (LiveSessions).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Callable
 
 from .common import EMAIL, PASSWORD, BenchError
 from .loopback import http_call
@@ -29,6 +25,8 @@ from .servers import Server
 
 if TYPE_CHECKING:
     from entrypoints.session import SessionCookies
+
+BULK_CHUNK = 5000
 
 
 def seed_over_http(server: Server, first: int, count: int) -> None:
@@ -94,13 +92,25 @@ def seed_directly(env: dict[str, str], first: int, count: int,
         # The repository's add is one HTTP request per user, ~450/s on osmem (4 minutes for
         # 100,000). So the first user goes through the repository, and the rest are bulk
         # copies of the very document it stored (with whatever fields the repository adds),
-        # with the user's own fields laid over it.
-        engine = SearchEngine(settings.elasticsearch_url)
-        stored = engine.call("GET", f"/{settings.es_index}/_doc/{quote(EMAIL.format(first), safe='')}")["_source"]
-        if stored.get("email_address") != EMAIL.format(first):
-            raise BenchError("the stored user document has no email_address field to vary")
-        engine.bulk_create(settings.es_index, ((EMAIL.format(i), {**stored, **to_document(user(i))})
-                                               for i in range(first + 1, first + count)))
+        # with the user's own fields laid over it, through esauth's own client for the engine.
+        from entrypoints.bootstrap import client_options
+        from infrastructure.search_engine.client import connect
+
+        client = connect(settings.elasticsearch_url, engine=settings.es_engine, request_timeout_s=120,
+                         options=client_options(settings))
+        try:
+            stored = client.get(settings.es_index, EMAIL.format(first))["_source"]
+            if stored.get("email_address") != EMAIL.format(first):
+                raise BenchError("the stored user document has no email_address field to vary")
+            numbers = range(first + 1, first + count)
+            for chunk in (numbers[start:start + BULK_CHUNK] for start in range(0, len(numbers), BULK_CHUNK)):
+                answer = client.bulk_create(settings.es_index, {
+                    EMAIL.format(i): {**stored, **to_document(user(i))} for i in chunk})
+                if answer.get("errors"):
+                    failed = [item for item in answer["items"] if item["create"].get("error")]
+                    raise BenchError(f"bulk seeding: {len(failed)} users failed: {failed[:2]}")
+        finally:
+            client.close()
     else:
         for i in range(first + 1, first + count):
             repository.add(user(i))
@@ -110,45 +120,6 @@ def seed_directly(env: dict[str, str], first: int, count: int,
                 or found.session_ids != session_ids(i)):
             raise BenchError(f"seeded user {EMAIL.format(i)} does not read back through the repository")
     return time.monotonic() - started
-
-
-class SearchEngine:
-    """The two calls seeding makes, as plain JSON over HTTP: the same on Elasticsearch, osmem
-    and OpenSearch, whichever client esauth picks for them."""
-
-    CHUNK = 5000
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-
-    def call(self, method: str, path: str, body: bytes | None = None,
-             content_type: str = "application/json") -> dict:
-        request = urllib.request.Request(self.url + path, data=body, method=method,
-                                         headers={"Content-Type": content_type})
-        try:
-            with urllib.request.urlopen(request, timeout=120) as answer:
-                return json.load(answer)
-        except urllib.error.HTTPError as error:
-            with error:
-                raise BenchError(f"{method} {path}: HTTP {error.code} {error.read()[:300]!r}") from None
-
-    def bulk_create(self, index: str, documents: Iterable[tuple[str, dict]]) -> None:
-        """Create every (id, document) in chunks, then refresh; any failed item stops the bench."""
-        def send(lines: list[str]) -> None:
-            answer = self.call("POST", "/_bulk", "".join(lines).encode(), "application/x-ndjson")
-            failed = [item for item in answer.get("items", []) if item.get("create", {}).get("status", 500) >= 300]
-            if answer.get("errors") or failed:
-                raise BenchError(f"bulk seeding: {len(failed)} of {len(lines) // 2} failed: {failed[:2]}")
-
-        lines: list[str] = []
-        for doc_id, document in documents:
-            lines += [json.dumps({"create": {"_index": index, "_id": doc_id}}) + "\n", json.dumps(document) + "\n"]
-            if len(lines) >= 2 * self.CHUNK:
-                send(lines)
-                lines = []
-        if lines:
-            send(lines)
-        self.call("POST", f"/{index}/_refresh")
 
 
 def session_cookies(env: dict[str, str]) -> "SessionCookies":

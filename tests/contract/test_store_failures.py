@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from domain.errors import StoreUnavailable
-from infrastructure.elasticsearch_client import connect
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.search_engine.client import connect
+from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.contract.test_user_repository import make_user
@@ -23,9 +23,10 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_elasticsearch_that_does_not_answer_is_store_unavailable():
-    client = connect(f"http://127.0.0.1:{closed_port()}", request_timeout_s=1)
-    repository = ElasticsearchUserRepository(client, "users")
+@pytest.mark.parametrize("engine", ["elasticsearch", "opensearch"])
+def test_a_search_engine_that_does_not_answer_is_store_unavailable(engine):
+    client = connect(f"http://127.0.0.1:{closed_port()}", engine=engine, request_timeout_s=1)
+    repository = SearchEngineUserRepository(client, "users")
     try:
         for call in (lambda: repository.get("a@example.com"), lambda: repository.add(make_user()), repository.check):
             with pytest.raises(StoreUnavailable) as caught:
@@ -75,10 +76,10 @@ def test_the_client_sends_plain_json_that_es8_es9_and_opensearch_all_accept():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    client = connect(f"http://127.0.0.1:{server.server_address[1]}")
+    client = connect(f"http://127.0.0.1:{server.server_address[1]}", engine="elasticsearch")
     try:
         Recorder.seen.clear()
-        ElasticsearchUserRepository(client, "users").add(make_user())
+        SearchEngineUserRepository(client, "users").add(make_user())
         assert Recorder.seen == [("PUT", "application/json", "application/json")]
     finally:
         client.close()
