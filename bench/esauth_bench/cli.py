@@ -33,7 +33,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, help="seconds per run (default 5)")
     parser.add_argument("--threads", help="waitress threads, comma-separated (default: esauth's default)")
     parser.add_argument("--connections", default="16,64", help="wrk connections, comma-separated (default 16,64)")
-    parser.add_argument("--stores", default="sqlite,elasticsearch", help=",".join(STARTERS))
+    parser.add_argument("--stores", default=",".join(STARTERS),
+                        help=f"{','.join(STARTERS)} (default all; elasticsearch is osmem-server, opensearch "
+                             "a real node, which needs Java 21+ and mvn)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"any of {','.join(SCENARIOS)} (default all)")
     parser.add_argument("--sessions", type=int, default=10_000,

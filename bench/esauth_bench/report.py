@@ -75,8 +75,8 @@ def evaluate(results: Results) -> None:
 def sessions_note(row: Row, hot: Row | None, uncached: Row | None) -> str:
     """How often each distinct session came back, what hit ratio of the session view that allows
     (strict turns: a user read at t hits until t + the view's lifetime), the figure against the
-    16 hot sessions', and, where the store is a process of its own, its CPU per request against
-    the no-cache row's: the share of checks that read the store, observed."""
+    16 hot sessions', and what was observed: the store's own count of reads per request where it
+    keeps one (a miss is one read), else its CPU per request against the no-cache row's."""
     rps = row.median("rps")
     revisit_s = row.sessions / rps if rps and row.sessions else None
     view_s = (row.session_view_ms or 0) / 1000
@@ -86,9 +86,12 @@ def sessions_note(row: Row, hot: Row | None, uncached: Row | None) -> str:
     note = f"each session every {revisit_s:.1f} s, view {view_s:g} s: hits ≈{hits:.0%}"
     if hot and hot.median("rps"):
         note += f"; {rps / hot.median('rps'):.2f}× the 16 sessions'"
+    reads = row.median("store_reads_per_req")
     store_cpu = row.median("store_cpu_ms_per_req")
     uncached_cpu = uncached.median("store_cpu_ms_per_req") if uncached else None
-    if store_cpu is not None and uncached_cpu:
+    if reads is not None:
+        note += f"; observed: {reads:.2f} store reads/req, hits {max(0.0, 1 - reads):.0%}"
+    elif store_cpu is not None and uncached_cpu:
         note += f"; store CPU/req {store_cpu / uncached_cpu:.2f}× no-cache's"
     return note
 
@@ -123,7 +126,7 @@ def main_table(results: Results) -> str:
 
 def diagnostics_table(results: Results) -> str:
     head = ("| Scenario | Store | Threads | Conns | server CPU ms/req | server cores | store CPU ms/req "
-            "| server log lines/req | Set-Cookie/req | waitress queue warnings/run | other jobs (cores) | runs (req/s) |")
+            "| store reads/req | server log lines/req | Set-Cookie/req | waitress queue warnings/run | other jobs (cores) | runs (req/s) |")
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for row in results.rows.values():
         digits = 1 if row.conns is None else 0
@@ -132,7 +135,7 @@ def diagnostics_table(results: Results) -> str:
         lines.append(
             f"| {row.scenario} | {row.store} | {row.threads} | {row.conns or '—'} "
             f"| {fmt(row.median('cpu_ms_per_req'), 3)} | {fmt(row.median('cores'), 2)} "
-            f"| {fmt(row.median('store_cpu_ms_per_req'), 3)} "
+            f"| {fmt(row.median('store_cpu_ms_per_req'), 3)} | {fmt(row.median('store_reads_per_req'), 2)} "
             f"| {fmt(row.median('log_lines_per_req'), 2)} | {fmt(row.median('set_cookie_per_req'), 2)} "
             f"| {fmt(row.median('queue_warnings'), 0) if row.conns else '—'} | {loads or '—'} | {runs} |"
         )
@@ -163,7 +166,8 @@ def machine_info(wrk: str, wrk_how: str, commit: str) -> list[str]:
         f"- Python {platform.python_version()}, falcon {version('falcon')}, waitress {version('waitress')}, "
         f"argon2-cffi {version('argon2-cffi')} (bindings {version('argon2-cffi-bindings')}), "
         f"itsdangerous {version('itsdangerous')}, elasticsearch-py {version('elasticsearch')}, "
-        f"osmem-server {version('osmem-server')}, SQLite {sqlite3.sqlite_version}",
+        f"opensearch-py {version('opensearch-py')}, osmem-server {version('osmem-server')}, "
+        f"SQLite {sqlite3.sqlite_version}",
         f"- Load generator: {wrk_version(wrk)} ({wrk}, {wrk_how})",
         f"- esauth: {commit}",
     ]
@@ -196,7 +200,7 @@ def render(results: Results, args: argparse.Namespace, info: list[str], threads_
     return "\n".join([
         *info, settings_line, "", main_table(results), "",
         "Diagnostics: CPU per request of the server process (for raw argon2: per call) and the cores it "
-        "kept busy, CPU per request of osmem-server (from /proc/PID/stat over each run), lines the server logged per request, answers that re-issued the session cookie (Set-Cookie) per request, waitress's \"Task queue depth\" warnings "
+        "kept busy, CPU per request of the store process (osmem-server, or the OpenSearch JVM; from /proc/PID/stat over each run), document reads the store served per request (where it counts them: the OpenSearch node's _stats), lines the server logged per request, answers that re-issued the session cookie (Set-Cookie) per request, waitress's \"Task queue depth\" warnings "
         "per run, the cores other jobs on the machine used during each kept run (runs disturbed by more "
         "than --max-other-load are measured again), and every kept run's figure (medians elsewhere).", "",
         diagnostics_table(results),

@@ -17,6 +17,8 @@ class Run:
     cores: float | None = None
     """CPU the server (or the argon2 pool) used over the run, in cores: 2.0 is all of this machine."""
     store_cpu_ms_per_req: float | None = None
+    store_reads_per_req: float | None = None
+    """Document reads the store served per request, where it counts them."""
     queue_warnings: int = 0
     log_lines_per_req: float | None = None
     other_load: float | None = None

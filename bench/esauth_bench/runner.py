@@ -57,11 +57,13 @@ class Bench:
         log_offset = server.log_path.stat().st_size
         cpu0 = cpu_seconds(pid)
         store_cpu0 = cpu_seconds(server.store_pid) if server.store_pid else None
+        reads0 = server.store_reads() if server.store_reads else None
         with RssSampler(pid) as rss, LoadMeter(pids) as load:
             argv, result = wrk_driver.run(self.wrk, self.wrk_threads, server.url + path, script, conns, duration_s,
                                           script_args)
         cpu = cpu_seconds(pid) - cpu0
         store_cpu = cpu_seconds(server.store_pid) - store_cpu0 if server.store_pid else None
+        reads = server.store_reads() - reads0 if server.store_reads else None
         if server.proc.poll() is not None:
             raise BenchError(f"{server.name} died during the run:\n{tail(server.log_path)}")
         data = wrk_driver.figures(argv, result)
@@ -79,6 +81,7 @@ class Bench:
             cpu_ms_per_req=cpu * 1000 / requests if requests else None,
             cores=cpu / (data["duration_us"] / 1e6),
             store_cpu_ms_per_req=store_cpu * 1000 / requests if (requests and store_cpu is not None) else None,
+            store_reads_per_req=reads / requests if (requests and reads is not None) else None,
             queue_warnings=queue_warnings,
             log_lines_per_req=log_lines / requests if requests else None,
             other_load=load.other_cores,

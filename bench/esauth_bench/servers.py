@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .common import BENCH_DIR, RATE_LIMIT_LIFTED, SERVER_START_TIMEOUT_S, BenchError
 from .loopback import free_port, http_call
@@ -28,6 +29,8 @@ class Server:
     log_path: Path
     env: dict[str, str]
     store_pid: int | None = None
+    store_reads: Callable[[], int] | None = None
+    """The store's count of document reads (stores.Store.reads), where it keeps one."""
 
     @property
     def url(self) -> str:
@@ -61,14 +64,15 @@ def esauth_env(data_dir: Path, store_env: dict[str, str] | None = None) -> dict[
 
 
 def start_server(procs: Processes, workdir: Path, name: str, argv_tail: list[str], env: dict[str, str],
-                 threads: int | None, store_pid: int | None = None) -> Server:
+                 threads: int | None, store_pid: int | None = None,
+                 store_reads: Callable[[], int] | None = None) -> Server:
     port = free_port()
     argv = [*argv_tail, "--host", "127.0.0.1", "--port", str(port)]
     if threads is not None:
         argv += ["--threads", str(threads)]
     log_path = workdir / f"{name}-{port}.log"
     proc = procs.start(name, argv, env, log_path)
-    server = Server(name, proc, port, log_path, env, store_pid)
+    server = Server(name, proc, port, log_path, env, store_pid, store_reads)
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -84,11 +88,12 @@ def start_server(procs: Processes, workdir: Path, name: str, argv_tail: list[str
 
 
 def start_esauth(procs: Processes, workdir: Path, store: str, env: dict[str, str], threads: int | None,
-                 store_pid: int | None = None) -> Server:
+                 store_pid: int | None = None, store_reads: Callable[[], int] | None = None) -> Server:
     esauth = Path(sys.executable).with_name("esauth")
     if not esauth.exists():
         raise BenchError(f"{esauth} not found: install esauth into this venv (make test does)")
-    return start_server(procs, workdir, f"esauth-{store}", [str(esauth), "serve"], env, threads, store_pid)
+    return start_server(procs, workdir, f"esauth-{store}", [str(esauth), "serve"], env, threads, store_pid,
+                        store_reads)
 
 
 def start_bare_falcon(procs: Processes, workdir: Path, env: dict[str, str], threads: int | None) -> Server:

@@ -21,7 +21,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
     store = STARTERS[store_name](bench.procs, bench.workdir, bench.nonce)
     try:
         env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", store.env)
-        server = start_esauth(bench.procs, bench.workdir, store.name, env, threads, store.pid)
+        server = start_esauth(bench.procs, bench.workdir, store.name, env, threads, store.pid, store.reads)
         try:
             t = Target(bench, server, store.name, threads_n, threads, conns_list, env)
             started = time.monotonic()

