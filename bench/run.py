@@ -1,17 +1,20 @@
 """The esauth benchmark: every endpoint against its physical limit, measured in one run.
 
-    .venv/bin/python bench/run.py            # full run (15-30 min), writes BENCHMARKS.md
+    .venv/bin/python bench/run.py            # full run (about 25 min), writes BENCHMARKS.md
     .venv/bin/python bench/run.py --quick    # 1 run of 2 s per figure, prints only
 
-It starts `esauth serve` on a free loopback port, once on the embedded SQLite store and once
-on Elasticsearch (an osmem-server it starts), seeds 100 users over HTTP, and drives every
-scenario with wrk (a separate process, Lua scripts in bench/wrk/) at 16 and 64 connections:
-GET /v1/test with a cookie, login with the right password, login with an unknown email, and
-sign-up. Then it writes 100,000 more users straight into the store (one shared argon2 hash)
-and runs GET /v1/test and login again. The baselines are measured in the same run with the
-same waitress settings: a bare Falcon app (bench/bare_app.py) and raw argon2 hash/verify with
-esauth's parameters and thread count (bench/argon2_baseline.py). A diagnostic runs GET
-/v1/test again with ESAUTH_SESSION_CHECK_CACHE_MS=0, pricing the per-request store read.
+It starts `esauth serve` on a free loopback port on each store of --stores: the embedded SQLite
+store, Elasticsearch (an osmem-server it starts) and a real OpenSearch node (tests/opensearch/
+node.py starts it from Maven Central), seeds 100 users over HTTP, and drives every scenario with
+wrk (a separate process, Lua scripts in bench/wrk/) at 16 and 64 connections: GET /v1/test with
+16 users' cookies in turn, GET /v1/test with --sessions (10,000) distinct users' cookies in turn
+(written straight into the store, cookies minted with the server's key), login with the right
+password, login with an unknown email, and sign-up. Then it writes 100,000 users straight into
+the store (one shared argon2 hash) and runs GET /v1/test and login again. The baselines are
+measured in the same run with the same waitress settings: a bare Falcon app (bench/bare_app.py)
+and raw argon2 hash/verify with esauth's parameters and thread count (bench/argon2_baseline.py).
+A diagnostic runs GET /v1/test again with ESAUTH_SESSION_CHECK_CACHE_MS=0, pricing the
+per-request store read.
 
 The server gets ESAUTH_COOKIE_SECURE=false, a temp ESAUTH_DATA_DIR, a random ESAUTH_SECRET_KEY
 and the per-client rate limit lifted (wrk is one client); ESAUTH_ARGON2_*, ESAUTH_SESSION_*
@@ -34,7 +37,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # esauth's own packages, for seeding
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # esauth's packages and tests.opensearch
 
 from esauth_bench.cli import main  # noqa: E402
 

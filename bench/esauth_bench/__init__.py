@@ -6,9 +6,10 @@
 - wrk: finding or installing wrk, running one Lua script (bench/wrk/), reading its BENCHJSON;
 - results: Run (one wrk run), Row (a figure: runs and their medians), Results;
 - loopback: plain HTTP calls and free ports on 127.0.0.1;
-- stores: one starter per user store (SQLite, osmem); a new store is one entry in STARTERS;
+- stores: one starter per user store (SQLite, osmem, a real OpenSearch node); a new store is one
+  entry in STARTERS;
 - servers: `esauth serve` and the bare-Falcon app under the same waitress settings;
-- seeding: users over HTTP or straight into the store, cookies by logging in;
+- seeding: users over HTTP or straight into the store; live sessions' cookies, minted afresh;
 - runner: Bench, how one figure is measured (warm-up, runs, re-runs when disturbed, in turns);
 - baselines: raw argon2 hash and verify, bare Falcon;
 - scenarios/: the scenario families (cookie_check, login, signup, large_store);
