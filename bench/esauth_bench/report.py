@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .common import REPO, WARMUP_S
 from .measure import proc_meminfo_kib
-from .results import Results, Row, fmt
+from .results import Results, Row, fmt, pct
 from .wrk import wrk_version
 
 
@@ -27,7 +27,7 @@ def evaluate(results: Results) -> None:
         t, c = row.threads, row.conns
         kind = key.split("-")[0] if not key.startswith("growth-") else "growth-" + key.split("-")[1]
         store = row.store
-        if kind in ("test", "uncached", "sessions"):
+        if kind in ("test", "uncached", "sessions", "verify", "verifysessions", "metricsoff", "metricson", "scraped"):
             base = rows.get(f"bare-t{t}-c{c}")
             if base:
                 row.baseline_key, row.baseline_label = base.key, f"bare Falcon {fmt(base.median('rps'), 0)} req/s"
@@ -37,8 +37,16 @@ def evaluate(results: Results) -> None:
                     row.target = "≥0.75" + (f"; p99 ≤2× ({p99_ratio:.1f}×)" if c >= 64 else "")
                     ok = row.ratio >= 0.75 and (c < 64 or p99_ratio <= 2.0)
                     row.verdict = "met" if ok else "MISSED"
-                elif kind == "sessions":
+                elif kind in ("sessions", "verify", "verifysessions", "metricson", "scraped"):
                     row.verdict = "met" if row.ratio >= 0.75 else "MISSED"
+            if kind in ("verify", "verifysessions", "metricson", "scraped"):
+                # verify beside GET /v1/test with the same sessions; metrics beside metrics off
+                other, what = {"verify": ("test", "GET /v1/test's"), "verifysessions": ("sessions", "GET /v1/test's"),
+                               "metricson": ("metricsoff", "metrics off's"),
+                               "scraped": ("metricsoff", "metrics off's")}[kind]
+                beside = rows.get(f"{other}-{store}-t{t}-c{c}")
+                row.target = ("≥0.75" if base else "") + (
+                    f"; {row.median('rps') / beside.median('rps'):.2f}× {what}" if beside and beside.median("rps") else "")
             if kind == "sessions":
                 row.target = ("≥0.75; " if base else "") + sessions_note(
                     row, rows.get(f"test-{store}-t{t}-c{c}"), rows.get(f"uncached-{store}-t{t}-c{c}"))
@@ -75,8 +83,9 @@ def evaluate(results: Results) -> None:
 def sessions_note(row: Row, hot: Row | None, uncached: Row | None) -> str:
     """How often each distinct session came back, what hit ratio of the session view that allows
     (strict turns: a user read at t hits until t + the view's lifetime), the figure against the
-    16 hot sessions', and what was observed: the store's own count of reads per request where it
-    keeps one (a miss is one read), else its CPU per request against the no-cache row's."""
+    16 hot sessions', and what was observed: the server's own count of view hits (/metrics) and
+    the store's of reads per request where they keep them (a miss is one read), else the store's
+    CPU per request against the no-cache row's."""
     rps = row.median("rps")
     revisit_s = row.sessions / rps if rps and row.sessions else None
     view_s = (row.session_view_ms or 0) / 1000
@@ -89,7 +98,12 @@ def sessions_note(row: Row, hot: Row | None, uncached: Row | None) -> str:
     reads = row.median("store_reads_per_req")
     store_cpu = row.median("store_cpu_ms_per_req")
     uncached_cpu = uncached.median("store_cpu_ms_per_req") if uncached else None
-    if reads is not None:
+    observed_hits = row.median("view_hit_ratio")
+    if observed_hits is not None:
+        note += f"; observed (/metrics): hits {observed_hits:.0%}"
+        if reads is not None:
+            note += f", {reads:.2f} store reads/req"
+    elif reads is not None:
         note += f"; observed: {reads:.2f} store reads/req, hits {max(0.0, 1 - reads):.0%}"
     elif store_cpu is not None and uncached_cpu:
         note += f"; store CPU/req {store_cpu / uncached_cpu:.2f}× no-cache's"
@@ -126,7 +140,7 @@ def main_table(results: Results) -> str:
 
 def diagnostics_table(results: Results) -> str:
     head = ("| Scenario | Store | Threads | Conns | server CPU ms/req | server cores | store CPU ms/req "
-            "| store reads/req | server log lines/req | Set-Cookie/req | waitress queue warnings/run | other jobs (cores) | runs (req/s) |")
+            "| store reads/req | session view hits | server log lines/req | Set-Cookie/req | waitress queue warnings/run | other jobs (cores) | runs (req/s) |")
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for row in results.rows.values():
         digits = 1 if row.conns is None else 0
@@ -136,6 +150,7 @@ def diagnostics_table(results: Results) -> str:
             f"| {row.scenario} | {row.store} | {row.threads} | {row.conns or '—'} "
             f"| {fmt(row.median('cpu_ms_per_req'), 3)} | {fmt(row.median('cores'), 2)} "
             f"| {fmt(row.median('store_cpu_ms_per_req'), 3)} | {fmt(row.median('store_reads_per_req'), 2)} "
+            f"| {pct(row.median('view_hit_ratio'))} "
             f"| {fmt(row.median('log_lines_per_req'), 2)} | {fmt(row.median('set_cookie_per_req'), 2)} "
             f"| {fmt(row.median('queue_warnings'), 0) if row.conns else '—'} | {loads or '—'} | {runs} |"
         )
@@ -200,7 +215,7 @@ def render(results: Results, args: argparse.Namespace, info: list[str], threads_
     return "\n".join([
         *info, settings_line, "", main_table(results), "",
         "Diagnostics: CPU per request of the server process (for raw argon2: per call) and the cores it "
-        "kept busy, CPU per request of the store process (osmem-server, or the OpenSearch JVM; from /proc/PID/stat over each run), document reads the store served per request (where it counts them: the OpenSearch node's _stats), lines the server logged per request, answers that re-issued the session cookie (Set-Cookie) per request, waitress's \"Task queue depth\" warnings "
+        "kept busy, CPU per request of the store process (osmem-server, or the OpenSearch JVM; from /proc/PID/stat over each run), document reads the store served per request (where it counts them: the OpenSearch node's _stats), the share of session checks the session view answered (from the server's /metrics, where it serves one), lines the server logged per request, answers that re-issued the session cookie (Set-Cookie) per request, waitress's \"Task queue depth\" warnings "
         "per run, the cores other jobs on the machine used during each kept run (runs disturbed by more "
         "than --max-other-load are measured again), and every kept run's figure (medians elsewhere).", "",
         diagnostics_table(results),

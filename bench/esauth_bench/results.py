@@ -23,6 +23,8 @@ class Run:
     log_lines_per_req: float | None = None
     other_load: float | None = None
     """Cores used by processes that are not the bench's during the run (other jobs, steal)."""
+    view_hit_ratio: float | None = None
+    """Session checks the view answered, of all session checks, from the server's /metrics."""
     set_cookie_per_req: float | None = None
     """Answers that carried Set-Cookie (a re-issued session), per request."""
     statuses: dict[str, int] = field(default_factory=dict)
@@ -75,6 +77,10 @@ def fmt(value: float | None, digits: int = 1) -> str:
     if digits == 0:
         return f"{value:,.0f}"
     return f"{value:,.{digits}f}"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def print_summary(row: Row, kept: str = "") -> None:

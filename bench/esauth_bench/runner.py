@@ -9,8 +9,10 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from contextlib import nullcontext
+from typing import Callable, ContextManager
 
+from . import prometheus
 from . import wrk as wrk_driver
 from .common import WARMUP_S, BenchError
 from .measure import LoadMeter, RssSampler, cpu_seconds, wait_idle, wait_quiet
@@ -32,6 +34,8 @@ class Spec:
     conns: int
     script_args: Callable[[], list[str]]
     expected: int
+    alongside: Callable[[], ContextManager] | None = None
+    """Something to run during each measured run (a /metrics scraper)."""
 
 
 class Bench:
@@ -48,7 +52,7 @@ class Bench:
         """After this, disturbed runs are kept as they are and nobody waits for quiet: bounded time."""
 
     def wrk_once(self, server: Server, path: str, script: str, conns: int, duration_s: int,
-                 script_args: list[str], expected: int) -> Run:
+                 script_args: list[str], expected: int, alongside: Callable[[], ContextManager] | None = None) -> Run:
         pid = server.proc.pid
         pids = server.pids
         wait_idle(server.name, pids)
@@ -58,12 +62,15 @@ class Bench:
         cpu0 = cpu_seconds(pid)
         store_cpu0 = cpu_seconds(server.store_pid) if server.store_pid else None
         reads0 = server.store_reads() if server.store_reads else None
-        with RssSampler(pid) as rss, LoadMeter(pids) as load:
+        cache0 = self._session_cache(server)
+        with RssSampler(pid) as rss, LoadMeter(pids) as load, (alongside or nullcontext)():
             argv, result = wrk_driver.run(self.wrk, self.wrk_threads, server.url + path, script, conns, duration_s,
                                           script_args)
         cpu = cpu_seconds(pid) - cpu0
         store_cpu = cpu_seconds(server.store_pid) - store_cpu0 if server.store_pid else None
         reads = server.store_reads() - reads0 if server.store_reads else None
+        cache1 = self._session_cache(server) if cache0 else None
+        checks = (cache1[0] - cache0[0]) + (cache1[1] - cache0[1]) if cache0 and cache1 else 0
         if server.proc.poll() is not None:
             raise BenchError(f"{server.name} died during the run:\n{tail(server.log_path)}")
         data = wrk_driver.figures(argv, result)
@@ -85,19 +92,31 @@ class Bench:
             queue_warnings=queue_warnings,
             log_lines_per_req=log_lines / requests if requests else None,
             other_load=load.other_cores,
+            view_hit_ratio=(cache1[0] - cache0[0]) / checks if checks else None,
             set_cookie_per_req=data["set_cookie"] / requests if requests else None,
             statuses=data["statuses"],
         )
 
+    @staticmethod
+    def _session_cache(server: Server) -> tuple[float, float] | None:
+        """The server's session-view (hits, misses) so far, if its /metrics counts them."""
+        if not server.counts_sessions:
+            return None
+        counts = prometheus.session_cache(prometheus.scrape(server.port))
+        if counts is None:
+            server.counts_sessions = False
+        return counts
+
     def scenario(self, key: str, label: str, store: str, threads: int, server: Server, path: str,
                  script: str, conns: int, script_args: Callable[[], list[str]], expected: int,
-                 merge: bool = False) -> Row:
+                 merge: bool = False, alongside: Callable[[], ContextManager] | None = None) -> Row:
         print(f"  {label:<34} {store:<13} c={conns:<3} ", end="", flush=True)
-        self.wrk_once(server, path, script, conns, WARMUP_S, script_args(), expected)
+        self.wrk_once(server, path, script, conns, WARMUP_S, script_args(), expected, alongside)
         runs = []
         for _ in range(self.args.runs):
             runs.append(self.least_disturbed(
-                lambda: self.wrk_once(server, path, script, conns, self.args.duration, script_args(), expected)))
+                lambda: self.wrk_once(server, path, script, conns, self.args.duration, script_args(), expected,
+                                      alongside)))
             print(f"{runs[-1].rps:,.0f} ", end="", flush=True)
         row = self.results.add(Row(key, label, store, threads, conns, runs), merge=merge, keep=self.args.runs)
         print_summary(row, "the least disturbed of both times " if merge else "")
@@ -127,7 +146,7 @@ class Bench:
 
     def measure(self, spec: Spec, duration_s: int) -> Run:
         return self.wrk_once(spec.server, spec.path, spec.script, spec.conns, duration_s, spec.script_args(),
-                             spec.expected)
+                             spec.expected, spec.alongside)
 
     def least_disturbed(self, measure: Callable[[], Run]) -> Run:
         """Measure; while other jobs took more than --max-other-load cores, measure again

@@ -31,6 +31,8 @@ class Server:
     store_pid: int | None = None
     store_reads: Callable[[], int] | None = None
     """The store's count of document reads (stores.Store.reads), where it keeps one."""
+    counts_sessions: bool = True
+    """Whether its /metrics counts session-view hits; false once a scrape found none."""
 
     @property
     def url(self) -> str:

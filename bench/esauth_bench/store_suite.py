@@ -9,7 +9,7 @@ import time
 
 from .common import COOKIE_USERS, SEED_USERS
 from .runner import Bench
-from .scenarios import cookie_check, large_store, login, signup
+from .scenarios import cookie_check, forward_auth, large_store, login, metrics, signup
 from .scenarios.target import Target
 from .seeding import log_in, seed_over_http
 from .servers import esauth_env, start_esauth
@@ -31,8 +31,14 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
             hot = log_in(server, bench.workdir, list(range(COOKIE_USERS))) if "test" in scenarios else None
             if hot:
                 cookie_check.hot_sessions(t, hot)
+                if "verify" in scenarios:
+                    forward_auth.verify(t, hot)
             if "sessions" in scenarios:
-                cookie_check.distinct_sessions(t, distinct_sessions)
+                distinct = cookie_check.distinct_sessions(t, distinct_sessions)
+                if "verify" in scenarios:
+                    forward_auth.verify(t, distinct, distinct=True)
+            if "metrics" in scenarios and hot:
+                metrics.metrics_cost(t, hot)
             login.logins(t, right="login" in scenarios, unknown="unknown" in scenarios,
                          login_users=list(range(COOKIE_USERS, SEED_USERS)))
             if "signup" in scenarios:

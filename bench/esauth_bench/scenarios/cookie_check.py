@@ -30,7 +30,7 @@ def hot_sessions(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
                          t.server, "/v1/test", "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
 
 
-def distinct_sessions(t: Target, count: int) -> None:
+def distinct_sessions(t: Target, count: int) -> LiveSessions:
     """GET /v1/test from `count` users in turn (get.lua: each wrk thread takes every other line).
 
     The users (numbers SEED_USERS on: the first of the growth range) are written straight into
@@ -56,6 +56,7 @@ def distinct_sessions(t: Target, count: int) -> None:
                                t.store, t.threads, t.server, "/v1/test", "get.lua", conns,
                                lambda: [f"cookies={sessions.file()}"], 200)
         row.sessions, row.session_view_ms = count, view_ms
+    return sessions
 
 
 def uncached(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
