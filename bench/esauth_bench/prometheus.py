@@ -12,6 +12,7 @@ import re
 import threading
 from typing import Any
 
+from .common import BenchError
 from .loopback import http_call
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+(\S+)')
@@ -51,7 +52,8 @@ def session_cache(samples: dict[str, float] | None) -> tuple[float, float] | Non
 
 
 class Scraper:
-    """Scrapes /metrics every `interval_s` while a run lasts, as a Prometheus server would."""
+    """Scrapes /metrics at once and then every `interval_s` while a run lasts, as a Prometheus
+    server would; a run during which no scrape succeeded stops the bench (it priced nothing)."""
 
     def __init__(self, port: int, interval_s: float) -> None:
         self.port = port
@@ -61,9 +63,11 @@ class Scraper:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while True:
             if scrape(self.port) is not None:
                 self.scrapes += 1
+            if self._stop.wait(self.interval_s):
+                return
 
     def __enter__(self) -> "Scraper":
         self._thread.start()
@@ -72,3 +76,5 @@ class Scraper:
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join()
+        if self.scrapes == 0 and exc[0] is None:
+            raise BenchError(f"no scrape of /metrics on port {self.port} succeeded during the run")
