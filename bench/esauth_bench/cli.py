@@ -17,7 +17,7 @@ from .processes import Processes, raise_on_sigterm
 from .runner import Bench
 from .servers import esauth_default_threads
 from .store_suite import run_store
-from .stores import STARTERS
+from .stores import STARTERS, check_available
 from .wrk import find_wrk
 
 DESCRIPTION = "The esauth benchmark: every endpoint against its physical limit, measured in one run."
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         commit = report.git_describe()  # before the run: what was measured, even if the tree moves meanwhile
+        check_available(args.stores_list)
         wrk, wrk_how = find_wrk(args.wrk, not args.no_install)
         print(f"bench: wrk {wrk} ({wrk_how}); work dir {workdir}", flush=True)
         default_threads = esauth_default_threads()

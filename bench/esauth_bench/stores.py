@@ -78,8 +78,26 @@ def opensearch_node(procs: Processes, workdir: Path, nonce: str) -> Store:
                  get_count(node.url))
 
 
+def opensearch_missing() -> str | None:
+    from tests.opensearch.node import unavailable_reason
+
+    return unavailable_reason()
+
+
+def check_available(names: list[str]) -> None:
+    """Before anything is measured: a store that cannot start here stops the run at once, not
+    after the stores before it have been measured."""
+    for name in names:
+        missing = MISSING.get(name, lambda: None)()
+        if missing:
+            raise BenchError(f"--stores {name}: it cannot run here ({missing}); "
+                             f"leave it out with --stores {','.join(n for n in names if n != name) or 'sqlite'}")
+
+
 STARTERS: dict[str, Callable[[Processes, Path, str], Store]] = {
     "sqlite": sqlite,
     "elasticsearch": osmem,
     "opensearch": opensearch_node,
 }
+MISSING: dict[str, Callable[[], str | None]] = {"opensearch": opensearch_missing}
+"""Why a store cannot start on this machine, for the stores that need more than Python."""
