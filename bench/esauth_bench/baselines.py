@@ -22,7 +22,7 @@ from .servers import esauth_env, start_bare_falcon
 
 def argon2(bench: Bench, threads: int, ops: tuple[str, ...] = ("verify", "hash"), merge: bool = False) -> None:
     args = bench.args
-    env = esauth_env(bench.workdir / "argon2")
+    env = esauth_env(bench.workdir / "argon2", bench.args.workers)
     for op in ops:
         print(f"  {'raw argon2 ' + op:<34} {'in-process':<13} t={threads:<3} ", end="", flush=True)
         argv = [sys.executable, str(BENCH_DIR / "argon2_baseline.py"), "--op", op,
@@ -52,7 +52,7 @@ def argon2(bench: Bench, threads: int, ops: tuple[str, ...] = ("verify", "hash")
 
 
 def bare_falcon(bench: Bench, threads: int, conns_list: list[int], merge: bool = False) -> None:
-    env = esauth_env(bench.workdir / "bare")
+    env = esauth_env(bench.workdir / "bare", bench.args.workers)
     server = start_bare_falcon(bench.procs, bench.workdir, env, threads)
     try:
         for conns in conns_list:

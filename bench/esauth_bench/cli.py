@@ -15,7 +15,7 @@ from . import baselines, report
 from .common import GROWTH_USERS, REPO, BenchError
 from .processes import Processes, raise_on_sigterm
 from .runner import Bench
-from .servers import esauth_default_threads
+from .servers import esauth_default_threads, esauth_has_workers
 from .store_suite import run_store
 from .stores import STARTERS, check_available
 from .wrk import find_wrk
@@ -34,6 +34,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, help="runs per figure, the median is reported (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per run (default 5)")
     parser.add_argument("--threads", help="waitress threads, comma-separated (default: esauth's default)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes `esauth serve` (and bare Falcon) run, as ESAUTH_WORKERS (default 1: one "
+                             "process, as the figures in BENCHMARKS.md; CPU counts every worker, peak RSS is the "
+                             "largest one's)")
     parser.add_argument("--connections", default="16,64", help="wrk connections, comma-separated (default 16,64)")
     parser.add_argument("--stores", default=",".join(STARTERS),
                         help=f"{','.join(STARTERS)} (default all; elasticsearch is osmem-server, opensearch "
@@ -81,6 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bad = args.scenarios_set - set(SCENARIOS)
     if bad:
         parser.error(f"--scenarios: unknown {', '.join(sorted(bad))}")
+    if args.workers < 1:
+        parser.error("--workers: at least 1")
     if not 1 <= args.sessions <= GROWTH_USERS:
         parser.error(f"--sessions: between 1 and {GROWTH_USERS:,} (they are the first of the growth users)")
     if min(args.connections_list) < args.wrk_threads:
@@ -97,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commit = report.git_describe()  # before the run: what was measured, even if the tree moves meanwhile
         check_available(args.stores_list)
+        if args.workers != 1 and not esauth_has_workers():
+            raise BenchError(f"--workers {args.workers}: this esauth serves in one process only")
         wrk, wrk_how = find_wrk(args.wrk, not args.no_install)
         print(f"bench: wrk {wrk} ({wrk_how}); work dir {workdir}", flush=True)
         default_threads = esauth_default_threads()

@@ -50,30 +50,49 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class RssSampler:
-    """Polls VmRSS every 20 ms while a run lasts; the peak is max(polled, VmHWM after reset)."""
+def process_tree(pid: int) -> list[int]:
+    """The process and every descendant (a server's workers), from /proc/PID/task/*/children."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+            except OSError:
+                pass
+    return found
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+
+class RssSampler:
+    """Polls VmRSS every 20 ms while a run lasts; the peak is that of the largest process (one
+    worker of several: memory limits are per process), max(polled, VmHWM after reset)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
         self.peak_kib = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._hwm_reset = False
+        self._hwm_reset: list[int] = []
 
     def __enter__(self) -> "RssSampler":
-        self._hwm_reset = reset_peak_rss(self.pid)
+        self._hwm_reset = [pid for pid in self.pids if reset_peak_rss(pid)]
         self._thread.start()
         return self
 
     def _poll(self) -> None:
         while not self._stop.wait(0.02):
-            self.peak_kib = max(self.peak_kib, proc_status_kib(self.pid, "VmRSS"))
+            self.peak_kib = max([self.peak_kib, *(proc_status_kib(pid, "VmRSS") for pid in self.pids)])
 
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join()
-        if self._hwm_reset:
-            self.peak_kib = max(self.peak_kib, proc_status_kib(self.pid, "VmHWM"))
+        self.peak_kib = max([self.peak_kib, *(proc_status_kib(pid, "VmHWM") for pid in self._hwm_reset)])
 
 
 def system_busy_seconds() -> float:

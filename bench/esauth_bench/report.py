@@ -105,8 +105,13 @@ def sessions_note(row: Row, hot: Row | None, uncached: Row | None) -> str:
     view_s = (row.session_view_ms or 0) / 1000
     if revisit_s is None:
         return "—"
-    hits = 1 - 1 / math.ceil(view_s / revisit_s) if view_s > revisit_s else 0.0
-    note = f"each session every {revisit_s:.1f} s, view {view_s:g} s: hits ≈{hits:.0%}"
+    # Each worker keeps its own view and sees about 1/N of the requests.
+    per_view_s = revisit_s * row.workers
+    hits = 1 - 1 / math.ceil(view_s / per_view_s) if view_s > per_view_s else 0.0
+    note = f"each session every {revisit_s:.1f} s"
+    if row.workers > 1:
+        note += f" (at one worker's view every {per_view_s:.1f} s)"
+    note += f", view {view_s:g} s: hits ≈{hits:.0%}"
     if hot and hot.median("rps"):
         note += f"; {rps / hot.median('rps'):.2f}× the 16 sessions'"
     reads = row.median("store_reads_per_req")
@@ -220,7 +225,8 @@ def render(results: Results, args: argparse.Namespace, info: list[str], threads_
            default_threads: int, params: dict | None) -> str:
     """The generated block: machine and settings, the main table, the diagnostics table."""
     settings_line = (
-        f"- Settings: `esauth serve` with waitress threads {', '.join(str(t or default_threads) for t in threads_list)}"
+        f"- Settings: `esauth serve` with ESAUTH_WORKERS={args.workers} (bare Falcon alike) and waitress threads "
+        f"{', '.join(str(t or default_threads) for t in threads_list)}"
         f" (esauth default {default_threads}); wrk {args.wrk_threads} threads, keep-alive; "
         f"{args.runs} run(s) × {args.duration} s per figure after a {WARMUP_S} s warm-up, medians shown"
         + (f"; argon2id t={params['time_cost']}, m={params['memory_cost_kib'] // 1024} MiB, p={params['parallelism']}"

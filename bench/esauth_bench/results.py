@@ -47,6 +47,8 @@ class Row:
     """Distinct sessions taking turns (the distinct-sessions rows), for their revisit interval."""
     session_view_ms: int | None = None
     """ESAUTH_SESSION_CHECK_CACHE_MS the server ran with (the distinct-sessions rows)."""
+    workers: int = 1
+    """Processes the server ran, each with a session view of its own."""
 
     def median(self, name: str) -> float | None:
         values = [getattr(run, name) for run in self.runs if getattr(run, name) is not None]

@@ -53,20 +53,20 @@ class Bench:
 
     def wrk_once(self, server: Server, path: str, script: str, conns: int, duration_s: int,
                  script_args: list[str], expected: int, alongside: Callable[[], ContextManager] | None = None) -> Run:
-        pid = server.proc.pid
+        serving = server.server_pids
         pids = server.pids
         wait_idle(server.name, pids)
         if duration_s > WARMUP_S and time.monotonic() < self.retry_deadline:
             wait_quiet(pids, self.args.max_other_load, self.args.quiet_wait)
         log_offset = server.log_path.stat().st_size
-        cpu0 = cpu_seconds(pid)
+        cpu0 = sum(cpu_seconds(pid) for pid in serving)
         store_cpu0 = cpu_seconds(server.store_pid) if server.store_pid else None
         reads0 = server.store_reads() if server.store_reads else None
         cache0 = self._session_cache(server)
-        with RssSampler(pid) as rss, LoadMeter(pids) as load, (alongside or nullcontext)():
+        with RssSampler(serving) as rss, LoadMeter(pids) as load, (alongside or nullcontext)():
             argv, result = wrk_driver.run(self.wrk, self.wrk_threads, server.url + path, script, conns, duration_s,
                                           script_args)
-        cpu = cpu_seconds(pid) - cpu0
+        cpu = sum(cpu_seconds(pid) for pid in serving) - cpu0
         store_cpu = cpu_seconds(server.store_pid) - store_cpu0 if server.store_pid else None
         reads = server.store_reads() - reads0 if server.store_reads else None
         cache1 = self._session_cache(server) if cache0 else None

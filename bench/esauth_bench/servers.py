@@ -18,6 +18,7 @@ from typing import Callable
 
 from .common import BENCH_DIR, RATE_LIMIT_LIFTED, SERVER_START_TIMEOUT_S, BenchError
 from .loopback import free_port, http_call
+from .measure import process_tree
 from .processes import Processes, tail
 
 
@@ -39,16 +40,22 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def server_pids(self) -> list[int]:
+        """The server process and its workers (`esauth serve --workers N` forks them)."""
+        return process_tree(self.proc.pid)
+
+    @property
     def pids(self) -> list[int]:
         """The server's and its store's: what the load meter counts as the bench's own."""
-        return [self.proc.pid] + ([self.store_pid] if self.store_pid else [])
+        return self.server_pids + ([self.store_pid] if self.store_pid else [])
 
 
-def esauth_env(data_dir: Path, store_env: dict[str, str] | None = None) -> dict[str, str]:
+def esauth_env(data_dir: Path, workers: int, store_env: dict[str, str] | None = None) -> dict[str, str]:
     """The caller's environment minus its ESAUTH_* store/secret settings, plus the bench's.
 
     ESAUTH_ARGON2_* and ESAUTH_SESSION_* pass through, so the server and the argon2
-    baseline both use whatever parameters esauth is configured with.
+    baseline both use whatever parameters esauth is configured with. ESAUTH_WORKERS is the
+    bench's --workers (an esauth from before workers reads no such setting and is one process).
     """
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("ESAUTH_") or k.startswith(("ESAUTH_ARGON2_", "ESAUTH_SESSION_", "ESAUTH_LOG_"))}
@@ -59,6 +66,7 @@ def esauth_env(data_dir: Path, store_env: dict[str, str] | None = None) -> dict[
         ESAUTH_COOKIE_SECURE="false",
         ESAUTH_DATA_DIR=str(data_dir),
         ESAUTH_SECRET_KEY=secrets.token_urlsafe(48),
+        ESAUTH_WORKERS=str(workers),
         PYTHONUNBUFFERED="1",
     )
     env.update(store_env or {})
@@ -108,3 +116,10 @@ def esauth_default_threads() -> int:
     from entrypoints import cli
 
     return cli.parser().parse_args(["serve"]).threads
+
+
+def esauth_has_workers() -> bool:
+    """Whether this esauth's `serve` can run several worker processes (--workers)."""
+    from entrypoints import cli
+
+    return hasattr(cli.parser().parse_args(["serve"]), "workers")

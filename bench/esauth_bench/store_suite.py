@@ -20,7 +20,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
               scenarios: set[str], growth: bool, diagnostics: bool, distinct_sessions: int) -> None:
     store = STARTERS[store_name](bench.procs, bench.workdir, bench.nonce)
     try:
-        env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", store.env)
+        env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", bench.args.workers, store.env)
         server = start_esauth(bench.procs, bench.workdir, store.name, env, threads, store.pid, store.reads)
         try:
             t = Target(bench, server, store.name, threads_n, threads, conns_list, env)

@@ -55,7 +55,7 @@ def distinct_sessions(t: Target, count: int) -> LiveSessions:
         row = t.bench.scenario(f"sessions-{t.store}-t{t.threads}-c{conns}", f"GET /v1/test, {count:,} sessions",
                                t.store, t.threads, t.server, "/v1/test", "get.lua", conns,
                                lambda: [f"cookies={sessions.file()}"], 200)
-        row.sessions, row.session_view_ms = count, view_ms
+        row.sessions, row.session_view_ms, row.workers = count, view_ms, t.bench.args.workers
     return sessions
 
 
