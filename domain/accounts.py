@@ -12,7 +12,7 @@ from domain.auth import new_session_id
 from domain.errors import InvalidToken, LoginThrottled, SessionInvalid, UserNotFound, ValidationError, VersionConflict
 from domain.session import Session
 from domain.throttle import FailureCounter
-from domain.user import User, check_name, check_password, check_text, normalize_email
+from domain.user import User, check_name, check_password, check_text, email_spellings
 from domain.users import Users
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
@@ -105,13 +105,14 @@ class AccountService:
 
     def request_password_reset(self, email_address: object) -> None:
         """Send a reset token if the account exists and is active; do nothing visible otherwise."""
-        email = normalize_email(email_address)
-        self._defer(lambda: self._send_reset(email))
+        spellings = email_spellings(email_address)
+        self._defer(lambda: self._send_reset(spellings))
 
-    def _send_reset(self, email: str) -> None:
-        user = self._users.get(email)
+    def _send_reset(self, spellings: tuple[str, ...]) -> None:
+        user = self._users.find(spellings)
         if user is None or not user.is_active:
             return
+        email = user.email_address  # the mailbox as stored, never the spelling typed here
         expires = self._clock() + RESET_TOKEN_LIFETIME
         token = self._tokens.sign(
             {"u": email, "h": reset_fingerprint(user), "e": int(expires.timestamp())}

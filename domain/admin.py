@@ -7,7 +7,7 @@ from dataclasses import replace
 from domain.accounts import new_stamp
 from domain.errors import NotPermitted, SelfLockout, UserNotFound, ValidationError
 from domain.search import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UserPage, query_terms
-from domain.user import User, check_name, normalize_email
+from domain.user import User, check_name, email_spellings
 from domain.users import Users
 
 EDITABLE_FIELDS = ("is_active", "is_admin", "first_name", "last_name")
@@ -27,15 +27,11 @@ class AdminService:
 
     def get(self, actor: User, email_address: object) -> User:
         _require_admin(actor)
-        user = self._users.get(normalize_email(email_address))
-        if user is None:
-            raise UserNotFound()
-        return user
+        return self.find(email_address)
 
     def update(self, actor: User, email_address: object, changes: dict[str, object]) -> User:
         """Change flags and names. Deactivating ends every session of the user at once."""
         _require_admin(actor)
-        email = normalize_email(email_address)
         values: dict[str, object] = {}
         for name in ("is_active", "is_admin"):
             if name in changes:
@@ -45,6 +41,7 @@ class AdminService:
         for name in ("first_name", "last_name"):
             if name in changes:
                 values[name] = check_name(changes[name], name)
+        email = self.find(email_address).email_address
         if email == actor.email_address and (values.get("is_active") is False or values.get("is_admin") is False):
             raise SelfLockout("an administrator cannot deactivate or demote themselves")
         return self.apply(email, values)
@@ -52,11 +49,18 @@ class AdminService:
     def delete(self, actor: User, email_address: object) -> None:
         """Remove the user; their sessions end with them."""
         _require_admin(actor)
-        email = normalize_email(email_address)
+        email = self.find(email_address).email_address
         if email == actor.email_address:
             raise SelfLockout("an administrator cannot delete themselves")
         if not self._users.delete(email):
             raise UserNotFound()
+
+    def find(self, email_address: object) -> User:
+        """The user of this address, under whichever spelling it is stored (email_spellings)."""
+        user = self._users.find(email_spellings(email_address))
+        if user is None:
+            raise UserNotFound()
+        return user
 
     def apply(self, email_address: str, values: dict[str, object]) -> User:
         """Write changes with no actor to check: for the operator's command line."""

@@ -12,13 +12,14 @@ from domain.errors import (
     LoginThrottled,
     SessionInvalid,
     StoreUnavailable,
+    UserAlreadyExists,
     UserNotFound,
     ValidationError,
     VersionConflict,
 )
 from domain.session import Session
 from domain.throttle import FailureCounter
-from domain.user import User, check_name, check_password, check_text, normalize_email
+from domain.user import User, check_name, check_password, check_text, email_spellings, normalize_email
 from domain.users import Users
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
@@ -77,6 +78,11 @@ class AuthService:
             is_admin=is_admin,
         )
         password = check_password(password)
+        for earlier in email_spellings(email_address)[:-1]:
+            # An account an earlier release stored under this spelling is this address's account.
+            # No race: no release stores that spelling any more, so it can only disappear.
+            if self._users.get(earlier) is not None:
+                raise UserAlreadyExists(user.email_address)
         return self._users.add(replace(user, password_hash=self._hasher.hash(password)))
 
     def login(self, email_address: object, password: object) -> tuple[User, Session]:
@@ -92,10 +98,10 @@ class AuthService:
         if not isinstance(email_address, str):
             raise ValidationError("email_address", "must be a string")
         try:
-            email: str | None = normalize_email(email_address)
+            spellings = email_spellings(email_address)
         except ValidationError:
-            email = None  # a malformed address is just an unknown one
-        user = self._users.get(email) if email else None
+            spellings = ()  # a malformed address is just an unknown one
+        user = self._users.find(spellings)
         stored = self._failures.check(email_address)
         if user is None:
             self._hasher.verify(self._dummy_hash, password)

@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
+
 from domain.errors import ValidationError
 
 MAX_EMAIL_LENGTH = 254
@@ -44,19 +46,38 @@ class User:
 
 def canonical_email(value: str) -> str:
     """The one spelling of an address everything keys on (identity, throttling, audit pseudonyms),
-    so they can never drift apart."""
-    return value.strip().lower()
+    so they can never drift apart: the identity form of a valid address, and for anything else
+    the same folding, so that spellings of one malformed string are counted as one too."""
+    try:
+        return normalize_email(value)
+    except ValidationError:
+        return _fold_local(unicodedata.normalize("NFKC", value.strip()))
 
 
 def normalize_email(value: object, field_name: str = "email_address") -> str:
-    """Return the identity form of an address (trimmed, lower case) or raise ValidationError.
+    """Return the identity form of an address or raise ValidationError.
 
-    One identity per mailbox whatever the case the user types, so `Test@ABC.com ` and
-    `test@abc.com` cannot become two accounts.
+    One identity per mailbox whatever the spelling the user types: trimmed; the part before '@'
+    in NFKC and lower case (`Test`, `ｔｅｓｔ` and `test`, NFC and NFD `é`, `ﬀ` and `ff` are
+    one), and the domain in its one IDNA form, Unicode labels (`EXÄMPLE.com`,
+    `xn--exmple-cua.com` and `exämple.com` are one). The project's own checks come first, with
+    their messages; email-validator (no DNS) then applies the rest of RFC 5321/5322/6531 and
+    IDNA 2008 (dots, label lengths, characters a host name may hold).
     """
     if not isinstance(value, str):
         raise ValidationError(field_name, "must be a string")
-    email = canonical_email(value)
+    email = unicodedata.normalize("NFKC", value.strip())
+    local, _, domain = _check_shape(email, field_name)
+    try:
+        # Pure syntax: with check_deliverability off it makes no DNS query (no I/O at all).
+        checked = validate_email(f"{_fold_local(local)}@{domain}", check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(field_name, f"is not a valid address ({error})") from None
+    return f"{checked.local_part}@{checked.domain}"
+
+
+def _check_shape(email: str, field_name: str) -> tuple[str, str, str]:
+    """The project's own address rules (every release had them), split at the '@'."""
     if not email:
         raise ValidationError(field_name, "is required")
     if len(email) > MAX_EMAIL_LENGTH:
@@ -74,7 +95,38 @@ def normalize_email(value: object, field_name: str = "email_address") -> str:
     labels = domain.split(".")
     if len(labels) < 2 or any(not label or label.startswith("-") or label.endswith("-") for label in labels):
         raise ValidationError(field_name, "must have a dotted domain like example.com")
-    return email
+    return local, at, domain
+
+
+def email_spellings(value: object, field_name: str = "email_address") -> tuple[str, ...]:
+    """Every spelling the account of this address may be stored under, the identity form last.
+
+    Earlier releases stored addresses only trimmed and lower-cased (and let through some that
+    the rule now refuses), so an account made then is still found under the spelling its owner
+    types. That spelling comes first: where both it and the identity form are stored (`esauth
+    init` reports such pairs), the account made from this very spelling is the one meant, and
+    each of the pair stays reachable. Raises ValidationError if no release would have accepted
+    the address.
+    """
+    legacy = value.strip().lower() if isinstance(value, str) else None
+    try:
+        email = normalize_email(value, field_name)
+    except ValidationError:
+        if legacy is None:
+            raise
+        _check_shape(legacy, field_name)
+        return (legacy,)
+    return (email,) if legacy in (email, None) else (legacy, email)
+
+
+def _fold_local(text: str) -> str:
+    """Lower-case the part before '@', then NFKC again (lower-casing can denormalise).
+
+    Lower-casing, not full case folding (str.casefold): folding makes `ß` into `ss`, another
+    letter and another mailbox, and the account's reset mail would go there. IDNA 2008 keeps
+    `faß.de` and `fass.de` apart for the same reason. The domain is left to IDNA's own mapping."""
+    local, at, domain = text.partition("@")
+    return unicodedata.normalize("NFKC", local.lower()) + at + domain
 
 
 def check_text(value: object, field_name: str) -> str:

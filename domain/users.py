@@ -47,6 +47,13 @@ class Users:
         """Straight from the store: for decisions that must see the latest write."""
         return self._repository.get(email_address)
 
+    def find(self, spellings: tuple[str, ...]) -> User | None:
+        """The user stored under the first of these spellings (domain.user.email_spellings) that
+        has one. Every spelling is read, found or not, so the reads an attempt costs depend on
+        what was typed, never on whether an account exists."""
+        found = [self._repository.get(spelling) for spelling in spellings]
+        return next((user for user in found if user is not None), None)
+
     def recent(self, email_address: str) -> User | None:
         hit = self._recent.get(email_address)
         if hit is not None and timedelta(0) <= self._clock() - hit[1] < self._ttl:

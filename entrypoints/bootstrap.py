@@ -68,7 +68,7 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *
             outcome = repository.upgrade_index() if upgrade else repository.ensure_index()
             report(f"{client.engine} index {repository.index}: {outcome}")
         return Stores(users, failures)
-    path = settings.data_dir / SQLITE_FILE
+    path = data_dir(settings) / SQLITE_FILE
     existed = path.exists()
     database = SqliteDatabase(path)
     report(f"SQLite database {path}: {'exists' if existed else 'created'}")
@@ -91,11 +91,21 @@ def build_hasher(settings: Settings) -> Argon2Hasher:
     return Argon2Hasher(params)
 
 
+def data_dir(settings: Settings) -> Path:
+    """ESAUTH_DATA_DIR, made owner-only (0700) if missing: it holds the store and the key. One
+    that cannot be made is a configuration error, said in one line rather than a traceback."""
+    try:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"ESAUTH_DATA_DIR: cannot create {settings.data_dir}: {error.strerror}") from None
+    return settings.data_dir
+
+
 def secret_keys(settings: Settings) -> tuple[str, ...]:
     """The configured keys, or one generated once and kept owner-only in the data directory."""
     if settings.secret_keys:
         return settings.secret_keys
-    path = settings.data_dir / SECRET_KEY_FILE
+    path = data_dir(settings) / SECRET_KEY_FILE
     key = _load_or_create_key(path)
     log.warning(
         "ESAUTH_SECRET_KEY is not set: using the generated key in %s. Several servers behind one "
@@ -106,7 +116,6 @@ def secret_keys(settings: Settings) -> tuple[str, ...]:
 
 
 def _load_or_create_key(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

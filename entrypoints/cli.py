@@ -18,7 +18,7 @@ from domain.errors import (
     UserNotFound,
     ValidationError,
 )
-from domain.user import User, normalize_email
+from domain.user import User, canonical_email, normalize_email
 from entrypoints.config import ConfigError, Settings, http_url
 
 WAITRESS_MAX_BODY_BYTES = 1024 * 1024
@@ -28,7 +28,8 @@ WAITRESS_MAX_HEADER_BYTES = 32 * 1024
 
 USAGE_ERROR = 2
 FAILURE = 1
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+INTERRUPTED = 130
+"""128 + SIGINT, what shells report for a command ended by Ctrl-C."""
 
 
 class CommandError(Exception):
@@ -41,15 +42,16 @@ class CommandError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    level = os.environ.get("ESAUTH_LOG_LEVEL", "INFO" if args.command == "serve" else "WARNING").upper()
-    if level not in LOG_LEVELS:
-        return _fail(f"configuration error: ESAUTH_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}", USAGE_ERROR)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as error:
+        return _fail(f"configuration error: {error}", USAGE_ERROR)
+    level = settings.log_level or ("INFO" if args.command == "serve" else "WARNING")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # opensearch-py logs a WARNING for every answer that is not 2xx, a 404 for an unknown
     # email included; esauth reports the failures that matter itself.
     logging.getLogger("opensearch").setLevel(logging.ERROR)
     try:
-        settings = Settings.from_env(os.environ)
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
         return _fail(f"configuration error: {error}", USAGE_ERROR)
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error), error.code)
     except AuthError as error:
         return _fail(f"{type(error).__name__}: {error}", FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", INTERRUPTED)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -133,21 +137,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _init(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_stores
 
+    from domain.address_report import address_report, report_lines
+
     stores = build_stores(settings, report=print, upgrade=True)
     backfill = getattr(stores.users, "backfill_search_fields", None)
     if backfill is not None:
         print(f"users rewritten for name search (stored by an earlier release): {backfill()}")
+    for line in report_lines(address_report(stores.users)):
+        print(line)
     return 0
 
 
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_services
 
-    email = normalize_email(args.email)
+    email = normalize_email(args.email)  # refused before the password is asked for
     password = _read_password(args.password_stdin)
     services = build_services(settings)
     try:
-        user = services.auth.register(email, password, args.first_name, args.last_name, is_admin=args.admin)
+        # As typed: register also checks the spelling an earlier release would have stored.
+        user = services.auth.register(args.email, password, args.first_name, args.last_name, is_admin=args.admin)
     except UserAlreadyExists:
         raise CommandError(f"'{email}' already exists.") from None
     finally:
@@ -172,12 +181,11 @@ def _set_flag(settings: Settings, raw_email: str, flag: str, value: bool) -> Use
     """One flag of one user, through the same rules as the API (deactivating ends sessions)."""
     from entrypoints.bootstrap import build_services
 
-    email = normalize_email(raw_email)
     services = build_services(settings)
     try:
-        return services.admin.apply(email, {flag: value})
+        return services.admin.apply(services.admin.find(raw_email).email_address, {flag: value})
     except UserNotFound:
-        raise CommandError(f"'{email}' does not exist.") from None
+        raise CommandError(f"'{canonical_email(raw_email)}' does not exist.") from None
     finally:
         services.close()
 
@@ -213,8 +221,15 @@ def _read_password(from_stdin: bool) -> str:
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
         raise CommandError("no terminal to ask for the password on; pass --password-stdin", USAGE_ERROR)
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Again: ") != first:
+    try:
+        first = getpass.getpass("Password: ")
+        again = getpass.getpass("Again: ")
+    except (EOFError, KeyboardInterrupt) as stopped:
+        print(file=sys.stderr)  # end the prompt's line, which the keystroke left open
+        if isinstance(stopped, EOFError):
+            raise CommandError("no password given (end of input); nothing was created") from None
+        raise CommandError("interrupted; nothing was created", INTERRUPTED) from None
+    if again != first:
         raise CommandError("the passwords differ", USAGE_ERROR)
     return first
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from entrypoints.origins import normalize_origin
@@ -12,6 +13,11 @@ from entrypoints.origins import normalize_origin
 MIN_SECRET_KEY_LENGTH = 32
 MAX_DELAY_S = 3600
 """A throttle delay longer than an hour would be a lockout in all but name."""
+MIN_IDLE_TIMEOUT_S = 60
+"""An active session is re-issued every quarter of the idle timeout (at most once a minute), so
+the idle clock stays accurate; below a minute, one slow page would end it."""
+PREFIX = "ESAUTH_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -49,14 +55,33 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     smtp_timeout_s: int = 10
+    log_level: str | None = None
+    """None: the command's own default (INFO for serve, WARNING for the others)."""
 
     def __post_init__(self) -> None:
         if self.login_base_delay_s > self.login_max_delay_s:
             raise ConfigError("ESAUTH_LOGIN_BASE_DELAY must not exceed ESAUTH_LOGIN_MAX_DELAY")
+        if self.session_idle_timeout_s > self.session_absolute_lifetime_s:
+            raise ConfigError(
+                "ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME "
+                "(the absolute lifetime would end every session first)"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
-        """Read ESAUTH_* variables; unset ones keep their defaults."""
+        """Read ESAUTH_* variables; unset ones keep their defaults, unknown ones are refused.
+
+        Every variable is read here, through `environ` (wrapped so it notes each name asked
+        for): the names read are the names known, so a setting added here is known at once and
+        an ESAUTH_* variable that nothing reads (a typo) stops start-up instead of being ignored.
+        """
+        environ = _NotedReads(environ)
+        settings = cls._read(environ)
+        environ.refuse_unread()
+        return settings
+
+    @classmethod
+    def _read(cls, environ: Mapping[str, str]) -> "Settings":
         defaults = cls()
         keys = tuple(key.strip() for key in environ.get("ESAUTH_SECRET_KEY", "").split(",") if key.strip())
         for key in keys:
@@ -66,12 +91,9 @@ class Settings:
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         return cls(
-            elasticsearch_url=with_port(
-                http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
-                "ESAUTH_ELASTICSEARCH_URL",
-            ),
+            elasticsearch_url=_node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL"),
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
-            es_engine=_choice(environ, "ESAUTH_ES_ENGINE", defaults.es_engine, ENGINES),
+            es_engine=_engine(environ, "ESAUTH_ES_ENGINE", defaults.es_engine),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
             cookie_secure=_bool(environ, "ESAUTH_COOKIE_SECURE", defaults.cookie_secure),
@@ -79,7 +101,9 @@ class Settings:
             argon2_memory_kib=_int(environ, "ESAUTH_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib),
             argon2_parallelism=_int(environ, "ESAUTH_ARGON2_PARALLELISM", defaults.argon2_parallelism),
             hash_workers=_int(environ, "ESAUTH_HASH_WORKERS", defaults.hash_workers, minimum=0, maximum=64),
-            session_idle_timeout_s=_int(environ, "ESAUTH_SESSION_IDLE_TIMEOUT", defaults.session_idle_timeout_s),
+            session_idle_timeout_s=_int(
+                environ, "ESAUTH_SESSION_IDLE_TIMEOUT", defaults.session_idle_timeout_s, minimum=MIN_IDLE_TIMEOUT_S
+            ),
             session_absolute_lifetime_s=_int(
                 environ, "ESAUTH_SESSION_ABSOLUTE_LIFETIME", defaults.session_absolute_lifetime_s
             ),
@@ -102,19 +126,68 @@ class Settings:
             smtp_password=environ.get("ESAUTH_SMTP_PASSWORD") or None,
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
+            log_level=_choice(environ, "ESAUTH_LOG_LEVEL", LOG_LEVELS),
         )
+
+
+class _NotedReads(Mapping[str, str]):
+    """The environment, noting every ESAUTH_* name that is asked for."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        return self._environ[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.asked.add(name)
+        return name in self._environ
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)
+
+    def refuse_unread(self) -> None:
+        for name in sorted(self._environ):
+            if name.startswith(PREFIX) and name not in self.asked:
+                # Compared without the prefix every name shares, which would make any two alike.
+                known = {known[len(PREFIX):]: known for known in self.asked if known.startswith(PREFIX)}
+                close = difflib.get_close_matches(name[len(PREFIX):], sorted(known), n=1)
+                hint = f"did you mean {known[close[0]]}?" if close else "see Configuration in README.md"
+                raise ConfigError(f"{name}: esauth has no such setting; {hint}")
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip().upper()
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return value
 
 
 ENGINES = ("auto", "elasticsearch", "opensearch")
 
 
-def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+def _engine(environ: Mapping[str, str], name: str, default: str) -> str:
     raw = (environ.get(name) or "").strip().lower()
     if not raw:
         return default
-    if raw not in choices:
-        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    if raw not in ENGINES:
+        raise ConfigError(f"{name}: expected one of {', '.join(ENGINES)}, got {raw!r}")
     return raw
+
+
+def _node_urls(raw: str, name: str) -> str | None:
+    """One URL, or several (comma-separated) for the nodes of one cluster, each with its port."""
+    urls = [with_port(http_url(part, name), name) for part in raw.split(",") if part.strip()]
+    return ",".join(url for url in urls if url) or None
 
 
 def with_port(url: str | None, name: str) -> str | None:

@@ -28,9 +28,11 @@ DEFAULT_MESSAGES = {
 def error_body(code: int, message: str | None) -> dict[str, Any]:
     # Falcon's own status line, so the body never disagrees with it (Python renamed some phrases).
     reason = falcon.code_to_http_status(code).split(" ", 1)[1]
+    message = message or DEFAULT_MESSAGES.get(code, reason)
     return {
         "error": f"{code}: {reason}",
-        "message": message or DEFAULT_MESSAGES.get(code, reason),
+        # A message quoting client text must still encode, or the client gets a 500 with no body.
+        "message": message.encode("utf-8", "backslashreplace").decode("utf-8"),
         "success": False,
     }
 

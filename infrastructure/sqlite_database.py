@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -10,6 +12,13 @@ from typing import Iterator
 
 from domain.errors import StoreUnavailable
 from domain.search import name_words as search_words
+
+log = logging.getLogger("esauth.sqlite")
+
+WRITE_PROBE = "UPDATE users SET version = version WHERE 0"
+"""Changes nothing, but needs a writable database: SQLite opens a file it may not write read-only
+without a word, and then every read succeeds while every write fails."""
+SIDECARS = ("-wal", "-shm")
 
 SCHEMA = (
     """
@@ -49,7 +58,13 @@ def name_words(*names: str | None) -> str:
 
 class SqliteDatabase:
     """Creates the schema once; hands each thread its own connection (sqlite3 connections are
-    not shared safely), and turns SQLite's failures into StoreUnavailable."""
+    not shared safely), and turns SQLite's failures into StoreUnavailable.
+
+    A connection is kept only while it works: one that cannot write is never handed out, and
+    one that failed is dropped, so the store recovers by itself once the file is writable
+    again (a connection SQLite opened read-only would stay read-only until a restart). The file
+    holds every password hash, so it and its -wal/-shm are owner-only (0600).
+    """
 
     def __init__(self, path: Path | str, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
@@ -57,12 +72,19 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._schema_made = False
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _owner_only(self.path)
         with self.errors():
             connection = self.connection()
             connection.execute("PRAGMA journal_mode=WAL")
             for statement in SCHEMA:
                 connection.execute(statement)
+        self._schema_made = True
+        try:
+            self.check()
+        except StoreUnavailable as error:
+            log.warning("%s cannot be written (%s): writes answer 503 until it can", self.path, error)
 
     def connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -70,8 +92,14 @@ class SqliteDatabase:
             connection = sqlite3.connect(
                 self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.create_function("esauth_name_words", -1, name_words, deterministic=True)
+            try:
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.create_function("esauth_name_words", -1, name_words, deterministic=True)
+                if self._schema_made:
+                    connection.execute(WRITE_PROBE)
+            except sqlite3.Error:
+                connection.close()
+                raise
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
@@ -85,7 +113,26 @@ class SqliteDatabase:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.Error as error:
-            raise StoreUnavailable(f"sqlite: {type(error).__name__}") from error
+            self._drop_connection()
+            raise StoreUnavailable(f"sqlite: {type(error).__name__}: {error}") from error
+
+    def check(self) -> None:
+        """Reads and writes both work (a read-only database answers reads only)."""
+        with self.errors():
+            connection = self.connection()
+            connection.execute("SELECT 1 FROM users LIMIT 1").fetchall()
+            connection.execute(WRITE_PROBE)
+
+    def _drop_connection(self) -> None:
+        """Forget this thread's connection after a failure: the next call opens a fresh one."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            return
+        self._local.connection = None
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        connection.close()
 
     def close(self) -> None:
         with self._lock:
@@ -93,3 +140,24 @@ class SqliteDatabase:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _owner_only(path: Path) -> None:
+    """Create the file 0600 before SQLite does (it would make it 0644; its -wal and -shm copy
+    the file's mode), and take group and other access away from files an older release made."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StoreUnavailable(f"sqlite: cannot create {path}: {error.strerror}") from None
+    for file in (path, *(Path(f"{path}{suffix}") for suffix in SIDECARS)):
+        try:
+            mode = file.stat().st_mode
+            if mode & 0o077:
+                os.chmod(file, mode & 0o700)
+                log.warning("%s was readable by other users; it is now owner-only", file)
+        except FileNotFoundError:
+            continue
+        except OSError as error:  # not ours to change: say so, and go on
+            log.warning("%s is readable by other users and cannot be changed: %s", file, error.strerror)

@@ -91,8 +91,7 @@ class SqliteUserRepository:
         return UserPage(users, encode_cursor(users[-1]) if more and users else None)
 
     def check(self) -> None:
-        with self._db.errors():
-            self._db.connection().execute("SELECT 1 FROM users LIMIT 1").fetchall()
+        self._db.check()
 
 
 _TERM_CONDITION = (

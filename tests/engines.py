@@ -6,7 +6,7 @@ Every test that takes `search_engine_url` runs once per engine:
 - `cluster`: only that, when ESAUTH_ELASTICSEARCH_URL points the tests at a cluster of yours.
 
 Without java 21+ or mvn the real node's tests are skipped with the reason, and the summary says
-so; ESAUTH_REQUIRE_OPENSEARCH=1 (set by .ci/run) turns that into a failure, so CI never falls back
+so; OPENSEARCH_TESTS_REQUIRED=1 (set by .ci/run) turns that into a failure, so CI never falls back
 silently.
 """
 
@@ -23,11 +23,19 @@ import pytest
 from infrastructure.search_engine.client import SearchClient, connect
 from tests.opensearch.node import OpenSearchUnavailable, start_opensearch, unavailable_reason
 
-REQUIRE_OPENSEARCH = os.environ.get("ESAUTH_REQUIRE_OPENSEARCH", "").strip().lower() in ("1", "true", "yes")
+REQUIRE_OPENSEARCH = os.environ.get("OPENSEARCH_TESTS_REQUIRED", "").strip().lower() in ("1", "true", "yes")
 
 _ran: dict[str, str] = {}
 """Engine name -> what it was (version, start time), for the summary."""
 _not_run: dict[str, str] = {}
+
+
+def report(name: str, ran: str | None = None, not_run: str | None = None) -> None:
+    """What the summary's `search engines` section says of `name` (appended to, when it ran)."""
+    if ran is not None:
+        _ran[name] = f"{_ran[name]}; {ran}" if name in _ran else ran
+    if not_run is not None:
+        _not_run[name] = not_run
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,14 @@ def drop_indices(client: SearchClient, *aliases: str) -> None:
         for name in [*(f"{alias}-{n:06d}" for n in range(1, 4)), alias]:  # numbered first: then the alias is gone
             if client.index_exists(name):
                 client.delete_index(name)
+
+
+def settle(repository) -> None:
+    """Make a search-engine repository's writes searchable now, as a refresh does; searches are
+    near-real-time on a real engine. Nothing to do for other stores."""
+    client = getattr(repository, "_client", None)
+    if isinstance(client, SearchClient):
+        client.refresh(repository.index)
 
 
 def engine_names() -> list[str]:
@@ -95,7 +111,7 @@ def opensearch_node() -> Iterator[str]:
     if reason:
         _not_run["opensearch"] = reason
         if REQUIRE_OPENSEARCH:
-            pytest.fail(f"ESAUTH_REQUIRE_OPENSEARCH is set but the real node cannot start: {reason}")
+            pytest.fail(f"OPENSEARCH_TESTS_REQUIRED is set but the real node cannot start: {reason}")
         pytest.skip(f"real OpenSearch node not run: {reason}")
     try:
         with start_opensearch(nodes=1) as cluster:
@@ -108,14 +124,29 @@ def opensearch_node() -> Iterator[str]:
         pytest.skip(f"real OpenSearch node not run: {error}")
 
 
-@pytest.fixture(scope="session", params=engine_names())
-def search_engine(request) -> SearchEngine:
-    if request.param == "cluster":
+def engine_for(request, name: str) -> SearchEngine:
+    """The engine `name` (one of engine_names()), started for this session if it is not yet:
+    for fixtures that take the engines as some of their own parameters."""
+    if name == "cluster":
         url = os.environ["ESAUTH_ELASTICSEARCH_URL"]
         _ran.setdefault("cluster", f"ESAUTH_ELASTICSEARCH_URL, {_describe(url)}")
         return SearchEngine("cluster", url, os.environ.get("ESAUTH_ES_ENGINE", "auto"))
-    if request.param == "osmem":
+    if name == "osmem":
         return SearchEngine("osmem", request.getfixturevalue("osmem_url"), "elasticsearch")
+    return SearchEngine("opensearch", request.getfixturevalue("opensearch_node"), "opensearch")
+
+
+@pytest.fixture(scope="session", params=engine_names())
+def search_engine(request) -> SearchEngine:
+    return engine_for(request, request.param)
+
+
+@pytest.fixture(scope="session")
+def real_engine(request) -> SearchEngine:
+    """A real engine only: ESAUTH_ELASTICSEARCH_URL's cluster, else the real OpenSearch node."""
+    url = os.environ.get("ESAUTH_ELASTICSEARCH_URL")
+    if url:
+        return SearchEngine("cluster", url, os.environ.get("ESAUTH_ES_ENGINE", "auto"))
     return SearchEngine("opensearch", request.getfixturevalue("opensearch_node"), "opensearch")
 
 

@@ -53,7 +53,9 @@ def osmem(procs: Processes, workdir: Path, nonce: str) -> Store:
     procs.adopt(server.close)
     if not server.url.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise BenchError(f"osmem-server is not on loopback: {server.url}")
-    return Store("elasticsearch", {"ESAUTH_ELASTICSEARCH_URL": server.url,
+    # osmem's root answer says OpenSearch, so ESAUTH_ES_ENGINE=auto would pick opensearch-py; the
+    # real node is measured through that, osmem through elasticsearch-py as it stands for.
+    return Store("elasticsearch", {"ESAUTH_ELASTICSEARCH_URL": server.url, "ESAUTH_ES_ENGINE": "elasticsearch",
                                    "ESAUTH_ES_INDEX": f"esauth-bench-{nonce}"}, server.pid, server.close)
 
 

@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 ENGINES = ("elasticsearch", "opensearch")
 
+ADMIN_TIMEOUT_S = 30.0
+"""For index and alias changes (start-up and `esauth init`, never a request): making an index
+waits for its shards, which takes seconds on a busy cluster, well past a request's timeout."""
+
 ClientOptions = Callable[[str], Mapping[str, Any]]
 """Extra keyword arguments for the library client of an engine ("elasticsearch" or
 "opensearch"): TLS and credentials, from the secured-cluster settings."""
@@ -199,6 +203,8 @@ def connect(
     options: ClientOptions | None = None,
 ) -> SearchClient:
     """A client for the engine at `url`: `engine` forced, or `auto` from its root answer.
+    `url` may list several nodes of one cluster, comma-separated: the client spreads calls over
+    them and leaves out a node that fails until it answers again.
 
     Detection asks `GET /` through opensearch-py, which (unlike elasticsearch-py 9) reads any
     server's answer; it carries the same options, so it works on a secured cluster too.

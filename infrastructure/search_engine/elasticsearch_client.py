@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from elastic_transport import TransportError, Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch
 
-from infrastructure.search_engine.client import SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, SearchClient
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -33,13 +33,17 @@ class ElasticsearchClient(SearchClient):
 
     def __init__(self, url: str, request_timeout_s: float = 5.0, options: Mapping[str, Any] | None = None) -> None:
         self.library = Elasticsearch(
-            url,
+            [part.strip() for part in url.split(",")],
             node_class=PlainJsonNode,
             request_timeout=request_timeout_s,
             max_retries=0,
             retry_on_timeout=False,
             **dict(options or {}),
         )
+
+    @property
+    def _admin(self) -> Elasticsearch:
+        return self.library.options(request_timeout=ADMIN_TIMEOUT_S)
 
     def _failure(self, error: Exception) -> tuple[int | None, Any]:
         if isinstance(error, ApiError):
@@ -87,16 +91,16 @@ class ElasticsearchClient(SearchClient):
         return self._call(lambda: bool(self.library.indices.exists(index=name)), safe=True)
 
     def create_index(self, name, mappings, aliases) -> None:
-        self._call(lambda: self.library.indices.create(index=name, mappings=mappings, aliases=aliases), safe=False)
+        self._call(lambda: self._admin.indices.create(index=name, mappings=mappings, aliases=aliases), safe=False)
 
     def mapping(self, index: str) -> dict[str, Any]:
         return self._call(lambda: dict(self.library.indices.get_mapping(index=index)), safe=True)
 
     def put_mapping(self, index, properties) -> None:
-        self._call(lambda: self.library.indices.put_mapping(index=index, properties=properties), safe=False)
+        self._call(lambda: self._admin.indices.put_mapping(index=index, properties=properties), safe=False)
 
     def update_aliases(self, actions) -> None:
-        self._call(lambda: self.library.indices.update_aliases(actions=actions), safe=False)
+        self._call(lambda: self._admin.indices.update_aliases(actions=actions), safe=False)
 
     def reindex(self, source: str, dest: str) -> dict[str, Any]:
         return self._call(
@@ -113,10 +117,10 @@ class ElasticsearchClient(SearchClient):
         self._call(lambda: self.library.indices.refresh(index=index), safe=True)
 
     def put_settings(self, index, settings) -> None:
-        self._call(lambda: self.library.indices.put_settings(index=index, settings=settings), safe=False)
+        self._call(lambda: self._admin.indices.put_settings(index=index, settings=settings), safe=False)
 
     def delete_index(self, name: str) -> None:
-        self._call(lambda: self.library.indices.delete(index=name), safe=False)
+        self._call(lambda: self._admin.indices.delete(index=name), safe=False)
 
     def health(self, index: str, timeout_s: float) -> dict[str, Any]:
         return self._call(

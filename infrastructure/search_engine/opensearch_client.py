@@ -12,7 +12,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import TransportError
 
-from infrastructure.search_engine.client import SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, SearchClient
 
 
 class OpenSearchClient(SearchClient):
@@ -22,7 +22,7 @@ class OpenSearchClient(SearchClient):
 
     def __init__(self, url: str, request_timeout_s: float = 5.0, options: Mapping[str, Any] | None = None) -> None:
         self.library = OpenSearch(
-            [url], timeout=request_timeout_s, max_retries=0, retry_on_timeout=False, **dict(options or {})
+            [part.strip() for part in url.split(",")], timeout=request_timeout_s, max_retries=0, retry_on_timeout=False, **dict(options or {})
         )
 
     def _failure(self, error: Exception) -> tuple[int | None, Any]:
@@ -73,16 +73,16 @@ class OpenSearchClient(SearchClient):
 
     def create_index(self, name, mappings, aliases) -> None:
         body = {"mappings": mappings, "aliases": aliases}
-        self._call(lambda: self.library.indices.create(index=name, body=body), safe=False)
+        self._call(lambda: self.library.indices.create(index=name, body=body, request_timeout=ADMIN_TIMEOUT_S), safe=False)
 
     def mapping(self, index: str) -> dict[str, Any]:
         return self._call(lambda: dict(self.library.indices.get_mapping(index=index)), safe=True)
 
     def put_mapping(self, index, properties) -> None:
-        self._call(lambda: self.library.indices.put_mapping(index=index, body={"properties": properties}), safe=False)
+        self._call(lambda: self.library.indices.put_mapping(index=index, body={"properties": properties}, request_timeout=ADMIN_TIMEOUT_S), safe=False)
 
     def update_aliases(self, actions) -> None:
-        self._call(lambda: self.library.indices.update_aliases(body={"actions": actions}), safe=False)
+        self._call(lambda: self.library.indices.update_aliases(body={"actions": actions}, request_timeout=ADMIN_TIMEOUT_S), safe=False)
 
     def reindex(self, source: str, dest: str) -> dict[str, Any]:
         body = {"source": {"index": source}, "dest": {"index": dest, "op_type": "create"}, "conflicts": "proceed"}
@@ -99,10 +99,10 @@ class OpenSearchClient(SearchClient):
         self._call(lambda: self.library.indices.refresh(index=index), safe=True)
 
     def put_settings(self, index, settings) -> None:
-        self._call(lambda: self.library.indices.put_settings(index=index, body={"index": settings}), safe=False)
+        self._call(lambda: self.library.indices.put_settings(index=index, body={"index": settings}, request_timeout=ADMIN_TIMEOUT_S), safe=False)
 
     def delete_index(self, name: str) -> None:
-        self._call(lambda: self.library.indices.delete(index=name), safe=False)
+        self._call(lambda: self.library.indices.delete(index=name, request_timeout=ADMIN_TIMEOUT_S), safe=False)
 
     def health(self, index: str, timeout_s: float) -> dict[str, Any]:
         return self._call(

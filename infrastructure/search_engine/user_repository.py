@@ -138,10 +138,19 @@ class SearchEngineUserRepository:
         return UserPage(users, encode_cursor(users[-1]) if more and users else None)
 
     def check(self) -> None:
-        """The index answers and is not red (a red index fails reads and writes)."""
-        health = self._missing.run(lambda: self._client.health(self.index, HEALTH_TIMEOUT_S))
+        """The alias exists and its index is not red (a red index fails reads and writes).
+        Two calls: an engine answers the health of a missing index as merely red."""
+        self._missing.run(self._alias)
+        health = self._client.health(self.index, HEALTH_TIMEOUT_S)
         if health.get("status") not in ("green", "yellow"):
             raise StoreUnavailable(f"index {self.index} is {health.get('status')}")
+
+
+    def _alias(self) -> dict[str, Any]:
+        try:
+            return self._client.aliases(self.index)
+        except NotFound:  # answered as "alias [...] missing", not as a missing index
+            raise NotFound("index_not_found_exception") from None
 
 
 def _term_filter(term: str) -> dict[str, Any]:

@@ -177,8 +177,8 @@ class EsauthServer:
         except OSError:
             return ""
 
-    def wait_healthy(self, timeout_s: float = START_TIMEOUT_S) -> Response:
-        """Poll GET /health until it answers 200, the process dies, or the time is up."""
+    def wait_healthy(self, timeout_s: float = START_TIMEOUT_S, status: int = 200) -> Response:
+        """Poll GET /health until it answers `status`, the process dies, or the time is up."""
         deadline = time.monotonic() + timeout_s
         last: str = "no answer yet"
         while time.monotonic() < deadline:
@@ -193,12 +193,12 @@ class EsauthServer:
             except OSError as error:  # refused while it binds, reset, timeout
                 last = f"{type(error).__name__}: {error}"
             else:
-                if answer.status == 200:
+                if answer.status == status:
                     return answer
                 last = repr(answer)
             time.sleep(0.05)
         pytest.fail(
-            f"esauth on port {self.port} did not answer 200 on /health within {timeout_s} s "
+            f"esauth on port {self.port} did not answer {status} on /health within {timeout_s} s "
             f"(last: {last}).\nstderr:\n{self.stderr()}",
             pytrace=False,
         )
@@ -223,7 +223,9 @@ StartServer = Callable[..., EsauthServer]
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
-    """A factory: `start_server(data_dir=..., secret_key=True|False|str, **ESAUTH_vars)`.
+    """A factory: `start_server(data_dir=..., secret_key=True|False|str, prefix=[...], **ESAUTH_vars)`.
+
+    `prefix` goes before the command (such as a setpriv that drops capabilities).
 
     Every server it started is stopped at teardown, whatever the test's outcome.
     """
@@ -234,6 +236,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         data_dir: Path | None = None,
         secret_key: bool | str = True,
         wait: bool = True,
+        prefix: tuple[str, ...] = (),
         **variables: str,
     ) -> EsauthServer:
         number = next(counter)
@@ -253,7 +256,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         stderr = stderr_path.open("wb")
         try:
             process = subprocess.Popen(
-                [*esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4"],
+                [*prefix, *esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4"],
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ import pytest
 from entrypoints.bootstrap import build_services
 from entrypoints.cli import main
 from entrypoints.config import Settings
-from tests.engines import drop_indices
+from tests.engines import drop_indices, engine_for, engine_names, settle
 
 KEY = "cli-tests-signing-key-0123456789abcdef"
 PASSWORD = "correct horse battery"
@@ -130,6 +130,8 @@ def test_set_admin_grants_and_removes_rights(env, capsys, monkeypatch):
         ("ESAUTH_ELASTICSEARCH_URL", "localhost:9200"),
         ("ESAUTH_RESET_URL", "javascript:alert(1)"),
         ("ESAUTH_LOG_LEVEL", "bogus"),
+        ("ESAUTH_SESSION_IDLE_TIMEOUT", "30"),
+        ("ESAUTH_SESSION_IDLE_TIMOUT", "3600"),  # misspelt: refused, not ignored
     ],
 )
 def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, monkeypatch, name, value):
@@ -195,6 +197,65 @@ def test_any_other_domain_error_exits_1_with_its_name(env, capsys, monkeypatch):
     def conflict(self, email, values):
         raise VersionConflict("too many concurrent updates of one user")
 
+    assert run(capsys, "create-user", "ada@example.com", "--password-stdin", stdin=PASSWORD + "\n", monkeypatch=monkeypatch)[0] == 0
     monkeypatch.setattr(AdminService, "apply", conflict)
     code, out, err = run(capsys, "set-active", "ada@example.com", "false")
     assert code == 1 and "VersionConflict" in err and "Traceback" not in err + out
+
+
+NFC_E, NFD_E = "\u00e9@b.com", "e\u0301@b.com"
+
+
+@pytest.fixture(params=["sqlite", *(pytest.param(name, marks=pytest.mark.elasticsearch) for name in engine_names())])
+def any_store_env(request, env, monkeypatch):
+    """The CLI's environment on SQLite, then on each search engine (an index of the test's own)."""
+    if request.param != "sqlite":
+        engine, index = engine_for(request, request.param), request.getfixturevalue("es_index")
+        for name, value in engine.env(index).items():
+            monkeypatch.setenv(name, value)
+        yield {**env, **engine.env(index)}
+        client = engine.connect()
+        drop_indices(client, index, f"{index}-login-failures")
+        client.close()
+    else:
+        yield env
+
+
+def test_init_reports_accounts_that_the_address_rule_makes_one_and_merges_nothing(any_store_env, capsys):
+    from datetime import datetime, timezone
+
+    from domain.user import User
+    from entrypoints.bootstrap import build_stores
+
+    users = build_stores(Settings.from_env(any_store_env), report=lambda line: None).users
+    # As earlier releases stored them: trimmed and lower-cased only.
+    for email in [NFC_E, NFD_E, "ff@b.com", "\ufb00@b.com", "user@xn--exmple-cua.com", "a..b@x.com", "ok@abc.com"]:
+        users.add(User(email_address=email, password_hash="$argon2id$unused", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc)))
+    settle(users)
+    before = sorted(user.email_address for user in users.search((), 100).users)
+
+    code, out, _ = run(capsys, "init")
+
+    assert code == 0, out
+    assert "stored addresses checked against the address rule: 7" in out
+    assert "one address under the rule (not merged; keep one, delete the others): 2" in out
+    assert f"    {ascii(NFC_E)}: {ascii(NFD_E)}, {ascii(NFC_E)}" in out
+    assert f"    'ff@b.com': 'ff@b.com', {ascii(chr(0xFB00) + '@b.com')}" in out
+    assert "stored in an earlier spelling (found when typed as stored): 1\n    'user@xn--exmple-cua.com'" in out
+    assert "refused by the rule now (found when typed as stored): 1\n    'a..b@x.com'" in out
+    assert sorted(user.email_address for user in users.search((), 100).users) == before  # nothing merged
+
+
+def test_create_user_refuses_an_address_an_earlier_release_stored_in_another_spelling(env, capsys, monkeypatch):
+    from datetime import datetime, timezone
+
+    from domain.user import User
+    from entrypoints.bootstrap import build_stores
+
+    users = build_stores(Settings.from_env(env), report=lambda line: None).users
+    users.add(User(email_address="user@xn--exmple-cua.com", password_hash="$argon2id$unused", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc)))
+
+    code, _, err = run(capsys, "create-user", "USER@xn--exmple-cua.com", "--password-stdin", stdin=PASSWORD + "\n", monkeypatch=monkeypatch)
+
+    assert code == 1 and err == "esauth: 'user@exämple.com' already exists.\n"
+    assert [user.email_address for user in users.search((), 10).users] == ["user@xn--exmple-cua.com"]

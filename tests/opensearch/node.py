@@ -15,9 +15,9 @@ source-file mode, so nothing is compiled or committed) binds the free loopback p
 here, and ends when its stdin closes: when the `with` block ends, or when the Python process
 dies in any way (Ctrl-C, a crash, kill -9), the pipe closes and no JVM is left behind.
 
-The 3.x runner needs Java 21+: the JDK is taken from $ESAUTH_OPENSEARCH_JAVA_HOME, else
+The 3.x runner needs Java 21+: the JDK is taken from $OPENSEARCH_TESTS_JAVA_HOME, else
 $JAVA_HOME when it is new enough, else /usr/lib/jvm/temurin-25-jdk-amd64. Heap is bounded
-(512 MiB a node). `indices.id_field_data.enabled` is off, as on Elasticsearch 8+, so a sort
+(512 MiB a node); data lives in a temporary directory, in /dev/shm when there is one. `indices.id_field_data.enabled` is off, as on Elasticsearch 8+, so a sort
 on `_id` is refused as it would be there.
 """
 
@@ -67,7 +67,7 @@ def _java_major(java_home: Path) -> int | None:
 
 def java_home() -> Path | None:
     """A JDK new enough for the 3.x runner, or None."""
-    candidates = [os.environ.get("ESAUTH_OPENSEARCH_JAVA_HOME"), os.environ.get("JAVA_HOME"), str(FALLBACK_JDK)]
+    candidates = [os.environ.get("OPENSEARCH_TESTS_JAVA_HOME"), os.environ.get("JAVA_HOME"), str(FALLBACK_JDK)]
     for candidate in candidates:
         if candidate and (_java_major(Path(candidate)) or 0) >= MIN_JAVA:
             return Path(candidate)
@@ -77,7 +77,7 @@ def java_home() -> Path | None:
 def unavailable_reason() -> str | None:
     """Why a real node cannot be started here, or None when it can."""
     if java_home() is None:
-        return f"no Java {MIN_JAVA}+ JDK (set JAVA_HOME or ESAUTH_OPENSEARCH_JAVA_HOME)"
+        return f"no Java {MIN_JAVA}+ JDK (set JAVA_HOME or OPENSEARCH_TESTS_JAVA_HOME)"
     if shutil.which("mvn") is None:
         return "no mvn on PATH"
     return None
@@ -174,7 +174,10 @@ def start_opensearch(nodes: int = 1, heap_mib: int | None = None) -> Iterator[Op
     jdk = java_home()
     assert jdk is not None
     cp = classpath(jdk)
-    base = Path(tempfile.mkdtemp(prefix="esauth-opensearch-"))
+    # In memory where the machine has /dev/shm: each test makes and drops indices, and every
+    # one of those is a cluster-state write the node fsyncs.
+    shm = Path("/dev/shm")
+    base = Path(tempfile.mkdtemp(prefix="esauth-opensearch-", dir=shm if shm.is_dir() else None))
     ports = free_ports(2 * nodes)
     http, transport = ports[:nodes], ports[nodes:]
     heap = heap_mib or HEAP_MIB_PER_NODE * nodes

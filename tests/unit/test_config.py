@@ -1,5 +1,6 @@
 """Settings from the environment: defaults, parsing, and refusals with messages that name the variable."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,97 @@ def test_every_variable_is_read():
 def test_malformed_settings_are_refused_by_name(environ, names):
     with pytest.raises(ConfigError, match=names):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("http://es.example.com", "http://es.example.com:80"),
+        ("https://es.example.com/", "https://es.example.com:443/"),
+        ("https://user:pw@es.example.com", "https://user:pw@es.example.com:443"),
+        ("http://[::1]", "http://[::1]:80"),
+        ("http://es:9200", "http://es:9200"),
+    ],
+)
+def test_a_search_engine_url_without_a_port_gets_the_schemes_default(raw, url):
+    assert Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": raw}).elasticsearch_url == url
+
+
+def test_a_search_engine_url_with_a_bad_port_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL: the port"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://es:ninety"})
+
+
+def test_the_engine_is_auto_unless_forced():
+    assert Settings.from_env({}).es_engine == "auto"
+    assert Settings.from_env({"ESAUTH_ES_ENGINE": " OpenSearch "}).es_engine == "opensearch"
+    with pytest.raises(ConfigError, match="ESAUTH_ES_ENGINE: expected one of auto, elasticsearch, opensearch"):
+        Settings.from_env({"ESAUTH_ES_ENGINE": "solr"})
+
+
+@pytest.mark.parametrize(
+    ("root", "engine"),
+    [
+        ({"version": {"distribution": "opensearch", "number": "2.19.1"}}, "opensearch"),
+        ({"version": {"number": "8.15.0", "build_flavor": "default"}}, "elasticsearch"),
+        ({"version": {"number": "1.7.5"}}, "elasticsearch"),
+        ({}, "elasticsearch"),
+    ],
+)
+def test_the_engine_is_read_from_the_root_answer(root, engine):
+    from infrastructure.search_engine.client import engine_of
+
+    assert engine_of(root) == engine
+
+
+def test_several_nodes_of_one_cluster_may_be_listed():
+    settings = Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200, http://b ,"})
+    assert settings.elasticsearch_url == "http://a:9200,http://b:80"
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})
+
+
+def test_an_idle_timeout_under_a_minute_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT: must be at least 60, got 59"):
+        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "59"})
+    assert Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "60"}).session_idle_timeout_s == 60
+
+
+def test_an_idle_timeout_longer_than_the_absolute_lifetime_is_refused():
+    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME"):
+        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "7200", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
+    equal = Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "3600", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
+    assert equal.session_idle_timeout_s == equal.session_absolute_lifetime_s == 3600
+
+
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("ESAUTH_SESSION_IDLE_TIMOUT", "did you mean ESAUTH_SESSION_IDLE_TIMEOUT?"),
+        ("ESAUTH_SECRETKEY", "did you mean ESAUTH_SECRET_KEY?"),
+        ("ESAUTH_COOKIES_SECURE", "did you mean ESAUTH_COOKIE_SECURE?"),
+        ("ESAUTH_LOGLEVEL", "did you mean ESAUTH_LOG_LEVEL?"),
+        ("ESAUTH_FROBNICATE", "see Configuration in README.md"),
+    ],
+)
+def test_an_esauth_variable_nothing_reads_is_refused_with_the_closest_name(name, suggestion):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({name: "s3cr3t-value", "HOME": "/root", "ESAUTHX": "not ours"})
+    assert str(refused.value) == f"{name}: esauth has no such setting; {suggestion}"
+    assert "s3cr3t-value" not in str(refused.value)  # the value may be a secret
+
+
+def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accepted():
+    """No list to keep up to date: a name is known because from_env reads it. Every variable of
+    the README's configuration table is accepted (read), and the table names them all."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(ESAUTH_[A-Z0-9_]+)`", table))
+    assert len(documented) > 20
+    Settings.from_env({name: "" for name in documented})  # empty means the default: nothing refused
+
+    import entrypoints.config as config
+
+    noted = config._NotedReads({})
+    config.Settings._read(noted)
+    assert noted.asked == documented

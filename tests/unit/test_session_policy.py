@@ -98,3 +98,22 @@ def falcon_request_without_cookies():
     import falcon.testing
 
     return falcon.testing.create_req()
+
+
+@pytest.mark.parametrize("idle_s", [60, 90, 300, 1800])
+def test_a_session_used_every_three_quarters_of_the_idle_timeout_never_ends(idle_s):
+    """Re-issued every quarter of the idle timeout (at most once a minute): with a fixed minute,
+    a 60 s timeout ended sessions whose user was active every 59 s."""
+    policy = SessionPolicy(idle_timeout=timedelta(seconds=idle_s), absolute_lifetime=timedelta(days=30))
+    current, now = session(), T0
+    for _ in range(40):
+        now += timedelta(seconds=idle_s * 3 // 4)
+        policy.check(current, now)
+        current = policy.touch(current, now) or current
+    with pytest.raises(SessionExpired, match="inactivity"):
+        policy.check(current, now + timedelta(seconds=idle_s + 1))
+
+
+def test_a_long_idle_timeout_still_re_issues_at_most_once_a_minute():
+    assert POLICY.touch(session(), T0 + timedelta(seconds=59)) is None
+    assert POLICY.touch(session(), T0 + timedelta(seconds=60)) is not None
