@@ -60,6 +60,11 @@ class AuthService:
     def check_store(self) -> None:
         self._users.check()
 
+    def check_store_writes(self) -> None:
+        """Raise StoreUnavailable unless the store takes a write (readiness: a store that only
+        reads cannot log anyone in, since every login is a write)."""
+        self._failures.probe_write()
+
     def register(
         self,
         email_address: object,

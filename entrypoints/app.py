@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 import falcon
+from falcon.routing import CompiledRouter
 
 from domain.accounts import AccountService
 from domain.admin import AdminService
@@ -13,7 +14,9 @@ from entrypoints import errors
 from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
+from entrypoints.health import LiveResource, ReadyResource
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
+from entrypoints.metrics_resource import MetricsResource
 from entrypoints.openapi.document import OpenApiResource, build_document
 from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
@@ -25,8 +28,10 @@ from entrypoints.resources import (
     TestResource,
     UsersResource,
 )
+from entrypoints.request_log import RequestObserver
 from entrypoints.session import SessionCookies, SessionMiddleware
 from ports.clock import Clock
+from ports.metrics import NO_METRICS, Metrics
 
 
 def create_app(
@@ -41,12 +46,24 @@ def create_app(
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    metrics: Metrics = NO_METRICS,
+    metrics_resource: MetricsResource | None = None,
+    access_log: bool = True,
+    pool_saturated: Callable[[], bool] = lambda: False,
+    on_unavailable: Callable[[], None] = lambda: None,
 ) -> falcon.App:
-    """Middleware order is the order of the checks: headers on everything, then size, CSRF,
-    per-client rate, and the session last, so refused requests never touch the store."""
+    """Middleware order is the order of the checks: the observer around everything (it times
+    and logs what leaves), headers on everything, then size, CSRF, per-client rate, and the
+    session last, so refused requests never touch the store. `/metrics` exists only when a
+    `metrics_resource` is given."""
+    router = CompiledRouter()
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
+        router=router,
         middleware=[
+            RequestObserver(
+                router, metrics, access_log=access_log, trusted_proxies=trusted_proxies, on_unavailable=on_unavailable
+            ),
             ResponseHeaders(),
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),
@@ -72,6 +89,11 @@ def create_app(
     app.add_route("/v1/auth/password-reset", reset)
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/test", TestResource())
-    app.add_route("/health", HealthResource(auth))
-    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name)))
+    health = HealthResource(auth)
+    app.add_route("/health", health)
+    app.add_route("/health/live", LiveResource())
+    app.add_route("/health/ready", ReadyResource(health, auth, pool_saturated))
+    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
+    if metrics_resource is not None:
+        app.add_route("/metrics", metrics_resource)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -20,6 +21,10 @@ MIN_IDLE_TIMEOUT_S = 60
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -63,6 +68,12 @@ class Settings:
     smtp_timeout_s: int = 10
     log_level: str | None = None
     """None: the command's own default (INFO for serve, WARNING for the others)."""
+    log_format: str = "text"
+    access_log: bool = True
+    metrics_allow: tuple[Network, ...] = LOOPBACK
+    """Client networks that may read /metrics; empty turns metrics off (nothing is counted)."""
+    ready_hash_queue: int = 0
+    """Hashes waiting in the pool at which /health/ready says 503; 0 means 4 per hashing worker."""
 
     def __post_init__(self) -> None:
         if self.login_base_delay_s > self.login_max_delay_s:
@@ -134,6 +145,10 @@ class Settings:
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
             log_level=_choice(environ, "ESAUTH_LOG_LEVEL", LOG_LEVELS),
+            log_format=_choice(environ, "ESAUTH_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
+            access_log=_bool(environ, "ESAUTH_ACCESS_LOG", defaults.access_log),
+            metrics_allow=_networks(environ, "ESAUTH_METRICS_ALLOW", defaults.metrics_allow),
+            ready_hash_queue=_int(environ, "ESAUTH_READY_HASH_QUEUE", defaults.ready_hash_queue, minimum=0),
         )
 
 
@@ -169,12 +184,13 @@ class _NotedReads(Mapping[str, str]):
                 raise ConfigError(f"{name}: esauth has no such setting; {hint}")
 
 
-def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+    """One of `choices`, matched regardless of case and returned as `choices` spell it."""
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
-        return None
-    value = raw.strip().upper()
-    if value not in choices:
+        return default
+    value = {choice.lower(): choice for choice in choices}.get(raw.strip().lower())
+    if value is None:
         raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
     return value
 
@@ -226,6 +242,24 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _networks(environ: Mapping[str, str], name: str, default: tuple[Network, ...]) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR networks; `none` for nobody."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() == "none":
+        return ()
+    networks = []
+    for part in (part.strip() for part in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {part!r} is not an address or network like 10.0.0.0/8 or ::1") from None
+    return tuple(networks)
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:

@@ -78,7 +78,11 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
             clear(resp)
         message = "Session expired, please log in again." if isinstance(ex, errors.SessionExpired) else "Login required."
         raise falcon.HTTPUnauthorized(description=message)
-    if isinstance(ex, (errors.StoreUnavailable, errors.VersionConflict)):
+    if isinstance(ex, errors.StoreUnavailable):
+        # Not logged here: one line per outage comes from infrastructure.store_watch, not one
+        # per request (an outage under load wrote thousands a second).
+        raise falcon.HTTPServiceUnavailable(retry_after=1)
+    if isinstance(ex, errors.VersionConflict):
         log.warning("store trouble: %s", ex)
         raise falcon.HTTPServiceUnavailable(retry_after=1)
     log.error("unmapped domain error %s", type(ex).__name__, exc_info=ex)

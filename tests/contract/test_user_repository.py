@@ -19,9 +19,10 @@ from domain.user import User
 from infrastructure.search_engine.client import NotFound, connect
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.engines import drop_indices
-from tests.fakes import InMemoryUserRepository
+from tests.fakes import RecordingMetrics, InMemoryUserRepository
 
 CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=timezone.utc)
 
@@ -336,6 +337,16 @@ class TestInMemoryUserRepository(UserRepositoryContract):
     @pytest.fixture
     def repo(self):
         return InMemoryUserRepository()
+
+
+class TestObservedSqliteUserRepository(UserRepositoryContract):
+    """What the composition root hands the domain: the adapter behind the metrics and outage watch."""
+
+    @pytest.fixture
+    def repo(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        yield ObservedStore(SqliteUserRepository(database), RecordingMetrics(), OutageLog("sqlite"))
+        database.close()
 
 
 class TestSqliteUserRepository(UserRepositoryContract):
