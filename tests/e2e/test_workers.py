@@ -14,7 +14,7 @@ from infrastructure.hashing_pool import cores_available, threads_for_worker
 from tests.e2e.harness import HOST, StartServer, free_port
 from tests.e2e.seed_session import EMAIL, PASSWORD, assert_error, cookie_header, log_in, refused_within, sign_up
 from tests.e2e.workers import alive, children, one_connection_per_worker, wait_for_workers
-from tests.engines import SearchEngine
+from tests.engines import engine_for
 
 REVOCATION_BOUND_S = 1.5
 """The session check's cache lives ESAUTH_SESSION_CHECK_CACHE_MS (default 1 s, at most 1.5 s) in
@@ -146,8 +146,8 @@ def test_a_logout_on_one_worker_is_refused_by_every_worker_within_the_bound(
 ) -> None:
     variables = {}
     if store == "elasticsearch":
-        osmem = SearchEngine("osmem", request.getfixturevalue("osmem_url"), "elasticsearch")
-        variables = osmem.env(request.getfixturevalue("es_index"))
+        # osmem, through elasticsearch-py (tests/engines.py: the engine that answers as Elasticsearch).
+        variables = engine_for(request, "osmem").env(request.getfixturevalue("es_index"))
     server = start_server(workers=2, **variables)
     workers = wait_for_workers(server, 2)
     client = server.client()
