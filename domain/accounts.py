@@ -61,7 +61,17 @@ class AccountService:
     def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
         """Change the names given in `changes` (validated as at sign-up)."""
         names = {name: check_name(value, name) for name, value in changes.items() if name in PROFILE_FIELDS}
-        return self._users.modify(email_address, lambda current: replace(current, **names))
+
+        def change(current: User) -> User:
+            # The session check may have reused a user read just before a deactivation.
+            if not current.is_active:
+                raise SessionInvalid("the account is deactivated")
+            return replace(current, **names)
+
+        try:
+            return self._users.modify(email_address, change)
+        except UserNotFound:
+            raise SessionInvalid("the account is gone") from None
 
     def change_password(self, session: Session, current_password: object, new_password: object) -> tuple[User, Session]:
         """Replace the password after checking the current one (a wrong one counts as a failed

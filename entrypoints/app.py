@@ -14,7 +14,8 @@ from entrypoints.account_resources import MeResource, PasswordResetResource, Pas
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
-from entrypoints.rate_limit import RateLimitMiddleware, TokenBucketLimiter
+from entrypoints.openapi.document import OpenApiResource, build_document
+from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
     HealthResource,
@@ -32,7 +33,7 @@ def create_app(
     auth: AuthService,
     cookies: SessionCookies,
     audit: AuditLog,
-    limiter: TokenBucketLimiter,
+    limiter: ClientLimiter,
     clock: Clock,
     *,
     accounts: AccountService,
@@ -60,7 +61,9 @@ def create_app(
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
-    app.add_route("/v1/users/{email}", UserResource(admin, audit))
+    # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
+    # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
+    app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
     app.add_route("/v1/auth/login", LoginResource(auth, audit))
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)
@@ -70,4 +73,5 @@ def create_app(
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/test", TestResource())
     app.add_route("/health", HealthResource(auth))
+    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name)))
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
@@ -21,12 +21,13 @@ from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
 from entrypoints.config import ConfigError, Settings
-from entrypoints.rate_limit import TokenBucketLimiter
+from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
+from entrypoints.shared_buckets import SharedTokenBuckets
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
-from infrastructure.hashing_pool import PooledHasher, cores_available
+from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
 from infrastructure.sqlite_database import SqliteDatabase
@@ -202,8 +203,40 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     )
 
 
-def build_app(settings: Settings, services: Services | None = None, clock: Clock = utc_now) -> falcon.App:
-    """Everything the server needs, from settings (and the services, if already built)."""
+def worker_count(settings: Settings) -> int:
+    """Server processes for `esauth serve`: as configured, else one per core it may use."""
+    return settings.workers or cores_available()
+
+
+def settings_for_workers(settings: Settings) -> Settings:
+    """Settings every worker can build from on its own, checked once in the parent so that a
+    mistake stops the server as it stops a single process: the argon2 floor, the data directory
+    (made here, owner-only), and the signing keys (a generated key is made once here, not raced
+    for by N workers)."""
+    build_hasher(settings)
+    data_dir(settings)
+    return replace(settings, secret_keys=secret_keys(settings))
+
+
+def settings_of_worker(settings: Settings, workers: int, worker: int) -> Settings:
+    """Worker `worker`'s settings: its share of the server's hashing threads."""
+    total = settings.hash_workers or cores_available()
+    return replace(settings, hash_workers=threads_for_worker(total, workers, worker))
+
+
+def build_shared_limiter(settings: Settings, clock: Clock = utc_now) -> SharedTokenBuckets:
+    """The per-client buckets of a server with several workers: made before they are forked."""
+    return SharedTokenBuckets(settings.client_requests_per_minute, clock)
+
+
+def build_app(
+    settings: Settings,
+    services: Services | None = None,
+    clock: Clock = utc_now,
+    limiter: ClientLimiter | None = None,
+) -> falcon.App:
+    """Everything the server needs, from settings (and the services and the rate limiter
+    shared by several workers, if already built)."""
     services = services or build_services(settings, clock)
     policy = SessionPolicy(
         idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
@@ -216,7 +249,7 @@ def build_app(settings: Settings, services: Services | None = None, clock: Clock
         services.auth,
         SessionCookies(services.keys, policy, secure=settings.cookie_secure),
         AuditLog(services.keys[0], clock, settings.trusted_proxies),
-        TokenBucketLimiter(settings.client_requests_per_minute, clock),
+        limiter or TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,
         accounts=services.accounts,
         admin=services.admin,

@@ -6,8 +6,11 @@ import argparse
 import getpass
 import logging
 import os
+import signal
+import socket
 import sys
-from typing import Callable
+import threading
+from typing import TYPE_CHECKING, Callable
 
 from domain.errors import (
     AuthError,
@@ -19,12 +22,12 @@ from domain.errors import (
     ValidationError,
 )
 from domain.user import User, canonical_email, normalize_email
-from entrypoints.config import ConfigError, Settings, http_url
+from entrypoints.config import MAX_WORKERS, ConfigError, Settings, http_url
 
-WAITRESS_MAX_BODY_BYTES = 1024 * 1024
-"""Above the app's own 64 KiB limit, so the app answers most oversized bodies with JSON 413,
-while waitress never buffers more than this for anyone."""
-WAITRESS_MAX_HEADER_BYTES = 32 * 1024
+if TYPE_CHECKING:
+    from entrypoints.rate_limit import ClientLimiter
+
+log = logging.getLogger("esauth")
 
 USAGE_ERROR = 2
 FAILURE = 1
@@ -51,8 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     # opensearch-py logs a WARNING for every answer that is not 2xx, a 404 for an unknown
     # email included; esauth reports the failures that matter itself.
     logging.getLogger("opensearch").setLevel(logging.ERROR)
+    return _exit_status(lambda: COMMANDS[args.command](settings, args))
+
+
+def _exit_status(command: Callable[[], int]) -> int:
+    """Run a command (or a worker); what went wrong becomes one line on stderr and an exit code."""
     try:
-        return COMMANDS[args.command](settings, args)
+        return command()
     except ConfigError as error:
         return _fail(f"configuration error: {error}", USAGE_ERROR)
     except ValidationError as error:
@@ -78,7 +86,12 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API with waitress")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--threads", type=int, default=8, help="request threads per worker")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        help="processes serving one socket (default ESAUTH_WORKERS, else one per core; 1: no supervisor)",
+    )
 
     commands.add_parser(
         "init",
@@ -108,9 +121,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import waitress
-
-    from entrypoints.bootstrap import build_app, build_services
+    from entrypoints.bootstrap import worker_count
 
     # waitress logs a warning for every request that waits for a free thread: under load that is
     # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
@@ -118,20 +129,97 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # The Elasticsearch client logs every HTTP call at INFO: several lines per login, costing CPU
     # under load and burying the audit trail. Its warnings and errors still show.
     logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+    workers = args.workers or worker_count(settings)
+    if workers == 1:
+        return _serve_in_process(settings, args)
+    return _serve_with_workers(settings, args, workers)
+
+
+def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
+    """One process, as before there were workers: it binds, serves, and drains on SIGTERM."""
+    from entrypoints.bootstrap import build_app, build_services
+    from entrypoints.serving import build_server, serve_until
+
     services = build_services(settings)
+    stop = _stop_on_signals()
     try:
-        waitress.serve(
-            build_app(settings, services),
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="esauth",
-            max_request_body_size=WAITRESS_MAX_BODY_BYTES,
-            max_request_header_size=WAITRESS_MAX_HEADER_BYTES,
-        )
+        server = build_server(build_app(settings, services), args.threads, host=args.host, port=args.port)
+        serve_until(server, stop.is_set)
     finally:
         services.close()
     return 0
+
+
+def _serve_with_workers(settings: Settings, args: argparse.Namespace, workers: int) -> int:
+    """The parent binds the socket and makes the shared rate limit, then forks `workers`
+    processes that each build their own app and serve that socket (entrypoints.supervisor)."""
+    from entrypoints.bootstrap import build_shared_limiter, settings_for_workers
+    from entrypoints.serving import listening_socket
+    from entrypoints.supervisor import Supervisor
+
+    settings = settings_for_workers(settings)
+    limiter = build_shared_limiter(settings)
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as error:
+        limiter.close()
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
+    log.info("serving on http://%s:%s with %d workers", args.host, sock.getsockname()[1], workers)
+
+    def run_worker(number: int, parent_pid: int) -> int:
+        return _exit_status(lambda: _worker(settings, args, workers, limiter, sock, number, parent_pid))
+
+    try:
+        return Supervisor(workers, run_worker).run()
+    finally:
+        sock.close()
+        limiter.close()
+
+
+def _worker(
+    settings: Settings,
+    args: argparse.Namespace,
+    workers: int,
+    limiter: ClientLimiter,
+    sock: socket.socket,
+    number: int,
+    parent_pid: int,
+) -> int:
+    """Worker `number`, in the forked child: builds its own services and app, tells the parent
+    it is ready, serves the inherited socket until SIGTERM or until the parent is gone."""
+    from entrypoints.bootstrap import build_app, build_services, settings_of_worker
+    from entrypoints.serving import build_server, serve_until
+    from entrypoints.supervisor import tell_parent_ready
+
+    stop = _stop_on_signals()
+    own = settings_of_worker(settings, workers, number)
+    services = build_services(own)
+    try:
+        server = build_server(build_app(own, services, limiter=limiter), args.threads, sockets=[sock])
+        log.info("worker %d: %d request thread(s), %d hashing thread(s)", number, args.threads, services.hasher.workers)
+        tell_parent_ready(parent_pid)
+        serve_until(server, lambda: stop.is_set() or os.getppid() != parent_pid)
+    finally:
+        services.close()
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event SIGTERM and SIGINT set, for the serving loop to drain on."""
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+def _worker_count(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
+    if not 0 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_WORKERS}, got {value}")
+    return value
 
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:

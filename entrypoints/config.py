@@ -13,6 +13,8 @@ from entrypoints.origins import normalize_origin
 MIN_SECRET_KEY_LENGTH = 32
 MAX_DELAY_S = 3600
 """A throttle delay longer than an hour would be a lockout in all but name."""
+MAX_WORKERS = 64
+"""More server processes than this is a typo, not a machine."""
 MIN_IDLE_TIMEOUT_S = 60
 """An active session is re-issued every quarter of the idle timeout (at most once a minute), so
 the idle clock stays accurate; below a minute, one slow page would end it."""
@@ -37,7 +39,11 @@ class Settings:
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
     hash_workers: int = 0
-    """Threads that run argon2 (infrastructure.hashing_pool); 0 means one per available core."""
+    """Threads that run argon2 for the whole server, divided among its workers (at least one
+    each; infrastructure.hashing_pool); 0 means one per available core."""
+    workers: int = 0
+    """Processes `esauth serve` runs on one socket; 0 means one per available core, 1 serves
+    in-process with no supervisor."""
     session_idle_timeout_s: int = 30 * 60
     session_absolute_lifetime_s: int = 12 * 60 * 60
     session_check_cache_ms: int = 1000
@@ -101,6 +107,7 @@ class Settings:
             argon2_memory_kib=_int(environ, "ESAUTH_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib),
             argon2_parallelism=_int(environ, "ESAUTH_ARGON2_PARALLELISM", defaults.argon2_parallelism),
             hash_workers=_int(environ, "ESAUTH_HASH_WORKERS", defaults.hash_workers, minimum=0, maximum=64),
+            workers=_int(environ, "ESAUTH_WORKERS", defaults.workers, minimum=0, maximum=MAX_WORKERS),
             session_idle_timeout_s=_int(
                 environ, "ESAUTH_SESSION_IDLE_TIMEOUT", defaults.session_idle_timeout_s, minimum=MIN_IDLE_TIMEOUT_S
             ),

@@ -1,10 +1,10 @@
-"""Per-client token buckets for the endpoints worth guessing at (login, sign-up), per process."""
+"""Per-client token buckets for the endpoints worth guessing at (login, sign-up), per server."""
 
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import falcon
 
@@ -14,6 +14,29 @@ from ports.clock import Clock
 
 MAX_TRACKED_CLIENTS = 100_000
 """Beyond this many buckets the full ones are forgotten first (a full bucket is a fresh client)."""
+
+
+class ClientLimiter(Protocol):
+    """What the middleware asks of a limiter; one per process (TokenBucketLimiter) or shared by
+    every worker of a server (entrypoints.shared_buckets)."""
+
+    def take(self, client: str) -> float:
+        """0 if the request may go ahead (a token is spent), else the seconds until one is free."""
+        ...
+
+
+def refilled(tokens: float, at: float, now: float, capacity: float, refill_per_s: float) -> float:
+    """The tokens a bucket holds at `now`; a clock that went back refills nothing."""
+    return min(capacity, tokens + max(0.0, now - at) * refill_per_s)
+
+
+def spend(tokens: float, at: float, now: float, capacity: float, refill_per_s: float) -> tuple[float, float]:
+    """A bucket holding `tokens` at `at`, asked for one at `now`: (tokens left, seconds to wait).
+    A wait of 0 means the token was spent."""
+    tokens = refilled(tokens, at, now, capacity, refill_per_s)
+    if tokens >= 1.0:
+        return tokens - 1.0, 0.0
+    return tokens, (1.0 - tokens) / refill_per_s
 
 
 class TokenBucketLimiter:
@@ -31,12 +54,9 @@ class TokenBucketLimiter:
         now = self._clock().timestamp()
         with self._lock:
             tokens, at = self._buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + max(0.0, now - at) * self.refill_per_s)
-            if tokens >= 1.0:
-                self._store(client, tokens - 1.0, now)
-                return 0.0
+            tokens, wait = spend(tokens, at, now, self.capacity, self.refill_per_s)
             self._store(client, tokens, now)
-            return (1.0 - tokens) / self.refill_per_s
+            return wait
 
     def _store(self, client: str, tokens: float, now: float) -> None:
         if client not in self._buckets and len(self._buckets) >= MAX_TRACKED_CLIENTS:
@@ -55,7 +75,7 @@ class TokenBucketLimiter:
 class RateLimitMiddleware:
     """Spends a token for resources that declare `rate_limited = True` (POST only)."""
 
-    def __init__(self, limiter: TokenBucketLimiter, audit: AuditLog, trusted_proxies: int = 0) -> None:
+    def __init__(self, limiter: ClientLimiter, audit: AuditLog, trusted_proxies: int = 0) -> None:
         self._limiter = limiter
         self._audit = audit
         self._trusted_proxies = trusted_proxies

@@ -16,6 +16,15 @@ def cores_available() -> int:
         return os.cpu_count() or 1
 
 
+def threads_for_worker(total: int, workers: int, worker: int) -> int:
+    """Worker `worker`'s (1-based) share of `total` hashing threads split over `workers`
+    processes: as even as can be, the first ones taking the remainder, and never below one,
+    so all workers together run `max(total, workers)` hashes at once."""
+    if not 1 <= worker <= workers:
+        raise ValueError(f"worker {worker} is not one of 1..{workers}")
+    return max(1, total // workers + (1 if worker <= total % workers else 0))
+
+
 class PooledHasher:
     """Runs `hash` and `verify` of another PasswordHasher on `workers` threads; callers wait.
 

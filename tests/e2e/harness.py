@@ -223,10 +223,13 @@ StartServer = Callable[..., EsauthServer]
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
-    """A factory: `start_server(data_dir=..., secret_key=True|False|str, prefix=[...], **ESAUTH_vars)`.
+    """A factory: `start_server(data_dir=..., secret_key=True|False|str, workers=1, prefix=[...], **ESAUTH_vars)`.
 
     `prefix` goes before the command (such as a setpriv that drops capabilities).
 
+    One worker unless asked: most tests replay a revoked cookie at once and expect a 401, which
+    holds on the process that served the logout, and on other workers only within the revocation
+    bound (tests/e2e/test_workers.py tests that).
     Every server it started is stopped at teardown, whatever the test's outcome.
     """
     servers: list[EsauthServer] = []
@@ -236,6 +239,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         data_dir: Path | None = None,
         secret_key: bool | str = True,
         wait: bool = True,
+        workers: int = 1,
         prefix: tuple[str, ...] = (),
         **variables: str,
     ) -> EsauthServer:
@@ -256,7 +260,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         stderr = stderr_path.open("wb")
         try:
             process = subprocess.Popen(
-                [*prefix, *esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4"],
+                [*prefix, *esauth_command(), "serve", "--host", HOST, "--port", str(port), "--threads", "4", "--workers", str(workers)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

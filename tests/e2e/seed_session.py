@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from http.cookies import SimpleCookie
+from typing import Callable
 
 from tests.e2e.harness import Client, EsauthServer, Response
 
@@ -22,6 +24,20 @@ def assert_error(response: Response, status: int, message: str | None = None) ->
     if message is not None:
         assert body["message"] == message, body
     return body
+
+
+def refused_within(ask: Callable[[], Response], revoked_at: float, bound_s: float, where: str) -> float:
+    """Repeat `ask` (a request with a revoked session) until it is refused with 401; fail if it
+    is still accepted `bound_s` after `revoked_at` (time.monotonic()). Returns how long it took."""
+    while True:
+        answer = ask()
+        elapsed = time.monotonic() - revoked_at
+        if answer.status == 401:
+            assert_error(answer, 401)
+            return elapsed
+        assert answer.status == 200, answer
+        assert elapsed < bound_s, f"still accepted {elapsed:.2f} s after logout on {where}"
+        time.sleep(0.05)
 
 
 def parse_set_cookie(header: str) -> tuple[str, str, dict[str, str]]:

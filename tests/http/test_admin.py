@@ -632,3 +632,21 @@ def test_a_demotion_made_elsewhere_counts_at_once_on_admin_routes(api, auth, rep
     repo.update(dataclasses.replace(repo.get("boss@abc.com"), is_admin=False))  # as another process would
     refused = api.client.simulate_get("/v1/users", cookies=api.with_cookie(admin_cookie))
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("address", ["a/b@abc.com", "me/password@abc.com", "new/x@abc.com"])
+def test_an_address_with_a_slash_is_found_at_its_location(api: Api, admin: str, address: str) -> None:
+    """`/` is legal in a local part, and the server sees the path decoded (%2F is `/`): the
+    Location of a new account must still lead to it, and the admin routes reach it.
+    Found by schemathesis: 201 with Location /v1/users/%2F@..., then 404 there."""
+    created = api.signup(address, path="/v1/users")
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    assert "/" not in location.removeprefix("/v1/users/")
+    found = api.client.simulate_get(location, cookies=api.with_cookie(admin))
+    assert found.status_code == 200, found.text
+    assert found.json["data"]["email_address"] == address
+    changed = patch_user(api, admin, location.removeprefix("/v1/users/"), {"first_name": "Slash"})
+    assert changed.status_code == 200, changed.text
+    assert delete_user(api, admin, location.removeprefix("/v1/users/")).status_code == 200
+    assert get_user(api, admin, location.removeprefix("/v1/users/")).status_code == 404

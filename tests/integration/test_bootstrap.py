@@ -8,7 +8,16 @@ import pytest
 
 from tests.engines import drop_indices
 
-from entrypoints.bootstrap import SECRET_KEY_FILE, build_hasher, build_services, build_stores, secret_keys
+from entrypoints.bootstrap import (
+    SECRET_KEY_FILE,
+    build_hasher,
+    build_services,
+    build_stores,
+    secret_keys,
+    settings_for_workers,
+    settings_of_worker,
+    worker_count,
+)
 from entrypoints.config import ConfigError, Settings
 from entrypoints.bootstrap import SQLITE_FILE
 from infrastructure.hashing_pool import cores_available
@@ -103,3 +112,18 @@ def test_argon2_runs_on_one_worker_per_core_unless_configured(tmp_path, configur
         services.close()
     with pytest.raises(RuntimeError):
         services.hasher.hash("after close")
+
+
+def test_the_parent_resolves_a_generated_key_once_for_all_workers(tmp_path):
+    prepared = settings_for_workers(Settings(data_dir=tmp_path))
+    assert prepared.secret_keys == ((tmp_path / SECRET_KEY_FILE).read_text().strip(),)
+    assert settings_for_workers(prepared) == prepared  # a worker's own build finds it configured
+    with pytest.raises(ConfigError, match="argon2"):
+        settings_for_workers(Settings(data_dir=tmp_path, argon2_time_cost=1))
+
+
+@pytest.mark.parametrize("configured, workers, expected", [(0, 1, [cores_available()]), (5, 2, [3, 2]), (1, 3, [1, 1, 1])])
+def test_each_worker_gets_its_share_of_the_servers_hashing_threads(configured, workers, expected):
+    settings = Settings(hash_workers=configured)
+    assert [settings_of_worker(settings, workers, worker).hash_workers for worker in range(1, workers + 1)] == expected
+    assert worker_count(Settings(workers=3)) == 3 and worker_count(Settings()) == cores_available()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -259,3 +260,22 @@ def test_create_user_refuses_an_address_an_earlier_release_stored_in_another_spe
 
     assert code == 1 and err == "esauth: 'user@exämple.com' already exists.\n"
     assert [user.email_address for user in users.search((), 10).users] == ["user@xn--exmple-cua.com"]
+
+
+def test_serve_refuses_a_worker_count_out_of_range(env, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["serve", "--workers", "65"])
+    assert caught.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+def test_serve_with_workers_checks_what_they_share_before_forking_any(env, capsys, monkeypatch):
+    monkeypatch.setenv("ESAUTH_ARGON2_TIME_COST", "1")
+    code, _, err = run(capsys, "serve", "--workers", "2")
+    assert code == 2 and "argon2" in err
+    monkeypatch.delenv("ESAUTH_ARGON2_TIME_COST")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, _, err = run(capsys, "serve", "--workers", "2", "--port", str(taken.getsockname()[1]))
+    assert code == 1 and "cannot listen on 127.0.0.1" in err

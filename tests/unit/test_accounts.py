@@ -52,6 +52,21 @@ def accounts(wired):
     return wired[1]
 
 
+@pytest.mark.parametrize("gone", ["deleted", "deactivated"])
+def test_a_profile_change_for_an_account_gone_meanwhile_is_a_dead_session(accounts, repo, gone):
+    """The session check may reuse a user for up to ESAUTH_SESSION_CHECK_CACHE_MS, so a change
+    can arrive for an account deleted or deactivated just before: it ends the session (401),
+    as a password change does, rather than a 404 the contract does not list for /v1/users/me,
+    or an edit of a deactivated account."""
+    if gone == "deleted":
+        repo.delete(EMAIL)
+    else:
+        repo.update(replace(repo.get(EMAIL), is_active=False))
+    with pytest.raises(SessionInvalid):
+        accounts.update_profile(EMAIL, {"first_name": "Augusta"})
+    assert gone == "deleted" or repo.get(EMAIL).first_name == "Ada"
+
+
 def test_update_profile_validates_and_changes_only_names(accounts, repo):
     updated = accounts.update_profile(EMAIL, {"first_name": "  Augusta ", "last_name": None})
     assert (updated.first_name, updated.last_name) == ("Augusta", None)

@@ -18,6 +18,7 @@ def test_defaults_when_nothing_is_set():
     assert settings.secret_keys == ()
     assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (2, 19456, 1)
     assert settings.hash_workers == 0  # one per available core
+    assert settings.workers == 0  # one per available core
 
 
 def test_every_variable_is_read():
@@ -33,6 +34,7 @@ def test_every_variable_is_read():
             "ESAUTH_ARGON2_MEMORY_KIB": "65536",
             "ESAUTH_ARGON2_PARALLELISM": "2",
             "ESAUTH_HASH_WORKERS": "3",
+            "ESAUTH_WORKERS": "4",
             "ESAUTH_SESSION_IDLE_TIMEOUT": "600",
             "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600",
             "ESAUTH_SESSION_CHECK_CACHE_MS": "0",
@@ -54,6 +56,7 @@ def test_every_variable_is_read():
         argon2_memory_kib=65536,
         argon2_parallelism=2,
         hash_workers=3,
+        workers=4,
         session_idle_timeout_s=600,
         session_absolute_lifetime_s=3600,
         session_check_cache_ms=0,
@@ -74,6 +77,8 @@ def test_every_variable_is_read():
         ({"ESAUTH_COOKIE_SECURE": "maybe"}, "ESAUTH_COOKIE_SECURE"),
         ({"ESAUTH_ARGON2_TIME_COST": "two"}, "ESAUTH_ARGON2_TIME_COST"),
         ({"ESAUTH_HASH_WORKERS": "65"}, "ESAUTH_HASH_WORKERS"),
+        ({"ESAUTH_WORKERS": "65"}, "ESAUTH_WORKERS"),
+        ({"ESAUTH_WORKERS": "-1"}, "ESAUTH_WORKERS"),
         ({"ESAUTH_SESSION_IDLE_TIMEOUT": "-5"}, "ESAUTH_SESSION_IDLE_TIMEOUT"),
         ({"ESAUTH_SESSION_CHECK_CACHE_MS": "1501"}, "ESAUTH_SESSION_CHECK_CACHE_MS"),
         ({"ESAUTH_LOGIN_FREE_FAILURES": "101"}, "ESAUTH_LOGIN_FREE_FAILURES"),

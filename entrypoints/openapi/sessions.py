@@ -1,0 +1,98 @@
+"""Sessions: /v1/auth/login, /v1/auth/logout, /v1/auth/logout-all and the probe /v1/test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entrypoints.openapi.parts import (
+    EMAIL,
+    RETRY_AFTER,
+    SET_COOKIE,
+    answer,
+    body_object,
+    error,
+    operation,
+    ref,
+    success_body,
+)
+
+ENDED = {**SET_COOKIE, "Clear-Site-Data": ref("headers", "ClearSiteData")}
+
+
+def _logged_in_links(cookie_name: str) -> dict[str, Any]:
+    """The cookie login sets, used for what a logged-in client does."""
+    cookie = {f"cookie.{cookie_name}": f"$response.header.Set-Cookie#regex:^{cookie_name}=([^;]*)"}
+    return {
+        "Probe": {"operationId": "probe", "parameters": cookie},
+        "GetMe": {"operationId": "getMe", "parameters": cookie},
+        "UpdateMe": {"operationId": "updateMe", "parameters": cookie},
+        "ChangePassword": {
+            "operationId": "changePassword",
+            "parameters": cookie,
+            "requestBody": {"current_password": "$request.body#/password", "new_password": "$request.body#/password"},
+        },
+        "LogOut": {"operationId": "logOut", "parameters": cookie},
+        "LogOutAll": {"operationId": "logOutAll", "parameters": cookie},
+    }
+
+
+def _ending(operation_id: str, summary: str, done: str) -> dict[str, Any]:
+    return operation(
+        operation_id,
+        summary,
+        "sessions",
+        {200: answer(f"{done}Logged out; the cookie is cleared.", success_body(), ENDED)},
+        login=True,
+        unsafe=True,
+    )
+
+
+def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
+    return {
+        "/v1/auth/login": {
+            "post": operation(
+                "logIn",
+                "Log in: a new session cookie",
+                "sessions",
+                {
+                    200: answer("Logged in.", success_body(ref("schemas", "User")), SET_COOKIE),
+                    400: error(400, "`Unknown email_address or bad password`, or a malformed body (the message names the field)."),
+                    403: error(403, "The account is deactivated; or a browser sent this from another origin."),
+                    429: error(
+                        429,
+                        "Too many failed logins for this address (after ESAUTH_LOGIN_FREE_FAILURES, delays double up to "
+                        "ESAUTH_LOGIN_MAX_DELAY), or this client address spent its requests for the minute.",
+                        RETRY_AFTER,
+                    ),
+                },
+                body=body_object({"email_address": EMAIL, "password": {"type": "string"}}),
+                unsafe=True,
+                rate_limited=True,
+                links={200: _logged_in_links(cookie_name)},
+            )
+        },
+        "/v1/auth/logout": {"post": _ending("logOut", "End this session (it is revoked, not just forgotten)", "")},
+        "/v1/auth/logout-all": {"post": _ending("logOutAll", "End every session of the user", "Every session is revoked; ")},
+        "/v1/test": {
+            "get": operation(
+                "probe",
+                "The seed's login-required probe",
+                "sessions",
+                {
+                    200: answer(
+                        "The session's user.",
+                        success_body(
+                            {
+                                "type": "object",
+                                "properties": {"user": ref("schemas", "User")},
+                                "required": ["user"],
+                                "additionalProperties": False,
+                            },
+                            {"const": "Test"},
+                        ),
+                    )
+                },
+                login=True,
+            )
+        },
+    }
