@@ -109,7 +109,13 @@ class AccountService:
         def change(current: User) -> User:
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
+            records = tuple(
+                replace(record, session_id=kept.session_id) for record in current.sessions
+                if record.session_id == session.session_id
+            )
+            return replace(
+                current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,), sessions=records
+            )
 
         return self._users.modify(email, change), kept
 
@@ -150,7 +156,7 @@ class AccountService:
                 raise InvalidToken("This account is deactivated.")
             # The mailbox owner is back in control: the login throttle is lifted too.
             cleared = self._failures.cleared(current)
-            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
+            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), sessions=())
 
         try:
             user = self._users.modify(email, reset)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -89,6 +90,9 @@ class FailureCounter:
         self._clock = clock
         self._policy = policy
         self._last_purge: datetime | None = None
+        # Not hex-only, so no email's digest can be this key; one per process, so probes of
+        # several processes never conflict.
+        self._probe_key = f"write-probe-{uuid.uuid4().hex}"
 
     def check(self, email_address: str) -> FailureRecord | None:
         """Raise LoginThrottled if the failure store says this address must wait; else its
@@ -97,6 +101,18 @@ class FailureCounter:
         self._raise_if_waiting(record)
         self._purge_now_and_then(self._clock())
         return record
+
+    def probe_write(self) -> None:
+        """Write and delete a record no address counts under; StoreUnavailable if the store
+        refuses either. One left behind by a failed delete is replaced, and purged with the old
+        records after a day at worst."""
+        record = FailureRecord(self._probe_key, 0, self._clock())
+        try:
+            self._failures.put(record)
+        except VersionConflict:
+            left = self._failures.get(self._probe_key)
+            self._failures.put(replace(record, version=left.version if left is not None else None))
+        self._failures.delete(self._probe_key)
 
     # -- registered accounts: the count lives on the user ---------------------------------------
 

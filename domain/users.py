@@ -11,6 +11,7 @@ from domain.errors import UserNotFound, VersionConflict
 from domain.search import UserPage
 from domain.user import User
 from ports.clock import Clock
+from ports.metrics import NO_METRICS, Metrics
 from ports.repository import UserRepository
 
 UPDATE_ATTEMPTS = 5
@@ -28,8 +29,15 @@ class Users:
     began before such a write never replaces it (entries are ordered by when their read began).
     """
 
-    def __init__(self, repository: UserRepository, clock: Clock, session_check_ttl: timedelta = timedelta(seconds=1)) -> None:
+    def __init__(
+        self,
+        repository: UserRepository,
+        clock: Clock,
+        session_check_ttl: timedelta = timedelta(seconds=1),
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._repository = repository
+        self._metrics = metrics
         self._clock = clock
         self._ttl = session_check_ttl
         self._recent: dict[str, tuple[User | None, datetime, int]] = {}  # None: known to be gone
@@ -57,7 +65,9 @@ class Users:
     def recent(self, email_address: str) -> User | None:
         hit = self._recent.get(email_address)
         if hit is not None and timedelta(0) <= self._clock() - hit[1] < self._ttl:
+            self._metrics.session_cache(True)
             return hit[0]
+        self._metrics.session_cache(False)
         return self.refresh(email_address)
 
     def refresh(self, email_address: str) -> User | None:

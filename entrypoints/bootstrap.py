@@ -21,6 +21,7 @@ from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
 from entrypoints.config import ConfigError, Settings
+from entrypoints.metrics_resource import MetricsResource
 from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
 from entrypoints.shared_buckets import SharedTokenBuckets
 from entrypoints.session import SessionCookies
@@ -30,12 +31,15 @@ from infrastructure.clock import utc_now
 from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
+from infrastructure.prometheus_metrics import CONTENT_TYPE, PrometheusMetrics
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.upgrading_hasher import UpgradingHasher
 from ports.clock import Clock
 from ports.login_failures import LoginFailureRepository
+from ports.metrics import NO_METRICS, Metrics
 from ports.notifier import Notifier
 from ports.repository import UserRepository
 
@@ -44,6 +48,9 @@ log = logging.getLogger("esauth")
 SECRET_KEY_FILE = "secret_key"
 SQLITE_FILE = "esauth.sqlite3"
 OUTBOX_DIR = "outbox"
+READY_QUEUE_PER_WORKER = 4
+"""/health/ready fails once this many hashes per worker wait: a new login would wait four hash
+times (about 140 ms at the default argon2 cost) before its own even starts."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,8 @@ class Services:
     background: BackgroundWorker
     keys: tuple[str, ...]
     hasher: PooledHasher
+    metrics: Metrics
+    outages: OutageLog
 
     def close(self) -> None:
         """Let queued work and notifications go out before the process ends."""
@@ -153,6 +162,9 @@ class Services:
         if close is not None:
             close()
         self.hasher.close()
+        close_metrics = getattr(self.metrics, "close", None)
+        if close_metrics is not None:
+            close_metrics()
 
 
 def build_notifier(settings: Settings, clock: Clock) -> Notifier:
@@ -176,11 +188,26 @@ def build_notifier(settings: Settings, clock: Clock) -> Notifier:
     return OutboxNotifier(outbox, settings.reset_url, clock)
 
 
-def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available())
-    stores = build_stores(settings)
+def build_metrics(settings: Settings, shared_dir: Path | None = None) -> Metrics:
+    """Prometheus figures unless nobody may read them (ESAUTH_METRICS_ALLOW=none): then nothing
+    is counted at all. Workers of one server share their figures through `shared_dir`."""
+    if not settings.metrics_allow:
+        return NO_METRICS
+    return PrometheusMetrics(shared_dir=shared_dir)
+
+
+def observed(stores: Stores, metrics: Metrics, clock: Clock) -> tuple[Stores, OutageLog]:
+    """The stores with every call timed, and outages logged once for both (they share a backend)."""
+    outages = OutageLog(stores.users.kind, clock=lambda: clock().timestamp())
+    return Stores(ObservedStore(stores.users, metrics, outages), ObservedStore(stores.login_failures, metrics, outages)), outages
+
+
+def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path | None = None) -> Services:
+    metrics = build_metrics(settings, metrics_dir)
+    hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available(), metrics)
+    stores, outages = observed(build_stores(settings), metrics, clock)
     keys = secret_keys(settings)
-    users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms))
+    users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms), metrics)
     throttle = ThrottlePolicy(
         free_failures=settings.login_free_failures,
         base_delay=timedelta(seconds=settings.login_base_delay_s),
@@ -200,6 +227,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         background=background,
         keys=keys,
         hasher=hasher,
+        metrics=metrics,
+        outages=outages,
     )
 
 
@@ -245,14 +274,26 @@ def build_app(
     if not settings.cookie_secure:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
     log.info("users are kept in %s", services.users.kind)
+    metrics = services.metrics
+    metrics_resource = None
+    if isinstance(metrics, PrometheusMetrics) and settings.metrics_allow:
+        metrics.watch_hash_queue(lambda: services.hasher.queue_depth)
+        metrics_resource = MetricsResource(metrics.exposition, CONTENT_TYPE, settings.metrics_allow, settings.trusted_proxies)
+    ready_queue = settings.ready_hash_queue or READY_QUEUE_PER_WORKER * services.hasher.workers
     return create_app(
         services.auth,
         SessionCookies(services.keys, policy, secure=settings.cookie_secure),
-        AuditLog(services.keys[0], clock, settings.trusted_proxies),
+        AuditLog(services.keys[0], clock, settings.trusted_proxies, metrics),
         limiter or TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,
         accounts=services.accounts,
         admin=services.admin,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
+        metrics=metrics,
+        metrics_resource=metrics_resource,
+        access_log=settings.access_log,
+        pool_saturated=lambda: services.hasher.saturated(ready_queue),
+        on_unavailable=services.outages.request_failed,
     )

@@ -6,10 +6,14 @@ import argparse
 import getpass
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
+from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from domain.errors import (
@@ -22,6 +26,7 @@ from domain.errors import (
     ValidationError,
 )
 from domain.user import User, canonical_email, normalize_email
+from entrypoints import logs
 from entrypoints.config import MAX_WORKERS, ConfigError, Settings, http_url
 
 if TYPE_CHECKING:
@@ -50,37 +55,56 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _fail(f"configuration error: {error}", USAGE_ERROR)
     level = settings.log_level or ("INFO" if args.command == "serve" else "WARNING")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # opensearch-py logs a WARNING for every answer that is not 2xx, a 404 for an unknown
-    # email included; esauth reports the failures that matter itself.
-    logging.getLogger("opensearch").setLevel(logging.ERROR)
-    return _exit_status(lambda: COMMANDS[args.command](settings, args))
+    logs.configure(level, settings.log_format)
+    quiet_noisy_loggers()
+    return _exit_status(lambda: COMMANDS[args.command](settings, args), _failures(settings))
 
 
-def _exit_status(command: Callable[[], int]) -> int:
+def _exit_status(command: Callable[[], int], fail: Callable[[str, int], int]) -> int:
     """Run a command (or a worker); what went wrong becomes one line on stderr and an exit code."""
     try:
         return command()
     except ConfigError as error:
-        return _fail(f"configuration error: {error}", USAGE_ERROR)
+        return fail(f"configuration error: {error}", USAGE_ERROR)
     except ValidationError as error:
-        return _fail(str(error), USAGE_ERROR)
+        return fail(str(error), USAGE_ERROR)
     except StoreAccessDenied as error:
-        return _fail(f"the user store refused esauth: {error}", USAGE_ERROR)
+        return fail(f"the user store refused esauth: {error}", USAGE_ERROR)
     except StoreNeedsInit as error:
-        return _fail(f"the user store needs `esauth init`: {error}", FAILURE)
+        return fail(f"the user store needs `esauth init`: {error}", FAILURE)
     except StoreUnavailable as error:
-        return _fail(f"the user store is not reachable: {error}", FAILURE)
+        return fail(f"the user store is not reachable: {error}", FAILURE)
     except CommandError as error:
-        return _fail(str(error), error.code)
+        return fail(str(error), error.code)
     except AuthError as error:
-        return _fail(f"{type(error).__name__}: {error}", FAILURE)
+        return fail(f"{type(error).__name__}: {error}", FAILURE)
     except KeyboardInterrupt:
-        return _fail("interrupted", INTERRUPTED)
+        return fail("interrupted", INTERRUPTED)
+
+
+def quiet_noisy_loggers() -> None:
+    """Libraries that log per request or per failed call; what they say is either normal or said
+    once by esauth itself (a store outage: infrastructure.store_watch)."""
+    # waitress logs a warning for every request that waits for a free thread: under load that is
+    # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # The Elasticsearch client logs every HTTP call at INFO, and a warning with a traceback for
+    # every retry and every failed node during an outage (1,692 tracebacks in 7 s).
+    for name in ("elastic_transport.transport", "elastic_transport.node_pool", "opensearch"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def installed_version() -> str:
+    """The version pip installed (pyproject.toml's), so it cannot drift from a constant in the code."""
+    try:
+        return metadata.version("esauth")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="esauth", description="esauth authentication API")
+    top.add_argument("--version", action="version", version=f"esauth {installed_version()}")
     commands = top.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API with waitress")
@@ -123,12 +147,6 @@ def parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import worker_count
 
-    # waitress logs a warning for every request that waits for a free thread: under load that is
-    # normal backpressure, not news, and it wrote megabytes of log per benchmark run.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    # The Elasticsearch client logs every HTTP call at INFO: several lines per login, costing CPU
-    # under load and burying the audit trail. Its warnings and errors still show.
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     workers = args.workers or worker_count(settings)
     if workers == 1:
         return _serve_in_process(settings, args)
@@ -159,21 +177,27 @@ def _serve_with_workers(settings: Settings, args: argparse.Namespace, workers: i
 
     settings = settings_for_workers(settings)
     limiter = build_shared_limiter(settings)
+    # Where the workers leave their figures for each other, so /metrics sums them all.
+    metrics_dir = Path(tempfile.mkdtemp(prefix="esauth-metrics-"))
     try:
         sock = listening_socket(args.host, args.port)
     except OSError as error:
         limiter.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
     log.info("serving on http://%s:%s with %d workers", args.host, sock.getsockname()[1], workers)
 
     def run_worker(number: int, parent_pid: int) -> int:
-        return _exit_status(lambda: _worker(settings, args, workers, limiter, sock, number, parent_pid))
+        return _exit_status(
+            lambda: _worker(settings, args, workers, limiter, sock, number, parent_pid, metrics_dir), _failures(settings)
+        )
 
     try:
         return Supervisor(workers, run_worker).run()
     finally:
         sock.close()
         limiter.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _worker(
@@ -184,6 +208,7 @@ def _worker(
     sock: socket.socket,
     number: int,
     parent_pid: int,
+    metrics_dir: Path,
 ) -> int:
     """Worker `number`, in the forked child: builds its own services and app, tells the parent
     it is ready, serves the inherited socket until SIGTERM or until the parent is gone."""
@@ -193,7 +218,7 @@ def _worker(
 
     stop = _stop_on_signals()
     own = settings_of_worker(settings, workers, number)
-    services = build_services(own)
+    services = build_services(own, metrics_dir=metrics_dir)
     try:
         server = build_server(build_app(own, services, limiter=limiter), args.threads, sockets=[sock])
         log.info("worker %d: %d request thread(s), %d hashing thread(s)", number, args.threads, services.hasher.workers)
@@ -324,6 +349,16 @@ def _read_password(from_stdin: bool) -> str:
 
 def _fail(message: str, code: int) -> int:
     print(f"esauth: {message}", file=sys.stderr)
+    return code
+
+
+def _failures(settings: Settings) -> Callable[[str, int], int]:
+    """How a failure is told: a JSON line when the logs are JSON (a pipeline gets objects only)."""
+    return _fail_as_json if settings.log_format == "json" else _fail
+
+
+def _fail_as_json(message: str, code: int) -> int:
+    print(logs.json_line(logging.ERROR, "esauth", f"esauth: {message}"), file=sys.stderr)
     return code
 
 

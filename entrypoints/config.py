@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -19,7 +20,13 @@ MIN_IDLE_TIMEOUT_S = 60
 """An active session is re-issued every quarter of the idle timeout (at most once a minute), so
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
+HOSTED_RESET_PATH = "/ui/reset/confirm"
+"""ESAUTH_RESET_URL's default under ESAUTH_PUBLIC_URL: the hosted page (entrypoints/ui)."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -54,6 +61,9 @@ class Settings:
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
     reset_url: str | None = None
+    """Explicit, or the hosted reset page under public_url when that is known."""
+    public_url: str | None = None
+    """The origin browsers reach esauth at (https://auth.example.com), for links in messages."""
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
@@ -63,6 +73,12 @@ class Settings:
     smtp_timeout_s: int = 10
     log_level: str | None = None
     """None: the command's own default (INFO for serve, WARNING for the others)."""
+    log_format: str = "text"
+    access_log: bool = True
+    metrics_allow: tuple[Network, ...] = LOOPBACK
+    """Client networks that may read /metrics; empty turns metrics off (nothing is counted)."""
+    ready_hash_queue: int = 0
+    """Hashes waiting in the pool at which /health/ready says 503; 0 means 4 per hashing worker."""
 
     def __post_init__(self) -> None:
         if self.login_base_delay_s > self.login_max_delay_s:
@@ -96,6 +112,7 @@ class Settings:
                     f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
+        public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
         return cls(
             elasticsearch_url=_node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL"),
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
@@ -125,7 +142,9 @@ class Settings:
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
-            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL"),
+            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
+            or (public_url and public_url + HOSTED_RESET_PATH),
+            public_url=public_url,
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
             smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,
@@ -134,6 +153,10 @@ class Settings:
             smtp_starttls=_bool(environ, "ESAUTH_SMTP_STARTTLS", defaults.smtp_starttls),
             smtp_timeout_s=_int(environ, "ESAUTH_SMTP_TIMEOUT", defaults.smtp_timeout_s),
             log_level=_choice(environ, "ESAUTH_LOG_LEVEL", LOG_LEVELS),
+            log_format=_choice(environ, "ESAUTH_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
+            access_log=_bool(environ, "ESAUTH_ACCESS_LOG", defaults.access_log),
+            metrics_allow=_networks(environ, "ESAUTH_METRICS_ALLOW", defaults.metrics_allow),
+            ready_hash_queue=_int(environ, "ESAUTH_READY_HASH_QUEUE", defaults.ready_hash_queue, minimum=0),
         )
 
 
@@ -169,12 +192,13 @@ class _NotedReads(Mapping[str, str]):
                 raise ConfigError(f"{name}: esauth has no such setting; {hint}")
 
 
-def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+    """One of `choices`, matched regardless of case and returned as `choices` spell it."""
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
-        return None
-    value = raw.strip().upper()
-    if value not in choices:
+        return default
+    value = {choice.lower(): choice for choice in choices}.get(raw.strip().lower())
+    if value is None:
         raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
     return value
 
@@ -228,6 +252,24 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
+def _networks(environ: Mapping[str, str], name: str, default: tuple[Network, ...]) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR networks; `none` for nobody."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() == "none":
+        return ()
+    networks = []
+    for part in (part.strip() for part in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {part!r} is not an address or network like 10.0.0.0/8 or ::1") from None
+    return tuple(networks)
+
+
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
@@ -253,6 +295,16 @@ def _origins(raw: str) -> tuple[str, ...]:
             raise ConfigError(f"ESAUTH_ALLOWED_ORIGINS: {origin!r} is not an origin like https://app.example.com")
         origins.append(normalized)
     return tuple(origins)
+
+
+def _public_url(raw: str | None) -> str | None:
+    """An origin: a server has no way to learn its public name from a request it can trust."""
+    if raw is None:
+        return None
+    origin = normalize_origin(raw)
+    if origin is None:
+        raise ConfigError(f"ESAUTH_PUBLIC_URL: expected an origin like https://auth.example.com (no path), got {raw!r}")
+    return origin
 
 
 def http_url(raw: str | None, name: str) -> str | None:

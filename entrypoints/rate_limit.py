@@ -85,6 +85,7 @@ class RateLimitMiddleware:
             return
         wait = self._limiter.take(rate_key(client_address(req, self._trusted_proxies)))
         if wait > 0:
+            req.context.throttled_by = "client"  # told apart from the login throttle's 429 in the metrics
             self._audit.record(req, "rate_limited", path=req.path)
             raise falcon.HTTPTooManyRequests(
                 description="Too many requests from this address. Try again later.",

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
 
 from ports.hasher import PasswordHasher
+from ports.metrics import NO_METRICS, Metrics
+
+T = TypeVar("T")
 
 
 def cores_available() -> int:
@@ -36,18 +42,50 @@ class PooledHasher:
     The wait is fair (FIFO), so a known and an unknown email still cost the same.
     """
 
-    def __init__(self, inner: PasswordHasher, workers: int) -> None:
+    def __init__(self, inner: PasswordHasher, workers: int, metrics: Metrics = NO_METRICS) -> None:
         if workers < 1:
             raise ValueError("at least one hashing worker is required")
         self.inner = inner
         self.workers = workers
+        self._metrics = metrics
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esauth-hash")
+        self._waiting = 0
+        self._lock = threading.Lock()
+
+    @property
+    def queue_depth(self) -> int:
+        """Hashes submitted that no worker has started yet: what a new one waits behind."""
+        return self._waiting
+
+    def saturated(self, limit: int) -> bool:
+        """True when at least `limit` hashes wait for a worker: a new login would wait for
+        `limit / workers` hashes before its own, on top of it."""
+        return self._waiting >= limit
 
     def hash(self, password: str) -> str:
-        return self._pool.submit(self.inner.hash, password).result()
+        return self._run(self.inner.hash, password)
 
     def verify(self, password_hash: str, password: str) -> bool:
-        return self._pool.submit(self.inner.verify, password_hash, password).result()
+        return self._run(self.inner.verify, password_hash, password)
+
+    def _run(self, work: Callable[..., T], *args: str) -> T:
+        queued_at = time.perf_counter()
+        with self._lock:
+            self._waiting += 1
+
+        def started() -> T:
+            with self._lock:
+                self._waiting -= 1
+            self._metrics.hash_wait(time.perf_counter() - queued_at)
+            return work(*args)
+
+        try:
+            future = self._pool.submit(started)
+        except BaseException:
+            with self._lock:
+                self._waiting -= 1
+            raise
+        return future.result()
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self.inner.needs_rehash(password_hash)  # reads the parameters out of the hash: no work

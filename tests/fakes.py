@@ -200,3 +200,59 @@ class RecordingNotifier:
 
     def delivered(self) -> list[tuple[str, str]]:
         return list(self.sent)
+
+
+class GatedHasher(FakeHasher):
+    """Each hash or verify waits until `open()`: lets a test fill the hashing pool's queue."""
+
+    def __init__(self) -> None:
+        super().__init__(cost=1)
+        self.gate = threading.Event()
+        self.started = threading.Semaphore(0)
+
+    def open(self) -> None:
+        self.gate.set()
+
+    def hash(self, password: str) -> str:
+        self.started.release()
+        assert self.gate.wait(timeout=10), "the gate was never opened"
+        return super().hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.started.release()
+        assert self.gate.wait(timeout=10), "the gate was never opened"
+        return super().verify(password_hash, password)
+
+
+class RecordingMetrics:
+    """Keeps every event reported through ports.metrics, for tests to count."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self._lock = threading.Lock()
+
+    def _add(self, *event: object) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of(self, kind: str) -> list[tuple]:
+        with self._lock:
+            return [event[1:] for event in self.events if event[0] == kind]
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self._add("request", route, method, status, seconds)
+
+    def throttled(self, reason: str) -> None:
+        self._add("throttled", reason)
+
+    def login(self, outcome: str) -> None:
+        self._add("login", outcome)
+
+    def session_cache(self, hit: bool) -> None:
+        self._add("session_cache", hit)
+
+    def store_call(self, store: str, operation: str, seconds: float, failed: bool) -> None:
+        self._add("store_call", store, operation, seconds, failed)
+
+    def hash_wait(self, seconds: float) -> None:
+        self._add("hash_wait", seconds)

@@ -38,10 +38,12 @@ Outside this contract, the HTTP server itself (waitress) refuses bodies over 1 M
 """
 
 
-def build_document(cookie_name: str, version: str | None = None) -> dict[str, Any]:
-    """The document for a server whose session cookie is `cookie_name`."""
+def build_document(cookie_name: str, version: str | None = None, metrics: bool = False) -> dict[str, Any]:
+    """The document for a server whose session cookie is `cookie_name`, and which serves
+    /metrics or not."""
     paths: Paths = {}
-    for group in GROUPS:
+    groups = (*GROUPS, lambda cookie_name: service.METRICS_PATHS) if metrics else GROUPS
+    for group in groups:
         for path, methods in group(cookie_name).items():
             if path in paths:
                 raise ValueError(f"{path} is described by two route groups")

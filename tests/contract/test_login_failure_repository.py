@@ -12,9 +12,10 @@ import pytest
 from domain.errors import VersionConflict
 from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
 from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from ports.login_failures import FailureRecord
-from tests.fakes import InMemoryLoginFailureRepository
+from tests.fakes import RecordingMetrics, InMemoryLoginFailureRepository
 
 AT = datetime(2026, 5, 6, 7, 8, 9, 123000, tzinfo=timezone.utc)
 KEY = "a" * 64
@@ -87,6 +88,16 @@ class TestInMemoryLoginFailureRepository(LoginFailureRepositoryContract):
     @pytest.fixture
     def repo(self):
         return InMemoryLoginFailureRepository()
+
+
+class TestObservedSqliteLoginFailureRepository(LoginFailureRepositoryContract):
+    """What the composition root hands the domain: the adapter behind the metrics and outage watch."""
+
+    @pytest.fixture
+    def repo(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        yield ObservedStore(SqliteLoginFailureRepository(database), RecordingMetrics(), OutageLog("sqlite"))
+        database.close()
 
 
 class TestSqliteLoginFailureRepository(LoginFailureRepositoryContract):

@@ -1,6 +1,7 @@
 """One contract for every PasswordHasher: the fake, argon2 and the pool over it must all pass it."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
 from infrastructure.hashing_pool import PooledHasher
 from tests.conftest import CHEAP_ARGON2
-from tests.fakes import FakeHasher
+from tests.fakes import FakeHasher, GatedHasher, RecordingMetrics
 
 
 class PasswordHasherContract:
@@ -112,3 +113,28 @@ def test_a_closed_pool_refuses_work():
     pooled.close()
     with pytest.raises(RuntimeError):
         pooled.hash("pw")
+
+
+def test_the_queue_depth_counts_the_hashes_no_worker_has_started_and_saturation_follows_it():
+    inner = GatedHasher()
+    metrics = RecordingMetrics()
+    pooled = PooledHasher(inner, workers=1, metrics=metrics)
+    hashed = "fake$1$pw"
+    try:
+        with ThreadPoolExecutor(max_workers=3) as callers:
+            results = [callers.submit(pooled.verify, hashed, "pw") for _ in range(3)]
+            assert inner.started.acquire(timeout=5)  # one runs, two wait behind it
+            deadline = time.monotonic() + 5
+            while pooled.queue_depth < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert pooled.queue_depth == 2
+            assert pooled.saturated(limit=2) and not pooled.saturated(limit=3)
+            inner.open()
+            assert [result.result(timeout=5) for result in results] == [True] * 3
+    finally:
+        inner.open()
+        pooled.close()
+    assert pooled.queue_depth == 0 and not pooled.saturated(limit=1)
+    waits = [seconds for (seconds,) in metrics.of("hash_wait")]
+    assert len(waits) == 3 and all(wait >= 0 for wait in waits)
+    assert max(waits) > 0, "the hashes that queued report the time they waited"

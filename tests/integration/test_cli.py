@@ -142,6 +142,36 @@ def test_a_configuration_error_is_exit_2_with_the_variable_named(env, capsys, mo
     assert "Traceback" not in err + out
 
 
+def test_version_is_the_installed_package_version(capsys):
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"esauth {metadata.version('esauth')}"
+
+
+@pytest.mark.parametrize("name, value", [("ESAUTH_LOG_FORMAT", "yaml"), ("ESAUTH_METRICS_ALLOW", "everyone")])
+def test_new_settings_are_checked_at_start_up_too(env, capsys, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "init")
+    assert code == 2 and name in err
+
+
+def test_with_json_logs_a_failure_is_one_json_object_too(env, capsys, monkeypatch, tmp_path):
+    import json
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("ESAUTH_LOG_FORMAT", "json")
+    monkeypatch.setenv("ESAUTH_DATA_DIR", str(tmp_path / "file" / "data"))  # cannot be created
+    code, out, err = run(capsys, "init")
+    assert code == 2
+    (line,) = err.splitlines()
+    parsed = json.loads(line)
+    assert parsed["level"] == "ERROR" and parsed["logger"] == "esauth"
+    assert parsed["message"].startswith("esauth: configuration error: ESAUTH_DATA_DIR")
+
+
 def test_import_seed_refuses_a_url_that_is_not_one(env, capsys):
     code, _, err = run(capsys, "import-seed", "--from-url", "not-a-url", "--index", "example")
     assert code == 2 and "--from-url" in err

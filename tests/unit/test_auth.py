@@ -19,7 +19,13 @@ from domain.errors import (
     ValidationError,
     VersionConflict,
 )
-from tests.fakes import CountingUserRepository, FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
+from tests.fakes import (
+    CountingUserRepository,
+    FakeHasher,
+    InMemoryLoginFailureRepository,
+    InMemoryUserRepository,
+    RecordingMetrics,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -286,6 +292,19 @@ def test_a_zero_ttl_reads_the_store_every_time(clock):
     assert users.gets == 2
 
 
+def test_the_session_check_reports_its_cache_hits_and_misses(clock):
+    metrics = RecordingMetrics()
+    users = Users(InMemoryUserRepository(), clock, timedelta(seconds=1), metrics)
+    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    auth.register("ada@example.com", PASSWORD)
+    _, session = auth.login("ada@example.com", PASSWORD)
+    auth.session_user(session)  # the login's write is kept: a hit
+    clock.advance(seconds=1)
+    auth.session_user(session)  # too old: a miss, read again
+    auth.session_user(session)
+    assert metrics.of("session_cache") == [(True,), (False,), (True,)]
+
+
 def fail(auth, email="ada@example.com", password="wrong password"):
     with pytest.raises(InvalidCredentials):
         auth.login(email, password)
@@ -388,3 +407,27 @@ def test_a_count_the_failure_store_cannot_forget_does_not_fail_a_login_already_w
     auth.register("ada@example.com", PASSWORD)
     user, _ = auth.login("ada@example.com", PASSWORD)
     assert user.login_count == 1
+
+
+class ReadOnlyFailures(InMemoryLoginFailureRepository):
+    def put(self, record):
+        raise StoreUnavailable("read-only")
+
+
+def test_the_write_probe_leaves_nothing_behind_and_fails_on_a_store_that_only_reads(users, hasher, clock, failures):
+    writes = []
+
+    class Recording(InMemoryLoginFailureRepository):
+        def put(self, record):
+            writes.append(record.key)
+            return super().put(record)
+
+    recording = Recording()
+    auth = make_auth(users, hasher, clock, recording)
+    auth.check_store_writes()
+    auth.check_store_writes()  # again, under the same key
+    assert len(writes) == 2 and len(set(writes)) == 1
+    assert recording.get(writes[0]) is None, "the probe deletes what it wrote"
+    assert not all(c in "0123456789abcdef" for c in writes[0]), "no email's digest can be the probe's key"
+    with pytest.raises(StoreUnavailable):
+        make_auth(users, hasher, clock, ReadOnlyFailures()).check_store_writes()

@@ -1,5 +1,6 @@
 """Settings from the environment: defaults, parsing, and refusals with messages that name the variable."""
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -19,6 +20,9 @@ def test_defaults_when_nothing_is_set():
     assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (2, 19456, 1)
     assert settings.hash_workers == 0  # one per available core
     assert settings.workers == 0  # one per available core
+    assert (settings.log_format, settings.access_log) == ("text", True)
+    assert [str(net) for net in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]  # loopback only
+    assert settings.ready_hash_queue == 0  # 4 per hashing worker
 
 
 def test_every_variable_is_read():
@@ -44,6 +48,10 @@ def test_every_variable_is_read():
             "ESAUTH_CLIENT_REQUESTS_PER_MINUTE": "10",
             "ESAUTH_TRUSTED_PROXIES": "2",
             "ESAUTH_ALLOWED_ORIGINS": "https://App.example.com/, http://localhost:3000",
+            "ESAUTH_LOG_FORMAT": "JSON",
+            "ESAUTH_ACCESS_LOG": "false",
+            "ESAUTH_METRICS_ALLOW": "10.1.2.3, 192.168.0.0/16,fd00::/8",
+            "ESAUTH_READY_HASH_QUEUE": "12",
         }
     )
     assert settings == Settings(
@@ -66,7 +74,15 @@ def test_every_variable_is_read():
         client_requests_per_minute=10,
         trusted_proxies=2,
         allowed_origins=("https://app.example.com", "http://localhost:3000"),
+        log_format="json",
+        access_log=False,
+        metrics_allow=tuple(map(ipaddress.ip_network, ("10.1.2.3/32", "192.168.0.0/16", "fd00::/8"))),
+        ready_hash_queue=12,
     )
+
+
+def test_metrics_can_be_allowed_to_nobody():
+    assert Settings.from_env({"ESAUTH_METRICS_ALLOW": "none"}).metrics_allow == ()
 
 
 @pytest.mark.parametrize(
@@ -85,6 +101,12 @@ def test_every_variable_is_read():
         ({"ESAUTH_TRUSTED_PROXIES": "-1"}, "ESAUTH_TRUSTED_PROXIES"),
         ({"ESAUTH_ALLOWED_ORIGINS": "app.example.com"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com/esauth"}, "ESAUTH_PUBLIC_URL"),
+        ({"ESAUTH_PUBLIC_URL": "auth.example.com"}, "ESAUTH_PUBLIC_URL"),
+        ({"ESAUTH_LOG_FORMAT": "xml"}, "ESAUTH_LOG_FORMAT"),
+        ({"ESAUTH_ACCESS_LOG": "sometimes"}, "ESAUTH_ACCESS_LOG"),
+        ({"ESAUTH_METRICS_ALLOW": "127.0.0.1,localhost"}, "ESAUTH_METRICS_ALLOW"),
+        ({"ESAUTH_READY_HASH_QUEUE": "-1"}, "ESAUTH_READY_HASH_QUEUE"),
     ],
 )
 def test_malformed_settings_are_refused_by_name(environ, names):
@@ -138,6 +160,15 @@ def test_several_nodes_of_one_cluster_may_be_listed():
     assert settings.elasticsearch_url == "http://a:9200,http://b:80"
     with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
         Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})
+
+
+def test_the_reset_link_defaults_to_the_hosted_page_once_the_public_origin_is_known():
+    assert Settings.from_env({}).reset_url is None
+    public = Settings.from_env({"ESAUTH_PUBLIC_URL": "https://Auth.Example.com:443/"})
+    assert public.public_url == "https://auth.example.com"
+    assert public.reset_url == "https://auth.example.com/ui/reset/confirm"
+    explicit = {"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_RESET_URL": "https://app.example.com/reset"}
+    assert Settings.from_env(explicit).reset_url == "https://app.example.com/reset"
 
 
 def test_an_idle_timeout_under_a_minute_is_refused_by_name():
