@@ -17,6 +17,8 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	ESAUTH_COOKIE_SECURE=$${ESAUTH_COOKIE_SECURE:-false} $(BIN)/esauth serve --host $(HOST) --port $(PORT)
 
+# The real OpenSearch node runs when java 21+ and mvn are found (tests/opensearch/node.py resolves
+# it from Maven Central into ~/.m2 on first use); the summary says which engines ran.
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

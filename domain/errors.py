@@ -74,3 +74,15 @@ class VersionConflict(AuthError):
 
 class StoreUnavailable(AuthError):
     """The user store did not answer; the request may be retried later."""
+
+
+class StoreAccessDenied(StoreUnavailable):
+    """The store answered but refused esauth's credentials (401) or their privileges (403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class StoreNeedsInit(StoreUnavailable):
+    """The store is there but cannot be served as it is; the message says why and what repairs it."""

@@ -8,13 +8,14 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import falcon
 
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.errors import StoreUnavailable
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.user import MIN_PASSWORD_LENGTH
@@ -46,6 +47,10 @@ from ports.metrics import NO_METRICS, Metrics
 from ports.notifier import Notifier
 from ports.repository import UserRepository
 
+if TYPE_CHECKING:
+    from infrastructure.search_engine.client import SearchClient
+    from infrastructure.search_engine.connection import AccessProblem, ClusterAccess
+
 log = logging.getLogger("esauth")
 
 SECRET_KEY_FILE = "secret_key"
@@ -62,27 +67,102 @@ class Stores:
     login_failures: LoginFailureRepository
 
 
-def build_stores(settings: Settings, report: Callable[[str], None] = log.info) -> Stores:
-    """Elasticsearch when a URL is configured, else the SQLite file; indices or schema are made
-    if missing, and `report` is told what was created and what was already there."""
-    if settings.elasticsearch_url:
-        # Imported here: the client costs ~10 MiB per process that an embedded run never uses.
-        from infrastructure.elasticsearch_client import connect
-        from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
-        from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *, upgrade: bool = False) -> Stores:
+    """A search engine when a URL or cloud id is configured, else the SQLite file; `report` is told
+    what was created and what was already there. Serving makes a missing index and adds new fields;
+    `upgrade` (esauth init) also reindexes what serving refuses (search_engine.indices). A cluster
+    that refuses the TLS or credential settings stops here, with a ConfigError naming the setting."""
+    if settings.uses_search_engine:
+        # Imported here: the clients cost ~10 MiB per process that an embedded run never uses.
+        from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
+        from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 
-        client = connect(settings.elasticsearch_url)
-        users = ElasticsearchUserRepository(client, settings.es_index)
-        failures = ElasticsearchLoginFailureRepository(client, f"{settings.es_index}-login-failures")
+        client = connect_checked(settings)
+        users = SearchEngineUserRepository(client, settings.es_index)
+        failures = SearchEngineLoginFailureRepository(client, f"{settings.es_index}-login-failures")
         for repository in (users, failures):
-            created = repository.ensure_index()
-            report(f"Elasticsearch index {repository.index}: {'created' if created else 'exists'}")
+            outcome = repository.upgrade_index() if upgrade else repository.ensure_index()
+            report(f"{client.engine} index {repository.index}: {outcome}")
         return Stores(users, failures)
     path = data_dir(settings) / SQLITE_FILE
     existed = path.exists()
     database = SqliteDatabase(path)
     report(f"SQLite database {path}: {'exists' if existed else 'created'}")
     return Stores(SqliteUserRepository(database), SqliteLoginFailureRepository(database))
+
+
+def connect_checked(settings: Settings) -> "SearchClient":
+    """The cluster's client, after the start-up check: a certificate or credential the cluster
+    refuses is a ConfigError naming the setting; an outage stays StoreUnavailable."""
+    from infrastructure.search_engine.client import connect
+    from infrastructure.search_engine.connection import AccessProblem, check_access
+
+    access = cluster_access(settings)
+    # A cloud id is Elastic Cloud: nothing to detect.
+    engine = "elasticsearch" if settings.es_cloud_id and settings.es_engine == "auto" else settings.es_engine
+    try:
+        # With engine=auto the detection probe is the first request; else GET / below is.
+        client = check_access(
+            lambda: connect(settings.elasticsearch_url, engine=engine, options=client_options(access)), access
+        )
+        try:
+            check_access(client.root, access)
+        except BaseException:
+            client.close()
+            raise
+    except AccessProblem as problem:
+        raise access_error(problem) from None
+    return client
+
+
+ACCESS_SETTINGS = {
+    "url": "ESAUTH_ELASTICSEARCH_URL",
+    "cloud_id": "ESAUTH_ES_CLOUD_ID",
+    "ca_certs": "ESAUTH_ES_CA_CERTS",
+    "ssl_fingerprint": "ESAUTH_ES_SSL_FINGERPRINT",
+    "username": "ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD",
+    "api_key": "ESAUTH_ES_API_KEY",
+    "credential": "ESAUTH_ES_API_KEY or ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD",
+}
+ACCESS_HINTS = {
+    "ca_certs": "; give the cluster's CA in ESAUTH_ES_CA_CERTS or its SHA-256 in ESAUTH_ES_SSL_FINGERPRINT",
+    "ssl_fingerprint": "; it must be the SHA-256 of the cluster's CA or node certificate",
+}
+FORBIDDEN_HINT = "; README 'Running against your cluster' lists the role esauth needs"
+
+
+def cluster_access(settings: Settings) -> "ClusterAccess":
+    from infrastructure.search_engine.connection import ClusterAccess, quiet_unverified_requests
+
+    if not settings.es_verify_certs:
+        log.warning(
+            "ESAUTH_ES_VERIFY_CERTS is off: anyone on the path to the cluster can read and change the users "
+            "(said once here, not at every request)."
+        )
+        quiet_unverified_requests()
+    return ClusterAccess(
+        url=settings.elasticsearch_url,
+        cloud_id=settings.es_cloud_id,
+        ca_certs=settings.es_ca_certs,
+        verify_certs=settings.es_verify_certs,
+        ssl_fingerprint=settings.es_ssl_fingerprint,
+        username=settings.es_username,
+        password=settings.es_password,
+        api_key=settings.es_api_key,
+    )
+
+
+def access_error(problem: "AccessProblem") -> ConfigError:
+    """A refusal by the cluster as a one-line configuration error naming the setting to fix."""
+    hint = FORBIDDEN_HINT if problem.status == 403 else ACCESS_HINTS.get(problem.setting, "")
+    return ConfigError(f"{ACCESS_SETTINGS[problem.setting]}: {problem.reason}{hint}")
+
+
+def client_options(access: "ClusterAccess") -> Callable[[str], dict]:
+    """The TLS and credential keywords of each engine's client library."""
+    from infrastructure.search_engine.connection import elasticsearch_options, opensearch_options
+
+    return lambda engine: elasticsearch_options(access) if engine == "elasticsearch" else opensearch_options(access)
 
 
 def build_hasher(settings: Settings) -> Argon2Hasher:
@@ -239,10 +319,15 @@ def worker_count(settings: Settings) -> int:
 def settings_for_workers(settings: Settings) -> Settings:
     """Settings every worker can build from on its own, checked once in the parent so that a
     mistake stops the server as it stops a single process: the argon2 floor, the data directory
-    (made here, owner-only), and the signing keys (a generated key is made once here, not raced
-    for by N workers)."""
+    (made here, owner-only), the cluster's certificate and credentials (the start-up check), and
+    the signing keys (a generated key is made once here, not raced for by N workers)."""
     build_hasher(settings)
     data_dir(settings)
+    if settings.uses_search_engine:  # a cluster refusing the settings would fail every worker alike
+        try:
+            connect_checked(settings).close()
+        except StoreUnavailable:
+            pass  # an outage, not a setting: the workers meet it and report it themselves
     return replace(settings, secret_keys=secret_keys(settings))
 
 

@@ -16,7 +16,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from domain.errors import AuthError, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError
+from domain.errors import (
+    AuthError,
+    StoreAccessDenied,
+    StoreNeedsInit,
+    StoreUnavailable,
+    UserAlreadyExists,
+    UserNotFound,
+    ValidationError,
+)
 from domain.user import User, canonical_email, normalize_email
 from entrypoints import logs
 from entrypoints.config import MAX_WORKERS, ConfigError, Settings, http_url
@@ -60,6 +68,10 @@ def _exit_status(command: Callable[[], int], fail: Callable[[str, int], int]) ->
         return fail(f"configuration error: {error}", USAGE_ERROR)
     except ValidationError as error:
         return fail(str(error), USAGE_ERROR)
+    except StoreAccessDenied as error:
+        return fail(f"the user store refused esauth: {error}", USAGE_ERROR)
+    except StoreNeedsInit as error:
+        return fail(f"the user store needs `esauth init`: {error}", FAILURE)
     except StoreUnavailable as error:
         return fail(f"the user store is not reachable: {error}", FAILURE)
     except CommandError as error:
@@ -107,8 +119,8 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "init",
-        help="create the Elasticsearch indices or the SQLite schema, upgrade ones made by an earlier release, "
-        "and report what exists",
+        help="create the search engine's indices or the SQLite schema, upgrade or repair what an earlier "
+        "release or a lost index left (reindex + alias swap), and report what exists",
     )
 
     create = commands.add_parser("create-user", help="create a user (the password is asked for, not echoed)")
@@ -126,8 +138,8 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("email")
     admin.add_argument("admin", choices=["true", "false"])
 
-    seed = commands.add_parser("import-seed", help="import users from a seed-era Elasticsearch index")
-    seed.add_argument("--from-url", required=True, help="the Elasticsearch that holds the seed index")
+    seed = commands.add_parser("import-seed", help="import users from a seed-era Elasticsearch or OpenSearch index")
+    seed.add_argument("--from-url", required=True, help="the cluster that holds the seed index (any ES 1.x-9.x or OpenSearch)")
     seed.add_argument("--index", default="example")
     return top
 
@@ -240,7 +252,7 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
 
     from domain.address_report import address_report, report_lines
 
-    stores = build_stores(settings, report=print)
+    stores = build_stores(settings, report=print, upgrade=True)
     backfill = getattr(stores.users, "backfill_search_fields", None)
     if backfill is not None:
         print(f"users rewritten for name search (stored by an earlier release): {backfill()}")
@@ -294,12 +306,12 @@ def _set_flag(settings: Settings, raw_email: str, flag: str, value: bool) -> Use
 def _import_seed(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_stores
     from infrastructure.clock import utc_now
-    from infrastructure.elasticsearch_client import connect
+    from infrastructure.search_engine.seed_source import SeedSource
     from infrastructure.seed_import import SeedIndexNotFound, import_seed_users
 
     from_url = http_url(args.from_url, "--from-url")
     stores = build_stores(settings, report=lambda line: None)
-    source = connect(from_url)
+    source = SeedSource(from_url)
     try:
         report = import_seed_users(source, args.index, stores.users, utc_now)
     except SeedIndexNotFound:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import ipaddress
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from entrypoints.origins import normalize_origin
@@ -35,10 +38,23 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    elasticsearch_url: str | None = None
+    elasticsearch_url: str | None = field(default=None, repr=False)
+    """May carry the cluster's user:password, so it stays out of the repr like the other secrets."""
     es_index: str = "esauth-users"
+    es_cloud_id: str | None = None
+    """Elastic Cloud's deployment id, in place of the URL."""
+    es_ca_certs: Path | None = None
+    es_verify_certs: bool = True
+    es_ssl_fingerprint: str | None = None
+    """SHA-256, lowercase hex without colons."""
+    es_username: str | None = None
+    es_password: str | None = field(default=None, repr=False)
+    es_api_key: str | None = field(default=None, repr=False)
+    """The encoded form (base64 of id:key), whichever form was configured."""
+    es_engine: str = "auto"
+    """Which client speaks to the cluster: auto (from its root answer), elasticsearch, opensearch."""
     data_dir: Path = Path("var")
-    secret_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
     cookie_secure: bool = True
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
@@ -67,7 +83,7 @@ class Settings:
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = True
     smtp_timeout_s: int = 10
     log_level: str | None = None
@@ -87,6 +103,11 @@ class Settings:
                 "ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME "
                 "(the absolute lifetime would end every session first)"
             )
+
+    @property
+    def uses_search_engine(self) -> bool:
+        """Users live in the cluster named by a URL or a cloud id; else in SQLite."""
+        return bool(self.elasticsearch_url or self.es_cloud_id)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
@@ -112,9 +133,12 @@ class Settings:
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
         public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
+        elasticsearch_url = _node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL")
         return cls(
-            elasticsearch_url=http_url(environ.get("ESAUTH_ELASTICSEARCH_URL") or None, "ESAUTH_ELASTICSEARCH_URL"),
+            elasticsearch_url=elasticsearch_url,
             es_index=environ.get("ESAUTH_ES_INDEX") or defaults.es_index,
+            es_engine=_choice(environ, "ESAUTH_ES_ENGINE", ENGINES) or defaults.es_engine,
+            **_cluster_access(environ, elasticsearch_url),
             data_dir=Path(environ.get("ESAUTH_DATA_DIR") or defaults.data_dir),
             secret_keys=keys,
             cookie_secure=_bool(environ, "ESAUTH_COOKIE_SECURE", defaults.cookie_secure),
@@ -157,6 +181,144 @@ class Settings:
             metrics_allow=_networks(environ, "ESAUTH_METRICS_ALLOW", defaults.metrics_allow),
             ready_hash_queue=_int(environ, "ESAUTH_READY_HASH_QUEUE", defaults.ready_hash_queue, minimum=0),
         )
+
+
+CLUSTER_SETTINGS = (
+    "ESAUTH_ES_CLOUD_ID",
+    "ESAUTH_ES_CA_CERTS",
+    "ESAUTH_ES_VERIFY_CERTS",
+    "ESAUTH_ES_SSL_FINGERPRINT",
+    "ESAUTH_ES_USERNAME",
+    "ESAUTH_ES_PASSWORD",
+    "ESAUTH_ES_API_KEY",
+)
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, Any]:
+    """How to reach and log in to the cluster; combinations that cannot work are refused here,
+    at start-up, rather than found at the first request."""
+    given = {name: environ[name] for name in CLUSTER_SETTINGS if environ.get(name)}
+    cloud_id = _cloud_id(given.get("ESAUTH_ES_CLOUD_ID"))
+    if cloud_id and url:
+        raise ConfigError("ESAUTH_ES_CLOUD_ID: set it or ESAUTH_ELASTICSEARCH_URL, not both (the cloud id names the URL)")
+    if given and not (url or cloud_id):
+        raise ConfigError(
+            f"{next(iter(given))} is set but neither ESAUTH_ELASTICSEARCH_URL nor ESAUTH_ES_CLOUD_ID is, "
+            "so users would be kept in SQLite"
+        )
+    username, password = given.get("ESAUTH_ES_USERNAME"), given.get("ESAUTH_ES_PASSWORD")
+    if bool(username) != bool(password):
+        missing = "ESAUTH_ES_PASSWORD" if username else "ESAUTH_ES_USERNAME"
+        raise ConfigError(f"{missing}: must be set with {'ESAUTH_ES_USERNAME' if username else 'ESAUTH_ES_PASSWORD'}")
+    api_key = _api_key(given.get("ESAUTH_ES_API_KEY"))
+    if api_key and username:
+        raise ConfigError("ESAUTH_ES_API_KEY: set it or ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD, not both")
+    ca_certs = _ca_file(given.get("ESAUTH_ES_CA_CERTS"))
+    fingerprint = _fingerprint(given.get("ESAUTH_ES_SSL_FINGERPRINT"))
+    verify = _bool(environ, "ESAUTH_ES_VERIFY_CERTS", True)
+    pins = [name for name, value in (("ESAUTH_ES_CA_CERTS", ca_certs), ("ESAUTH_ES_SSL_FINGERPRINT", fingerprint)) if value]
+    if len(pins) == 2:
+        raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: set it or ESAUTH_ES_CA_CERTS, not both (a fingerprint replaces the CA)")
+    if pins and not verify:
+        raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
+    if pins and url and not all(node.lower().startswith("https:") for node in url.split(",")):
+        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {url!r}")
+    return dict(
+        es_cloud_id=cloud_id,
+        es_ca_certs=ca_certs,
+        es_verify_certs=verify,
+        es_ssl_fingerprint=fingerprint,
+        es_username=username,
+        es_password=password,
+        es_api_key=api_key,
+    )
+
+
+def _cloud_id(raw: str | None) -> str | None:
+    """`name:base64(host$es-uuid$kibana-uuid)`, as the Elastic Cloud console shows it."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    _, _, encoded = raw.rpartition(":")
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    if "$" not in decoded:
+        raise ConfigError("ESAUTH_ES_CLOUD_ID: expected the cloud id from the Elastic Cloud console (name:base64...)")
+    return raw
+
+
+def _api_key(raw: str | None) -> str | None:
+    """Either `id:api_key` or its base64 form (the `encoded` field Elasticsearch returns); the
+    encoded form is kept. The key itself never appears in a message."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if ":" in raw:
+        plain, encoded = raw, base64.b64encode(raw.encode()).decode()
+    else:
+        encoded = raw
+        try:
+            plain = base64.b64decode(raw, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            plain = ""
+    key_id, _, key = plain.partition(":")
+    if not key_id or not key:
+        raise ConfigError("ESAUTH_ES_API_KEY: expected id:api_key or its base64 form (the `encoded` value of the key)")
+    return encoded
+
+
+def _ca_file(raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(raw.strip())
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as error:
+        raise ConfigError(f"ESAUTH_ES_CA_CERTS: cannot read {str(path)!r}: {error.strerror}") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"ESAUTH_ES_CA_CERTS: {str(path)!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return path
+
+
+def _fingerprint(raw: str | None) -> str | None:
+    """As Elasticsearch prints it (64 hex digits) or as openssl does (pairs joined by colons)."""
+    if raw is None:
+        return None
+    value = raw.strip().replace(":", "").lower()
+    if not FINGERPRINT.fullmatch(value):
+        raise ConfigError("ESAUTH_ES_SSL_FINGERPRINT: expected a SHA-256 fingerprint, 64 hex digits (colons allowed)")
+    return value
+
+
+ENGINES = ("auto", "elasticsearch", "opensearch")
+
+
+def _node_urls(raw: str, name: str) -> str | None:
+    """One URL, or several (comma-separated) for the nodes of one cluster, each with its port."""
+    urls = [with_port(http_url(part, name), name) for part in raw.split(",") if part.strip()]
+    return ",".join(url for url in urls if url) or None
+
+
+def with_port(url: str | None, name: str) -> str | None:
+    """The URL with its port spelled out: the scheme's default (80, 443) when it has none, as
+    for any http URL; the clients need one. A port that is not a number is a ConfigError."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name}: the port of {url!r} is not a number between 0 and 65535") from None
+    if port is not None:
+        return url
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@" if userinfo else ""
+    default = 443 if parts.scheme == "https" else 80
+    return parts._replace(netloc=f"{netloc}{host}:{default}").geturl()
 
 
 class _NotedReads(Mapping[str, str]):
@@ -275,5 +437,16 @@ def http_url(raw: str | None, name: str) -> str | None:
         return None
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {raw!r}")
+        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {_without_credentials(raw)!r}")
     return raw.strip()
+
+
+def _without_credentials(raw: str) -> str:
+    """A URL as an error may quote it: whatever precedes its last '@' (user:password, which the
+    operator may not have percent-encoded, so it can hold anything) is hidden. The message goes
+    to a terminal or a service journal, where no secret may land."""
+    if "@" not in raw:
+        return raw
+    head, _, host = raw.rpartition("@")
+    scheme = head.partition("://")[0] + "://" if "://" in head else "//" if head.startswith("//") else ""
+    return f"{scheme}***@{host}"

@@ -6,12 +6,13 @@ A seed document is keyed by email and looks like
 User whose `password_hash` is the werkzeug hash as it is: `UpgradingHasher` verifies it and the
 first successful login replaces it with argon2.
 
-Paging: the scroll API sorted by `_doc`. It reads every document of a snapshot of the index
-whatever its mapping (a seed index has no keyword field we can count on: dynamic mapping makes
-`email_address` a text field, and sorting on `_id` is refused by Elasticsearch 8+), it is
-served by Elasticsearch 1.x to 9.x and by OpenSearch and osmem-server alike, and the context is
-cleared at the end. (Point-in-time has different APIs on Elasticsearch and OpenSearch and
-osmem-server has neither.)
+Paging: the scroll API sorted by `_doc`, over plain HTTP (search_engine.seed_source). It reads
+every document of a snapshot of the index whatever its mapping (a seed index has no keyword
+field we can count on: dynamic mapping makes `email_address` a text field, and sorting on `_id`
+is refused by Elasticsearch 8+), it is served by Elasticsearch 1.x to 9.x and by OpenSearch and
+osmem-server alike, and the context is cleared at the end. (Point-in-time has different APIs
+on Elasticsearch and OpenSearch and osmem-server has neither.) The documents read are checked
+against the index's `_count`, which every version answers exactly.
 
 Running the import again is safe: users already present count as duplicates and are left alone.
 """
@@ -25,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from elasticsearch import Elasticsearch, NotFoundError
-
 from domain.errors import StoreUnavailable, UserAlreadyExists, ValidationError
 from domain.user import User, check_name, normalize_email
-from infrastructure.elasticsearch_client import store_errors
+from infrastructure.search_engine.client import NotFound
+from infrastructure.search_engine.seed_source import SeedSource
 from infrastructure.legacy_hashes import is_werkzeug_pbkdf2
 from ports.clock import Clock
 from ports.repository import UserRepository
@@ -83,7 +83,7 @@ class ImportReport:
 
 
 def import_seed_users(
-    source: Elasticsearch,
+    source: SeedSource,
     index: str,
     users: UserRepository,
     clock: Clock,
@@ -105,18 +105,12 @@ def import_seed_users(
     scroll_id: str | None = None
     try:
         try:
-            with store_errors():
-                page = source.search(
-                    index=index,
-                    query={"match_all": {}},
-                    sort=["_doc"],
-                    size=page_size,
-                    scroll=SCROLL_KEEP_ALIVE,
-                    track_total_hits=True,
-                )
-        except NotFoundError:
+            total = source.count(index)
+            page = source.search(
+                index, {"query": {"match_all": {}}, "sort": ["_doc"], "size": page_size}, SCROLL_KEEP_ALIVE
+            )
+        except NotFound:
             raise SeedIndexNotFound(index) from None
-        total = _exact_total(page)
         while True:
             scroll_id = page.get("_scroll_id") or scroll_id
             _check_shards(page)
@@ -139,11 +133,10 @@ def import_seed_users(
             if scroll_id is None:
                 raise StoreUnavailable("elasticsearch: the seed search returned no scroll id")
             try:
-                with store_errors():
-                    page = source.scroll(scroll_id=scroll_id, scroll=SCROLL_KEEP_ALIVE)
-            except NotFoundError:
+                page = source.scroll(scroll_id, SCROLL_KEEP_ALIVE)
+            except NotFound:
                 raise StoreUnavailable("elasticsearch: the scroll over the seed index expired") from None
-        if total is not None and seen != total:
+        if seen != total:
             raise StoreUnavailable(f"elasticsearch: read {seen} of the {total} seed documents")
     finally:
         if scroll_id is not None:
@@ -228,15 +221,6 @@ def _created_at(value: object, now: datetime) -> datetime:
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
-def _exact_total(page: Mapping[str, Any]) -> int | None:
-    total = page["hits"].get("total")
-    if isinstance(total, int):
-        return total
-    if isinstance(total, Mapping) and total.get("relation") == "eq" and isinstance(total.get("value"), int):
-        return total["value"]
-    return None
-
-
 def _check_shards(page: Mapping[str, Any]) -> None:
     shards = page.get("_shards") or {}
     if shards.get("failed"):
@@ -245,9 +229,9 @@ def _check_shards(page: Mapping[str, Any]) -> None:
         raise StoreUnavailable("elasticsearch: the seed search timed out")
 
 
-def _clear_scroll(source: Elasticsearch, scroll_id: str) -> None:
+def _clear_scroll(source: SeedSource, scroll_id: str) -> None:
     """Free the server's scroll context; it expires on its own anyway, so failures only log."""
     try:
-        source.clear_scroll(scroll_id=scroll_id)
+        source.clear_scroll(scroll_id)
     except Exception as error:  # noqa: BLE001 - never mask the import's own outcome
         log.warning("could not clear the seed scroll: %s", type(error).__name__)

@@ -1,4 +1,4 @@
-"""One contract for every LoginFailureRepository: the fake, SQLite and Elasticsearch."""
+"""One contract for every LoginFailureRepository: the fake, SQLite and each search engine."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from domain.errors import VersionConflict
-from infrastructure.elasticsearch_client import connect
-from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
+from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
@@ -110,12 +109,21 @@ class TestSqliteLoginFailureRepository(LoginFailureRepositoryContract):
 
 
 @pytest.mark.elasticsearch
-class TestElasticsearchLoginFailureRepository(LoginFailureRepositoryContract):
+class TestSearchEngineLoginFailureRepository(LoginFailureRepositoryContract):
     @pytest.fixture
-    def repo(self, elasticsearch_url, es_index):
-        client = connect(elasticsearch_url)
-        repository = ElasticsearchLoginFailureRepository(client, es_index)
-        assert repository.ensure_index() is True
+    def repo(self, search_engine, es_index):
+        client = search_engine.connect()
+        repository = RefreshingLoginFailureRepository(client, es_index)
+        assert repository.ensure_index() == "created"
         yield repository
-        client.indices.delete(index=es_index)
+        client.delete_index(f"{es_index}-000001")
         client.close()
+
+
+class RefreshingLoginFailureRepository(SearchEngineLoginFailureRepository):
+    """purge is a delete-by-query, which sees writes once the index refreshes (about 1 s on a
+    real engine); in use it removes day-old records, so the tests refresh instead of waiting."""
+
+    def purge(self, last_failure_before):
+        self._client.refresh(self.index)
+        return super().purge(last_failure_before)

@@ -11,7 +11,6 @@ import http.cookiejar
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -24,18 +23,13 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from tests.tools.ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 20.0
 STOP_GRACE_S = 5.0
 REQUEST_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the kernel's choice, released at once)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def esauth_command() -> list[str]:

@@ -7,9 +7,10 @@ from typing import Iterator
 
 import pytest
 
-from infrastructure.elasticsearch_client import connect
-from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.search_engine.client import connect
+from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
+from infrastructure.search_engine.user_repository import SearchEngineUserRepository
+from tests.engines import SearchEngine
 from tests.e2e.harness import HOST, EsauthServer, Response, StartServer, free_port
 from tests.e2e.seed_session import assert_error, log_in, run_seed_session, sign_up
 
@@ -28,11 +29,11 @@ LEAK_MARKERS = (
 )
 
 
-def test_seed_curl_session_on_elasticsearch(
-    start_server: StartServer, elasticsearch_url: str, es_index: str
+def test_seed_curl_session_on_each_search_engine(
+    start_server: StartServer, search_engine: SearchEngine, es_index: str
 ) -> None:
-    server = start_server(ESAUTH_ELASTICSEARCH_URL=elasticsearch_url, ESAUTH_ES_INDEX=es_index)
-    run_seed_session(server, store="elasticsearch")
+    server = start_server(**search_engine.env(es_index))
+    run_seed_session(server, store="elasticsearch" if search_engine.name == "osmem" else "opensearch")
     assert server.alive()
 
 
@@ -81,10 +82,10 @@ def osmem() -> Iterator[Osmem]:
 
 
 def ensure_index(url: str, index: str) -> None:
-    client = connect(url)
+    client = connect(url, engine="elasticsearch")
     try:
-        ElasticsearchUserRepository(client, index).ensure_index()
-        ElasticsearchLoginFailureRepository(client, f"{index}-login-failures").ensure_index()
+        SearchEngineUserRepository(client, index).ensure_index()
+        SearchEngineLoginFailureRepository(client, f"{index}-login-failures").ensure_index()
     finally:
         client.close()
 
@@ -121,7 +122,8 @@ def test_store_down_answers_503_and_recovers_without_restart(
 ) -> None:
     # No session-check cache: every logged-in request must reach the store (the cache has its own tests).
     server = start_server(
-        ESAUTH_ELASTICSEARCH_URL=osmem.url, ESAUTH_ES_INDEX=es_index, ESAUTH_SESSION_CHECK_CACHE_MS="0"
+        ESAUTH_ELASTICSEARCH_URL=osmem.url, ESAUTH_ES_ENGINE="elasticsearch", ESAUTH_ES_INDEX=es_index,
+        ESAUTH_SESSION_CHECK_CACHE_MS="0",
     )
     client = server.client()
     assert client.get("/health").json == {"status": "ok", "store": "elasticsearch"}

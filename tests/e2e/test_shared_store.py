@@ -1,9 +1,10 @@
-"""Two esauth processes sharing one Elasticsearch: revocation and throttling cross processes."""
+"""Two esauth processes sharing one search engine (each engine): revocation and throttling cross processes."""
 
 from __future__ import annotations
 
 import time
 
+from tests.engines import SearchEngine
 from tests.e2e.harness import StartServer, random_secret_key
 from tests.e2e.seed_session import EMAIL, PASSWORD, assert_error, log_in, refused_within, sign_up
 
@@ -13,9 +14,9 @@ within this long (the session check's per-process cache lives 1 s)."""
 
 
 def test_logout_on_one_process_is_refused_on_the_other_within_the_bound(
-    start_server: StartServer, elasticsearch_url: str, es_index: str
+    start_server: StartServer, search_engine: SearchEngine, es_index: str
 ) -> None:
-    shared = {"ESAUTH_ELASTICSEARCH_URL": elasticsearch_url, "ESAUTH_ES_INDEX": es_index}
+    shared = search_engine.env(es_index)
     key = random_secret_key()
     a = start_server(secret_key=key, **shared)
     b = start_server(secret_key=key, **shared)
@@ -34,10 +35,10 @@ def test_logout_on_one_process_is_refused_on_the_other_within_the_bound(
 
 
 def test_failed_logins_count_across_processes(
-    start_server: StartServer, elasticsearch_url: str, es_index: str
+    start_server: StartServer, search_engine: SearchEngine, es_index: str
 ) -> None:
     # A first delay long enough that it cannot run out while the test makes its requests.
-    shared = {"ESAUTH_ELASTICSEARCH_URL": elasticsearch_url, "ESAUTH_ES_INDEX": es_index, "ESAUTH_LOGIN_BASE_DELAY": "60"}
+    shared = {**search_engine.env(es_index), "ESAUTH_LOGIN_BASE_DELAY": "60"}
     a = start_server(**shared)
     b = start_server(**shared)
     assert sign_up(a.client()).status == 200

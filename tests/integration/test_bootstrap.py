@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from tests.engines import drop_indices
+
 from entrypoints.bootstrap import (
     SECRET_KEY_FILE,
     build_hasher,
@@ -18,9 +20,9 @@ from entrypoints.bootstrap import (
 )
 from entrypoints.config import ConfigError, Settings
 from entrypoints.bootstrap import SQLITE_FILE
-from infrastructure.elasticsearch_login_failures import ElasticsearchLoginFailureRepository
 from infrastructure.hashing_pool import cores_available
-from infrastructure.elasticsearch_repository import ElasticsearchUserRepository
+from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
+from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 
@@ -33,16 +35,28 @@ def test_without_elasticsearch_users_live_in_sqlite_in_the_data_dir(tmp_path):
 
 
 @pytest.mark.elasticsearch
-def test_with_elasticsearch_both_indices_are_created_with_strict_mappings(elasticsearch_url, es_index):
-    stores = build_stores(Settings(elasticsearch_url=elasticsearch_url, es_index=es_index))
-    assert isinstance(stores.users, ElasticsearchUserRepository)
-    assert isinstance(stores.login_failures, ElasticsearchLoginFailureRepository)
-    client = stores.users._es
-    for index, field in ((es_index, "email_address"), (f"{es_index}-login-failures", "failures")):
-        mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+def test_with_a_search_engine_both_indices_are_created_with_strict_mappings(search_engine, es_index):
+    stores = build_stores(Settings(elasticsearch_url=search_engine.url, es_engine=search_engine.client, es_index=es_index))
+    assert isinstance(stores.users, SearchEngineUserRepository)
+    assert isinstance(stores.login_failures, SearchEngineLoginFailureRepository)
+    client = stores.users._client
+    assert client.engine == stores.users.kind == ("elasticsearch" if search_engine.name == "osmem" else "opensearch")
+    for alias, field in ((es_index, "email_address"), (f"{es_index}-login-failures", "failures")):
+        index = f"{alias}-000001"
+        mapping = client.mapping(alias)[index]["mappings"]
         assert mapping["dynamic"] == "strict"
         assert field in mapping["properties"]
-        client.indices.delete(index=index)
+        client.delete_index(index)
+    client.close()
+
+
+@pytest.mark.elasticsearch
+def test_the_engine_is_detected_from_the_root_answer(search_engine, es_index):
+    stores = build_stores(Settings(elasticsearch_url=search_engine.url, es_index=es_index))  # ESAUTH_ES_ENGINE=auto
+    client = stores.users._client
+    # osmem's root answer says OpenSearch (it only sends Elasticsearch's product header)
+    assert client.engine == "opensearch"
+    drop_indices(client, es_index, f"{es_index}-login-failures")
     client.close()
 
 

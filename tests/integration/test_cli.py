@@ -15,7 +15,7 @@ import pytest
 from entrypoints.bootstrap import build_services
 from entrypoints.cli import main
 from entrypoints.config import Settings
-from infrastructure.elasticsearch_client import connect
+from tests.engines import drop_indices, engine_for, engine_names, settle
 
 KEY = "cli-tests-signing-key-0123456789abcdef"
 PASSWORD = "correct horse battery"
@@ -54,17 +54,17 @@ def test_init_creates_the_sqlite_schema_then_reports_it_exists(env, capsys):
 
 
 @pytest.mark.elasticsearch
-def test_init_creates_both_elasticsearch_indices_then_reports_them(env, capsys, monkeypatch, elasticsearch_url, es_index):
-    monkeypatch.setenv("ESAUTH_ELASTICSEARCH_URL", elasticsearch_url)
-    monkeypatch.setenv("ESAUTH_ES_INDEX", es_index)
+def test_init_creates_both_search_engine_indices_then_reports_them(env, capsys, monkeypatch, search_engine, es_index):
+    for name, value in search_engine.env(es_index).items():
+        monkeypatch.setenv(name, value)
     code, out, _ = run(capsys, "init")
     assert code == 0
     assert f"index {es_index}: created" in out and f"index {es_index}-login-failures: created" in out
     code, out, _ = run(capsys, "init")
     assert f"index {es_index}: exists" in out and f"index {es_index}-login-failures: exists" in out
     assert "users rewritten for name search (stored by an earlier release): 0" in out
-    client = connect(elasticsearch_url)
-    client.indices.delete(index=f"{es_index}*")
+    client = search_engine.connect()
+    drop_indices(client, es_index, f"{es_index}-login-failures")
     client.close()
 
 
@@ -187,27 +187,29 @@ def werkzeug_hash(password: str, salt: str = "abcdEFGH", method: str = "sha1", i
 
 
 @pytest.mark.elasticsearch
-def test_import_seed_reports_counts_and_imported_users_log_in_with_their_old_password(env, capsys, elasticsearch_url, es_index):
-    source = connect(elasticsearch_url)
+def test_import_seed_reports_counts_and_imported_users_log_in_with_their_old_password(env, capsys, search_engine, es_index):
+    search_engine_url = search_engine.url
+    source = search_engine.connect()
     documents = {
         "test@abc.com": {"email_address": "test@abc.com", "password": werkzeug_hash("test1234"), "is_active": True, "created_at": 1417912435.2168},
         "old@abc.com": {"email_address": "old@abc.com", "password": werkzeug_hash("oldpassword", method="sha256", iterations=260000), "is_active": True},
         "bad": {"email_address": "not an address", "password": werkzeug_hash("whatever1"), "is_active": True},
     }
     for doc_id, document in documents.items():
-        source.index(index=es_index, id=doc_id, document=document, refresh=True)
-    code, out, _ = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index)
+        source.put(es_index, doc_id, document, require_alias=False)
+    source.refresh(es_index)
+    code, out, _ = run(capsys, "import-seed", "--from-url", search_engine_url, "--index", es_index)
     assert code == 0
     assert "imported 2, skipped 0 duplicate and 1 invalid" in out
     assert "invalid_email: 1" in out
     wired = services(env)
     user, _ = wired.auth.login("test@abc.com", "test1234")
     assert wired.users.get("test@abc.com").password_hash.startswith("$argon2id$")
-    code, out, _ = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index)
+    code, out, _ = run(capsys, "import-seed", "--from-url", search_engine_url, "--index", es_index)
     assert "imported 0, skipped 2 duplicate and 1 invalid" in out
-    code, _, err = run(capsys, "import-seed", "--from-url", elasticsearch_url, "--index", es_index + "-missing")
+    code, _, err = run(capsys, "import-seed", "--from-url", search_engine_url, "--index", es_index + "-missing")
     assert code == 1 and "no index" in err
-    source.indices.delete(index=es_index)
+    source.delete_index(es_index)
     source.close()
 
 
@@ -239,16 +241,16 @@ def test_any_other_domain_error_exits_1_with_its_name(env, capsys, monkeypatch):
 NFC_E, NFD_E = "\u00e9@b.com", "e\u0301@b.com"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+@pytest.fixture(params=["sqlite", *(pytest.param(name, marks=pytest.mark.elasticsearch) for name in engine_names())])
 def any_store_env(request, env, monkeypatch):
-    """The CLI's environment on SQLite, then on Elasticsearch (an index of the test's own)."""
-    if request.param == "elasticsearch":
-        url, index = request.getfixturevalue("elasticsearch_url"), request.getfixturevalue("es_index")
-        monkeypatch.setenv("ESAUTH_ELASTICSEARCH_URL", url)
-        monkeypatch.setenv("ESAUTH_ES_INDEX", index)
-        yield {**env, "ESAUTH_ELASTICSEARCH_URL": url, "ESAUTH_ES_INDEX": index}
-        client = connect(url)
-        client.indices.delete(index=f"{index}*")
+    """The CLI's environment on SQLite, then on each search engine (an index of the test's own)."""
+    if request.param != "sqlite":
+        engine, index = engine_for(request, request.param), request.getfixturevalue("es_index")
+        for name, value in engine.env(index).items():
+            monkeypatch.setenv(name, value)
+        yield {**env, **engine.env(index)}
+        client = engine.connect()
+        drop_indices(client, index, f"{index}-login-failures")
         client.close()
     else:
         yield env
@@ -264,6 +266,7 @@ def test_init_reports_accounts_that_the_address_rule_makes_one_and_merges_nothin
     # As earlier releases stored them: trimmed and lower-cased only.
     for email in [NFC_E, NFD_E, "ff@b.com", "\ufb00@b.com", "user@xn--exmple-cua.com", "a..b@x.com", "ok@abc.com"]:
         users.add(User(email_address=email, password_hash="$argon2id$unused", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc)))
+    settle(users)
     before = sorted(user.email_address for user in users.search((), 100).users)
 
     code, out, _ = run(capsys, "init")

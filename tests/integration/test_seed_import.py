@@ -13,14 +13,12 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from elasticsearch import helpers
-
 from domain.auth import AuthService
 from domain.errors import InactiveUser, InvalidCredentials, StoreUnavailable
 from domain.throttle import FailureCounter
 from domain.users import Users
 from infrastructure.argon2_hasher import Argon2Hasher
-from infrastructure.elasticsearch_client import connect
+from infrastructure.search_engine.seed_source import SeedSource
 from infrastructure.seed_import import (
     ImportReport,
     InvalidSeedDocument,
@@ -96,14 +94,17 @@ assert len(SEED_DOCS) > 4 * PAGE
 
 
 @pytest.fixture
-def seed_index(elasticsearch_url, es_index):
-    client = connect(elasticsearch_url)
-    actions = [{"_index": es_index, "_id": key, "_source": doc} for key, doc in SEED_DOCS.items()]
-    helpers.bulk(client, actions, refresh=True)
+def seed_index(search_engine, es_index):
+    """The seed index, and a SeedSource to read it: plain HTTP, as import-seed reads any cluster."""
+    client = search_engine.connect()
+    written = client.bulk_create(es_index, SEED_DOCS)
+    assert not written["errors"]
+    source = SeedSource(search_engine.url)
     try:
-        yield client, es_index
+        yield source, es_index
     finally:
-        client.indices.delete(index=es_index)
+        source.close()
+        client.delete_index(es_index)
         client.close()
 
 
@@ -256,11 +257,11 @@ def test_a_failing_target_aborts_the_import_frees_the_scroll_and_a_rerun_finishe
     client, index = seed_index
     cleared = []
     clear_scroll = client.clear_scroll
-    monkeypatch.setattr(client, "clear_scroll", lambda **kw: cleared.append(kw) or clear_scroll(**kw))
+    monkeypatch.setattr(client, "clear_scroll", lambda scroll_id: cleared.append(scroll_id) or clear_scroll(scroll_id))
     users = FailingAfter(good=5)
     with pytest.raises(StoreUnavailable):
         import_seed_users(client, index, users, clock, page_size=PAGE)
-    assert len(cleared) == 1 and cleared[0]["scroll_id"]
+    assert len(cleared) == 1 and cleared[0]
 
     users.good = 10**6
     report = import_seed_users(client, index, users, clock, page_size=PAGE)
@@ -270,8 +271,8 @@ def test_a_failing_target_aborts_the_import_frees_the_scroll_and_a_rerun_finishe
 
 
 @pytest.mark.elasticsearch
-def test_a_missing_seed_index_is_reported_as_such(elasticsearch_url, es_index, clock):
-    client = connect(elasticsearch_url)
+def test_a_missing_seed_index_is_reported_as_such(search_engine_url, es_index, clock):
+    client = SeedSource(search_engine_url)
     try:
         with pytest.raises(SeedIndexNotFound, match=es_index):
             import_seed_users(client, es_index, InMemoryUserRepository(), clock)

@@ -1,5 +1,6 @@
 """Settings from the environment: defaults, parsing, and refusals with messages that name the variable."""
 
+import base64
 import ipaddress
 import re
 from pathlib import Path
@@ -167,3 +168,169 @@ def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accep
     noted = config._NotedReads({})
     config.Settings._read(noted)
     assert noted.asked == documented
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("ESAUTH_ELASTICSEARCH_URL", "elastic:s3cret-pass@es.internal:9200"),  # the scheme forgotten
+        ("ESAUTH_ELASTICSEARCH_URL", "ftp://elastic:s3cret-pass@es.internal:9200"),
+        ("ESAUTH_ELASTICSEARCH_URL", "https://elastic:s3cret-pass@"),
+        ("ESAUTH_RESET_URL", "//ops:s3cret-pass@app.example.com/reset"),
+    ],
+)
+def test_a_refused_url_is_named_without_the_password_it_carries(name, raw):
+    """A URL may hold credentials (user:password@host); the one-line error goes to the terminal
+    and the service journal, which must never hold a secret."""
+    with pytest.raises(ConfigError, match=name) as refused:
+        Settings.from_env({name: raw})
+    assert "s3cret-pass" not in str(refused.value)
+    assert "***@" in str(refused.value)  # still says which value was refused, and that it had credentials
+
+
+def test_the_secrets_settings_hold_never_show_in_their_repr():
+    """Settings travel into every worker and through tracebacks and debuggers; a repr is what
+    ends up in a log when something prints them."""
+    settings = Settings.from_env(
+        {"ESAUTH_SECRET_KEY": "k3y-" + "x" * 40, "ESAUTH_SMTP_HOST": "mail", "ESAUTH_SMTP_USERNAME": "esauth",
+         "ESAUTH_SMTP_PASSWORD": "smtp-s3cret", "ESAUTH_ELASTICSEARCH_URL": "https://elastic:es-s3cret@es:9200"}
+    )
+    assert settings.secret_keys and settings.smtp_password == "smtp-s3cret" and settings.elasticsearch_url
+    assert not {"k3y-", "smtp-s3cret", "es-s3cret"} & set(re.findall(r"k3y-|smtp-s3cret|es-s3cret", repr(settings)))
+
+
+CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+FINGERPRINT = "3b7b0a" + "0" * 58
+
+
+HTTPS = {"ESAUTH_ELASTICSEARCH_URL": "https://es.example.com:9200"}
+
+
+CLOUD_ID = "prod:" + base64.b64encode(b"europe-west1.gcp.cloud.es.io:443$abc123$def456").decode()
+
+
+def test_cluster_settings_are_read(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text(CA_PEM)
+    settings = Settings.from_env(
+        {**HTTPS, "ESAUTH_ES_CA_CERTS": str(ca), "ESAUTH_ES_USERNAME": "esauth", "ESAUTH_ES_PASSWORD": " s3cret "}
+    )
+    assert (settings.es_ca_certs, settings.es_verify_certs, settings.es_ssl_fingerprint) == (ca, True, None)
+    assert (settings.es_username, settings.es_password, settings.es_api_key) == ("esauth", " s3cret ", None)
+    assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize("raw", [FINGERPRINT, FINGERPRINT.upper(), ":".join(FINGERPRINT[i : i + 2] for i in range(0, 64, 2))])
+def test_a_fingerprint_is_taken_as_elasticsearch_or_openssl_prints_it(raw):
+    assert Settings.from_env({**HTTPS, "ESAUTH_ES_SSL_FINGERPRINT": raw}).es_ssl_fingerprint == FINGERPRINT
+
+
+@pytest.mark.parametrize("raw", ["VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==", "VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw"])
+def test_an_api_key_is_kept_in_its_encoded_form_either_way_it_is_given(raw):
+    settings = Settings.from_env({**HTTPS, "ESAUTH_ES_API_KEY": raw})
+    assert base64.b64decode(settings.es_api_key) == b"VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw"
+    assert "ui2lp2" not in repr(settings)
+
+
+def test_a_cloud_id_replaces_the_url():
+    settings = Settings.from_env({"ESAUTH_ES_CLOUD_ID": CLOUD_ID, "ESAUTH_ES_API_KEY": "id:key"})
+    assert (settings.elasticsearch_url, settings.es_cloud_id, settings.uses_search_engine) == (None, CLOUD_ID, True)
+    assert not Settings.from_env({}).uses_search_engine
+
+
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({**HTTPS, "ESAUTH_ES_USERNAME": "esauth"}, "^ESAUTH_ES_PASSWORD: must be set with ESAUTH_ES_USERNAME"),
+        ({**HTTPS, "ESAUTH_ES_PASSWORD": "pw"}, "^ESAUTH_ES_USERNAME: must be set with ESAUTH_ES_PASSWORD"),
+        ({**HTTPS, "ESAUTH_ES_USERNAME": "u", "ESAUTH_ES_PASSWORD": "p", "ESAUTH_ES_API_KEY": "i:k"}, "^ESAUTH_ES_API_KEY: set it or"),
+        ({**HTTPS, "ESAUTH_ES_API_KEY": "no-colon-not-base64!"}, "^ESAUTH_ES_API_KEY: expected id:api_key"),
+        ({**HTTPS, "ESAUTH_ES_API_KEY": base64.b64encode(b"nocolon").decode()}, "^ESAUTH_ES_API_KEY: expected"),
+        ({**HTTPS, "ESAUTH_ES_CLOUD_ID": CLOUD_ID}, "^ESAUTH_ES_CLOUD_ID: set it or ESAUTH_ELASTICSEARCH_URL, not both"),
+        ({"ESAUTH_ES_CLOUD_ID": "prod:bm90LWEtY2xvdWQtaWQ="}, "^ESAUTH_ES_CLOUD_ID: expected the cloud id"),
+        ({**HTTPS, "ESAUTH_ES_CA_CERTS": "/nonexistent/ca.pem"}, "^ESAUTH_ES_CA_CERTS: cannot read '/nonexistent/ca.pem'"),
+        ({**HTTPS, "ESAUTH_ES_SSL_FINGERPRINT": "abc"}, "^ESAUTH_ES_SSL_FINGERPRINT: expected a SHA-256"),
+        ({**HTTPS, "ESAUTH_ES_SSL_FINGERPRINT": FINGERPRINT, "ESAUTH_ES_VERIFY_CERTS": "false"}, "^ESAUTH_ES_VERIFY_CERTS: false contradicts"),
+        ({**HTTPS, "ESAUTH_ES_VERIFY_CERTS": "sometimes"}, "^ESAUTH_ES_VERIFY_CERTS: expected true or false"),
+        ({"ESAUTH_ELASTICSEARCH_URL": "http://es:9200", "ESAUTH_ES_SSL_FINGERPRINT": FINGERPRINT}, "^ESAUTH_ES_SSL_FINGERPRINT: applies to https"),
+        ({"ESAUTH_ES_API_KEY": "id:key"}, "^ESAUTH_ES_API_KEY is set but neither ESAUTH_ELASTICSEARCH_URL nor ESAUTH_ES_CLOUD_ID"),
+    ],
+)
+def test_cluster_settings_that_cannot_work_are_refused_by_name(environ, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        Settings.from_env(environ)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {**HTTPS, "ESAUTH_ES_API_KEY": "Secret-Key-Material"},
+        {**HTTPS, "ESAUTH_ES_API_KEY": "Secret-Key:Material", "ESAUTH_ES_USERNAME": "u", "ESAUTH_ES_PASSWORD": "Secret-Pw"},
+        {"ESAUTH_ES_PASSWORD": "Secret-Pw", "ESAUTH_ES_USERNAME": "u"},
+    ],
+)
+def test_a_refusal_never_repeats_a_key_or_password(environ):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(environ)
+    assert "Secret" not in str(refused.value)
+
+
+def test_a_ca_file_must_hold_a_certificate_and_not_be_second_to_a_fingerprint(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not a certificate")
+    with pytest.raises(ConfigError, match="^ESAUTH_ES_CA_CERTS: .* holds no PEM certificate"):
+        Settings.from_env({**HTTPS, "ESAUTH_ES_CA_CERTS": str(ca)})
+    ca.write_text(CA_PEM)
+    with pytest.raises(ConfigError, match="^ESAUTH_ES_SSL_FINGERPRINT: set it or ESAUTH_ES_CA_CERTS, not both"):
+        Settings.from_env({**HTTPS, "ESAUTH_ES_CA_CERTS": str(ca), "ESAUTH_ES_SSL_FINGERPRINT": FINGERPRINT})
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("http://es.example.com", "http://es.example.com:80"),
+        ("https://es.example.com/", "https://es.example.com:443/"),
+        ("https://user:pw@es.example.com", "https://user:pw@es.example.com:443"),
+        ("http://[::1]", "http://[::1]:80"),
+        ("http://es:9200", "http://es:9200"),
+    ],
+)
+def test_a_search_engine_url_without_a_port_gets_the_schemes_default(raw, url):
+    assert Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": raw}).elasticsearch_url == url
+
+
+def test_a_search_engine_url_with_a_bad_port_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL: the port"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://es:ninety"})
+
+
+def test_the_engine_is_auto_unless_forced():
+    assert Settings.from_env({}).es_engine == "auto"
+    assert Settings.from_env({"ESAUTH_ES_ENGINE": " OpenSearch "}).es_engine == "opensearch"
+    with pytest.raises(ConfigError, match="ESAUTH_ES_ENGINE: expected one of auto, elasticsearch, opensearch"):
+        Settings.from_env({"ESAUTH_ES_ENGINE": "solr"})
+
+
+@pytest.mark.parametrize(
+    ("root", "engine"),
+    [
+        ({"version": {"distribution": "opensearch", "number": "2.19.1"}}, "opensearch"),
+        ({"version": {"number": "8.15.0", "build_flavor": "default"}}, "elasticsearch"),
+        ({"version": {"number": "1.7.5"}}, "elasticsearch"),
+        ({}, "elasticsearch"),
+    ],
+)
+def test_the_engine_is_read_from_the_root_answer(root, engine):
+    from infrastructure.search_engine.client import engine_of
+
+    assert engine_of(root) == engine
+
+
+def test_several_nodes_of_one_cluster_may_be_listed():
+    settings = Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200, http://b ,"})
+    assert settings.elasticsearch_url == "http://a:9200,http://b:80"
+    with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
+        Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})

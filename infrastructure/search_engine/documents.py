@@ -1,0 +1,51 @@
+"""Reading engine answers: versions for optimistic writes, and one log line for a lost index."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, TypeVar
+
+from domain.errors import StoreUnavailable
+from infrastructure.search_engine.client import NotFound
+
+T = TypeVar("T")
+
+log = logging.getLogger("esauth.search_engine")
+
+
+def document_version(response: Any) -> str:
+    """The concurrency token of a GET or write answer, for if_seq_no/if_primary_term."""
+    return f"{response['_seq_no']}:{response['_primary_term']}"
+
+
+def version_guard(version: str) -> dict[str, int]:
+    seq_no, primary_term = (int(part) for part in version.split(":"))
+    return {"if_seq_no": seq_no, "if_primary_term": primary_term}
+
+
+class MissingIndex:
+    """Runs calls on an alias: a missing one is StoreUnavailable, logged once per loss (not per
+    request); other 404s (no such document) pass to the caller."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self._reported = False
+
+    def run(self, call: Callable[[], T]) -> T:
+        try:
+            answer = call()
+        except NotFound as missing:
+            if not missing.index_missing:
+                raise
+            if not self._reported:
+                self._reported = True
+                log.error(
+                    "the index %s is missing (deleted while esauth ran?): requests fail until "
+                    "`esauth init` repairs it",
+                    self.alias,
+                )
+            raise StoreUnavailable(f"index {self.alias} is missing") from None
+        if self._reported:
+            self._reported = False
+            log.warning("the index %s is back", self.alias)
+        return answer

@@ -1,0 +1,40 @@
+"""The strict mappings of esauth's two indices, shared by every engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NAME_FIELD: dict[str, Any] = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
+
+USERS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "email_address": {"type": "keyword"},
+        "password_hash": {"type": "keyword", "index": False, "doc_values": False},
+        "first_name": _NAME_FIELD,
+        "last_name": _NAME_FIELD,
+        # The names' words as the search matches them (domain.search.name_words): computed here,
+        # not by a custom analyzer, because an analyzer cannot be added to an existing index
+        # while a field can; so older indices upgrade in place.
+        "name_words": {"type": "keyword"},
+        "is_active": {"type": "boolean"},
+        "is_admin": {"type": "boolean"},
+        "created_at": {"type": "date"},
+        "last_login_at": {"type": "date"},
+        "login_count": {"type": "integer"},
+        "security_stamp": {"type": "keyword", "index": False, "doc_values": False},
+        "session_ids": {"type": "keyword", "index": False, "doc_values": False},
+        # What a person is shown of each live session: kept, never searched.
+        "sessions": {"type": "object", "enabled": False},
+        "failed_logins": {"type": "integer"},
+        "last_failed_login_at": {"type": "date"},
+    },
+}
+
+LOGIN_FAILURES: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "failures": {"type": "integer"},
+        "last_failure_at": {"type": "date"},
+    },
+}

@@ -1,0 +1,172 @@
+"""Users in a search engine (Elasticsearch 8.x/9.x or OpenSearch, through client.SearchClient)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, VersionConflict
+from domain.search import UserPage, decode_cursor, encode_cursor, name_words
+from domain.user import User
+from infrastructure.search_engine import indices
+from infrastructure.search_engine.client import Conflict, NotFound, SearchClient
+from infrastructure.search_engine.documents import MissingIndex, document_version, version_guard
+from infrastructure.search_engine.mapping import USERS
+from infrastructure.user_document import from_document, to_document
+
+BACKFILL_PAGE = 500
+ORDER = [{"created_at": {"order": "desc"}}, {"email_address": {"order": "asc"}}]
+"""Newest first, ties by email: a keyword sort, since a sort on `_id` is refused on ES 8+."""
+
+HEALTH_TIMEOUT_S = 2.0
+
+
+class SearchEngineUserRepository:
+    """UserRepository over one alias; the normalized email is the document `_id`.
+
+    Sign-up uses `op_type=create`, so the engine's own atomic create decides races; updates
+    carry `if_seq_no`/`if_primary_term`; reads are realtime GETs by id. Every call goes to the
+    alias, and writes require it, so a lost index is a 503 and never silently re-created.
+    """
+
+    def __init__(self, client: SearchClient, index: str = "esauth-users") -> None:
+        self._client = client
+        self.index = index
+        self.kind = client.engine
+        self._missing = MissingIndex(index)
+
+    def ensure_index(self) -> str:
+        """For serving: 'created', 'exists' or 'fields added' (indices.ensure_ready)."""
+        return indices.ensure_ready(self._client, self.index, USERS)
+
+    def upgrade_index(self) -> str:
+        """For `esauth init`: also reindexes what serving refuses (indices.upgrade)."""
+        return indices.upgrade(self._client, self.index, USERS)
+
+    def backfill_search_fields(self) -> int:
+        """Rewrite users stored before `name_words` existed, so name search finds them; returns
+        how many. Each write is guarded, so a user changed meanwhile is simply skipped.
+
+        Pages move on with `search_after`, not by asking again from the top: search is
+        near-real-time, so a rewritten page would still match until the next refresh (forever
+        with `refresh_interval: -1`)."""
+        done = 0
+        after: list[Any] | None = None
+        while True:
+            request: dict[str, Any] = {
+                "query": {"bool": {"must_not": {"exists": {"field": "name_words"}}}},
+                "sort": ORDER,
+                "size": BACKFILL_PAGE,
+                "seq_no_primary_term": True,
+            }
+            if after is not None:
+                request["search_after"] = after
+            hits = self._missing.run(lambda: self._client.search(self.index, request))["hits"]["hits"]
+            for hit in hits:
+                try:
+                    self.update(from_document(hit["_source"], document_version(hit)))
+                    done += 1
+                except (VersionConflict, UserNotFound):
+                    pass
+            if len(hits) < BACKFILL_PAGE:
+                return done
+            after = hits[-1]["sort"]
+
+
+    def get(self, email_address: str) -> User | None:
+        try:
+            found = self._missing.run(lambda: self._client.get(self.index, email_address))
+        except NotFound:
+            return None
+        return from_document(found["_source"], document_version(found))
+
+    def add(self, user: User) -> User:
+        try:
+            created = self._write(user, create=True)
+        except Conflict:
+            raise UserAlreadyExists(user.email_address) from None
+        return replace(user, version=document_version(created))
+
+    def update(self, user: User) -> User:
+        if user.version is None:
+            raise VersionConflict("an update needs the version it was read at")
+        try:
+            written = self._write(user, **version_guard(user.version))
+        except Conflict:
+            if self.get(user.email_address) is None:
+                raise UserNotFound(user.email_address) from None
+            raise VersionConflict(user.email_address) from None
+        return replace(user, version=document_version(written))
+
+    def _write(self, user: User, **guard: Any) -> Any:
+        document = {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
+        return self._missing.run(lambda: self._client.put(self.index, user.email_address, document, **guard))
+
+    def delete(self, email_address: str) -> bool:
+        try:
+            self._missing.run(lambda: self._client.delete(self.index, email_address))
+        except NotFound:
+            return False
+        return True
+
+    def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
+        """A bool query sorted by [created_at desc, email_address asc], paged with `search_after`.
+
+        Each term is a filter that must hold: a `prefix` query on the email keyword, or on the
+        `name_words` keyword array (whitespace-split, lower-cased name words). A prefix
+        query takes its value literally, so `*`, `?`, `"` or `\\` in a term are plain characters,
+        unlike in wildcard, regexp or query_string queries. Filters only, so nothing is scored.
+        Searches are near-real-time: a user written in the last refresh interval (1 s by default)
+        may not show yet.
+        """
+        request: dict[str, Any] = {
+            "query": {"bool": {"filter": [_term_filter(term) for term in terms]}} if terms else {"match_all": {}},
+            "sort": ORDER,
+            "size": limit + 1,
+            "track_total_hits": False,
+            "seq_no_primary_term": True,
+        }
+        if cursor is not None:
+            created_at, email = decode_cursor(cursor)
+            # created_at as the epoch milliseconds a date sort reports, which every version accepts.
+            request["search_after"] = [_epoch_millis(created_at), email]
+        found = self._missing.run(lambda: self._client.search(self.index, request))
+        hits = found["hits"]["hits"]
+        users = tuple(from_document(hit["_source"], document_version(hit)) for hit in hits[:limit])
+        more = len(hits) > limit
+        return UserPage(users, encode_cursor(users[-1]) if more and users else None)
+
+    def check(self) -> None:
+        """The alias exists and its index is not red (a red index fails reads and writes).
+        Two calls: an engine answers the health of a missing index as merely red."""
+        self._missing.run(self._alias)
+        health = self._client.health(self.index, HEALTH_TIMEOUT_S)
+        if health.get("status") not in ("green", "yellow"):
+            raise StoreUnavailable(f"index {self.index} is {health.get('status')}")
+
+
+    def _alias(self) -> dict[str, Any]:
+        try:
+            return self._client.aliases(self.index)
+        except NotFound:  # answered as "alias [...] missing", not as a missing index
+            raise NotFound("index_not_found_exception") from None
+
+
+def _term_filter(term: str) -> dict[str, Any]:
+    return {
+        "bool": {
+            "should": [
+                {"prefix": {"email_address": {"value": term}}},
+                {"prefix": {"name_words": {"value": term}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _epoch_millis(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(milliseconds=1)
