@@ -19,13 +19,16 @@ from domain.errors import (
     ValidationError,
     VersionConflict,
 )
+from domain.passwords import PasswordRules
 from domain.session import Session, SessionRecord
 from domain.throttle import FailureCounter
-from domain.user import User, check_name, check_password, check_text, email_spellings, normalize_email
+from domain.user import User, check_name, check_text, email_spellings, normalize_email
 from domain.users import Users
+from ports.breached_passwords import BreachedPasswords
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
 from ports.login_failures import FailureRecord
+from ports.password_screen import PasswordScreen
 
 MAX_LIVE_SESSIONS = 10
 """Live sessions kept per user; logging in an eleventh time ends the oldest."""
@@ -45,8 +48,12 @@ class AuthService:
         clock: Clock,
         failures: FailureCounter,
         new_session_id: Callable[[], str] = new_session_id,
+        *,
+        screen: PasswordScreen,
+        breached: BreachedPasswords | None = None,
     ) -> None:
         self._users = users
+        self._passwords = PasswordRules(screen, breached)
         self._hasher = hasher
         self._clock = clock
         self._failures = failures
@@ -84,7 +91,9 @@ class AuthService:
             last_name=check_name(last_name, "last_name"),
             is_admin=is_admin,
         )
-        password = check_password(password)
+        # Before any account is read: a refused password is refused alike for a taken address,
+        # as a too-short one always was, so this answer tells nothing about accounts.
+        password = self._passwords.check(password, "password", user.email_address)
         for earlier in email_spellings(email_address)[:-1]:
             # An account an earlier release stored under this spelling is this address's account.
             # No race: no release stores that spelling any more, so it can only disappear.

@@ -79,6 +79,7 @@ class Settings:
     """Explicit, or the hosted reset page under public_url when that is known."""
     public_url: str | None = None
     """The origin browsers reach esauth at (https://auth.example.com), for links in messages."""
+    pwned_passwords_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
@@ -168,6 +169,7 @@ class Settings:
             reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
             or (public_url and public_url + HOSTED_RESET_PATH),
             public_url=public_url,
+            pwned_passwords_url=http_url(environ.get("ESAUTH_PWNED_PASSWORDS_URL") or None, "ESAUTH_PWNED_PASSWORDS_URL"),
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
             smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,

@@ -44,21 +44,15 @@ def inspect(client: SearchClient, alias: str) -> Found:
         targets = client.aliases(alias)
     except NotFound:
         targets = {}
-    if not targets and client.index_exists(alias):
-        # Another process may have just made the first index with its alias (one request, but
-        # not one instant on every engine): asked again, an alias now is not a legacy index.
-        try:
-            targets = client.aliases(alias)
-        except NotFound:
-            targets = {}
-        if not targets:
-            mappings = client.mapping(alias)
-            (only,) = mappings.values()
-            return Found("legacy", alias, only["mappings"])
     if targets:
         writers = [name for name, entry in targets.items() if (entry.get("aliases", {}).get(alias) or {}).get("is_write_index")]
         index = (writers or sorted(targets))[-1]
         return Found("alias", index, client.mapping(index)[index]["mappings"])
+    if client.index_exists(alias):
+        ((index, only),) = client.mapping(alias).items()
+        # Another process may have made the alias between the two calls: the mapping answer
+        # names the concrete index, which is the alias's name only for an earlier release's index.
+        return Found("legacy" if index == alias else "alias", index, only["mappings"])
     return Found("missing")
 
 

@@ -145,6 +145,15 @@ def test_sign_up_errors_are_words_and_keep_what_was_typed(pages: PageClient) -> 
     assert taken.status_code == 409 and "already exists" in page_text(taken)
 
 
+def test_sign_up_page_refuses_a_known_bad_password_in_the_apis_words(pages: PageClient) -> None:
+    pages.get("/ui/signup")
+    common = pages.post("/ui/signup", {"email_address": EMAIL, "password": "Password1"})
+    assert common.status_code == 400 and "Password is too common; choose another." in page_text(common)
+    personal = pages.post("/ui/signup", {"email_address": EMAIL, "password": "esauth-2026"})
+    assert personal.status_code == 400
+    assert "Password must not be made of your email address or the service" in page_text(personal)
+
+
 def test_typed_text_is_escaped(pages: PageClient) -> None:
     pages.get("/ui/signup")
     result = pages.post("/ui/signup", {"email_address": '"><script>x</script>', "password": PASSWORD})
