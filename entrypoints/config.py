@@ -212,7 +212,7 @@ def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, An
     if pins and not verify:
         raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
     if pins and url and not all(node.lower().startswith("https:") for node in url.split(",")):
-        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {url!r}")
+        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {without_credentials(url)!r}")
     return dict(
         es_cloud_id=cloud_id,
         es_ca_certs=ca_certs,
@@ -300,7 +300,7 @@ def with_port(url: str | None, name: str) -> str | None:
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError(f"{name}: the port of {url!r} is not a number between 0 and 65535") from None
+        raise ConfigError(f"{name}: the port of {without_credentials(url)!r} is not a number between 0 and 65535") from None
     if port is not None:
         return url
     host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
@@ -308,6 +308,24 @@ def with_port(url: str | None, name: str) -> str | None:
     netloc = f"{userinfo}@" if userinfo else ""
     default = 443 if parts.scheme == "https" else 80
     return parts._replace(netloc=f"{netloc}{host}:{default}").geturl()
+
+
+def without_credentials(url: str) -> str:
+    """`url` (or a comma-separated list of them) for a message: whatever stands before a netloc's
+    last '@' (user:password, a token) shown as ***, since refusals reach logs and terminals."""
+    return ",".join(_masked(part) for part in url.split(","))
+
+
+def _masked(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced [ in the host: mask by hand what would be the userinfo
+        parts = None
+    if parts is None or not parts.netloc:
+        _, at, rest = url.rpartition("@")
+        return f"***@{rest}" if at else url
+    _, at, hostport = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"***@{hostport}").geturl() if at else url
 
 
 class _NotedReads(Mapping[str, str]):
@@ -349,7 +367,7 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], def
         return default
     value = {choice.lower(): choice for choice in choices}.get(raw.strip().lower())
     if value is None:
-        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {without_credentials(raw)!r}")
     return value
 
 
@@ -362,7 +380,7 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+    raise ConfigError(f"{name}: expected true or false, got {without_credentials(raw)!r}")
 
 
 def _networks(environ: Mapping[str, str], name: str, default: tuple[Network, ...]) -> tuple[Network, ...]:
@@ -390,7 +408,7 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, 
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+        raise ConfigError(f"{name}: expected a whole number, got {without_credentials(raw)!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ConfigError(f"{name}: must be {bound}, got {value}")
@@ -416,5 +434,5 @@ def http_url(raw: str | None, name: str) -> str | None:
         return None
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {raw!r}")
+        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {without_credentials(raw)!r}")
     return raw.strip()
