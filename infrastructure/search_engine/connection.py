@@ -139,8 +139,9 @@ def _chain_fingerprints(sock: ssl.SSLSocket) -> list[str]:
     chain_of = getattr(sock, "get_unverified_chain", None) or getattr(sock._sslobj, "get_unverified_chain", None)
     try:
         chain = chain_of() if chain_of else []
-        # Certificate.public_bytes() gives PEM by default; DER is what a fingerprint hashes.
-        return [hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.public_bytes())).hexdigest() for cert in chain]
+        # 3.13's public API gives DER bytes; 3.10's private one Certificate objects, PEM by default.
+        ders = [c if isinstance(c, bytes) else ssl.PEM_cert_to_DER_cert(c.public_bytes()) for c in chain]
+        return [hashlib.sha256(der).hexdigest() for der in ders]
     except Exception:  # a private API: never let an explanation turn into a different failure
         return []
 
