@@ -10,13 +10,16 @@ from typing import Callable
 
 from domain.auth import new_session_id
 from domain.errors import InvalidToken, LoginThrottled, SessionInvalid, UserNotFound, ValidationError, VersionConflict
+from domain.passwords import PasswordRules
 from domain.session import Session
 from domain.throttle import FailureCounter
-from domain.user import User, check_name, check_password, check_text, email_spellings
+from domain.user import User, check_name, check_text, email_spellings
 from domain.users import Users
+from ports.breached_passwords import BreachedPasswords
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
 from ports.notifier import Notifier
+from ports.password_screen import PasswordScreen
 from ports.tasks import Defer, run_now
 from ports.tokens import TokenSigner
 
@@ -46,6 +49,9 @@ class AccountService:
         notifier: Notifier,
         new_session_id: Callable[[], str] = new_session_id,
         defer: Defer = run_now,
+        *,
+        screen: PasswordScreen,
+        breached: BreachedPasswords | None = None,
     ) -> None:
         """`defer` runs the lookup and sending of a reset off the request path, so how long the
         answer takes does not depend on whether the account exists."""
@@ -57,6 +63,7 @@ class AccountService:
         self._notifier = notifier
         self._new_session_id = new_session_id
         self._defer = defer
+        self._passwords = PasswordRules(screen, breached)
 
     def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
         """Change the names given in `changes` (validated as at sign-up)."""
@@ -77,8 +84,8 @@ class AccountService:
         """Replace the password after checking the current one (a wrong one counts as a failed
         login). Every other session ends; the caller's continues under a new session id."""
         current_password = check_text(current_password, "current_password")
-        new_password = check_password(new_password, "new_password")
         email = session.email_address
+        new_password = self._passwords.check(new_password, "new_password", email)
         user = self._users.get(email)
         if user is None or not user.is_active:
             raise SessionInvalid("the account is gone or deactivated")
@@ -109,7 +116,13 @@ class AccountService:
         def change(current: User) -> User:
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return replace(current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,))
+            records = tuple(
+                replace(record, session_id=kept.session_id) for record in current.sessions
+                if record.session_id == session.session_id
+            )
+            return replace(
+                current, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(kept.session_id,), sessions=records
+            )
 
         return self._users.modify(email, change), kept
 
@@ -132,7 +145,7 @@ class AccountService:
     def confirm_password_reset(self, token: object, new_password: object) -> User:
         """Set a new password with a reset token; every session of the user ends."""
         token = check_text(token, "token")
-        new_password = check_password(new_password, "new_password")
+        new_password = self._passwords.check_here(new_password, "new_password", None)
         payload = self._tokens.unsign(token)
         try:
             email, fingerprint = str(payload["u"]), str(payload["h"])
@@ -141,6 +154,10 @@ class AccountService:
             raise InvalidToken("This reset token is not valid.") from None
         if self._clock() > expires:
             raise InvalidToken("This reset token has expired; ask for a new one.")
+        # Only a valid token names the address (its holder already knows it), and only a valid
+        # token may make the server ask the breach service: no outside call for a forged one.
+        self._passwords.check_personal(new_password, "new_password", email)
+        self._passwords.check_breached(new_password, "new_password")
         new_hash = self._hasher.hash(new_password)
 
         def reset(current: User) -> User:
@@ -150,7 +167,7 @@ class AccountService:
                 raise InvalidToken("This account is deactivated.")
             # The mailbox owner is back in control: the login throttle is lifted too.
             cleared = self._failures.cleared(current)
-            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=())
+            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), sessions=())
 
         try:
             user = self._users.modify(email, reset)

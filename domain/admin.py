@@ -68,7 +68,7 @@ class AdminService:
         def change(current: User) -> User:
             updated = replace(current, **values)
             if current.is_active and not updated.is_active:
-                updated = replace(updated, session_ids=(), security_stamp=new_stamp())
+                updated = replace(updated, session_ids=(), sessions=(), security_stamp=new_stamp())
             return updated
 
         return self._users.modify(email_address, change)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime
 from typing import Callable
 
 from domain.errors import (
@@ -11,19 +12,23 @@ from domain.errors import (
     InvalidCredentials,
     LoginThrottled,
     SessionInvalid,
+    SessionNotFound,
     StoreUnavailable,
     UserAlreadyExists,
     UserNotFound,
     ValidationError,
     VersionConflict,
 )
-from domain.session import Session
+from domain.passwords import PasswordRules
+from domain.session import Session, SessionRecord
 from domain.throttle import FailureCounter
-from domain.user import User, check_name, check_password, check_text, email_spellings, normalize_email
+from domain.user import User, check_name, check_text, email_spellings, normalize_email
 from domain.users import Users
+from ports.breached_passwords import BreachedPasswords
 from ports.clock import Clock
 from ports.hasher import PasswordHasher
 from ports.login_failures import FailureRecord
+from ports.password_screen import PasswordScreen
 
 MAX_LIVE_SESSIONS = 10
 """Live sessions kept per user; logging in an eleventh time ends the oldest."""
@@ -43,8 +48,12 @@ class AuthService:
         clock: Clock,
         failures: FailureCounter,
         new_session_id: Callable[[], str] = new_session_id,
+        *,
+        screen: PasswordScreen,
+        breached: BreachedPasswords | None = None,
     ) -> None:
         self._users = users
+        self._passwords = PasswordRules(screen, breached)
         self._hasher = hasher
         self._clock = clock
         self._failures = failures
@@ -82,7 +91,9 @@ class AuthService:
             last_name=check_name(last_name, "last_name"),
             is_admin=is_admin,
         )
-        password = check_password(password)
+        # Before any account is read: a refused password is refused alike for a taken address,
+        # as a too-short one always was, so this answer tells nothing about accounts.
+        password = self._passwords.check(password, "password", user.email_address)
         for earlier in email_spellings(email_address)[:-1]:
             # An account an earlier release stored under this spelling is this address's account.
             # No race: no release stores that spelling any more, so it can only disappear.
@@ -90,7 +101,7 @@ class AuthService:
                 raise UserAlreadyExists(user.email_address)
         return self._users.add(replace(user, password_hash=self._hasher.hash(password)))
 
-    def login(self, email_address: object, password: object) -> tuple[User, Session]:
+    def login(self, email_address: object, password: object, device: str = "", client: str = "") -> tuple[User, Session]:
         """Check the credentials and open a new session (a new id each time: no fixation).
 
         Unknown emails cost the same reads, hash and write and are throttled the same way as
@@ -114,18 +125,21 @@ class AuthService:
             raise InvalidCredentials()
         self._failures.check_user(user, stored)
         right = self._hasher.verify(user.password_hash, password)
-        written, session = self._settle(user, password, right, stored)
+        written, session = self._settle(user, password, right, stored, device, client)
         if stored is not None:
             self._failures.forget(email_address)
         self._upgrade_hash(written, password)
         return written, session
 
-    def _settle(self, user: User, password: str, right: bool, stored: FailureRecord | None) -> tuple[User, Session]:
+    def _settle(
+        self, user: User, password: str, right: bool, stored: FailureRecord | None, device: str = "", client: str = ""
+    ) -> tuple[User, Session]:
         """Write what the attempt came to over the latest user, before any other work: a failure
         counted, or the count cleared and (for an active account) a session opened."""
         now = self._clock()
         session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
         verified_hash = user.password_hash
+        evicted: tuple[str, ...] = ()
 
         def settle(current: User) -> User:
             nonlocal verified_hash, right
@@ -140,9 +154,14 @@ class AuthService:
             cleared = self._failures.cleared(current)
             if not current.is_active:
                 return cleared
+            nonlocal evicted
+            live = (*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
+            evicted = tuple(kept for kept in current.session_ids if kept not in live)
+            record = SessionRecord(session.session_id, now, now, device, client)
             return replace(
                 cleared,
-                session_ids=(*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:],
+                session_ids=live,
+                sessions=_records_of(live, (*current.sessions, record)),
                 last_login_at=now,
                 login_count=current.login_count + 1,
             )
@@ -157,7 +176,7 @@ class AuthService:
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
-        return written, session
+        return written, replace(session, evicted=evicted)
 
     def _upgrade_hash(self, user: User, password: str) -> None:
         """Re-hash with the configured parameters once the login is written (never before: a
@@ -190,6 +209,43 @@ class AuthService:
             raise SessionInvalid("session is not valid")
         return user
 
+    def live_sessions(self, user: User) -> tuple[SessionRecord, ...]:
+        """The user's live sessions, newest first; one opened by an earlier release, which kept
+        no record, is shown from what is known (its id)."""
+        known = {record.session_id: record for record in user.sessions}
+        records = [known.get(sid) or SessionRecord(sid, None, None) for sid in user.session_ids]
+        return tuple(reversed(records))
+
+    def end_session(self, session: Session, session_id: str) -> None:
+        """End one of the caller's live sessions (their own included); SessionNotFound if none
+        has this id, so one user can never end another's."""
+
+        def end(current: User) -> User:
+            if session_id not in current.session_ids:
+                raise SessionNotFound(session_id)
+            return _keep_sessions(current, tuple(sid for sid in current.session_ids if sid != session_id))
+
+        try:
+            self._users.modify(session.email_address, end)
+        except UserNotFound:
+            raise SessionInvalid("the account is gone") from None
+
+    def seen(self, session: Session, now: datetime) -> None:
+        """Note that a session is in use (called when it is re-issued). Best effort: a store
+        that does not answer costs the person nothing but a staler "last seen"."""
+
+        def note(current: User) -> User:
+            records = tuple(
+                replace(record, last_seen_at=now) if record.session_id == session.session_id else record
+                for record in current.sessions
+            )
+            return replace(current, sessions=records)
+
+        try:
+            self._users.modify(session.email_address, note)
+        except (UserNotFound, VersionConflict, StoreUnavailable):
+            pass
+
     def logout(self, session: Session) -> None:
         """Revoke this one session; the user's other sessions stay live."""
         self._revoke(session.email_address, lambda live: tuple(s for s in live if s != session.session_id))
@@ -200,9 +256,18 @@ class AuthService:
 
     def _revoke(self, email_address: str, keep: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
         try:
-            self._users.modify(email_address, lambda current: replace(current, session_ids=keep(current.session_ids)))
+            self._users.modify(email_address, lambda current: _keep_sessions(current, keep(current.session_ids)))
         except UserNotFound:
             pass
+
+
+def _keep_sessions(user: User, live: tuple[str, ...]) -> User:
+    return replace(user, session_ids=live, sessions=_records_of(live, user.sessions))
+
+
+def _records_of(live: tuple[str, ...], records: tuple[SessionRecord, ...]) -> tuple[SessionRecord, ...]:
+    """The records of the live ids only, so stale ones never pile up on the user."""
+    return tuple(record for record in records if record.session_id in live)
 
 
 def _accepts(user: User | None, session: Session) -> bool:

@@ -44,6 +44,10 @@ class SessionInvalid(AuthError):
     """No session, or one that is tampered, revoked or for a user who is gone."""
 
 
+class SessionNotFound(AuthError):
+    """No live session of the caller has this id."""
+
+
 class SessionExpired(AuthError):
     pass
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.errors import SessionExpired
@@ -16,6 +16,23 @@ class Session:
     session_id: str
     issued_at: datetime
     last_seen: datetime
+    evicted: tuple[str, ...] = field(default=(), compare=False)
+    """Sessions this login ended because the user already had the most live sessions allowed."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """What a person is shown of one of their live sessions, kept on the user beside its id.
+
+    `last_seen_at` moves when the session is re-issued (at most every quarter of the idle
+    timeout), so it is coarse on purpose: no store write per request."""
+
+    session_id: str
+    created_at: datetime | None
+    """None for a session opened by an earlier release, which kept no record."""
+    last_seen_at: datetime | None
+    device: str = ""
+    client: str = ""
 
 
 @dataclass(frozen=True)

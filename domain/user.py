@@ -9,6 +9,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 
 from domain.errors import ValidationError
+from domain.session import SessionRecord
 
 MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_PART_LENGTH = 64
@@ -38,6 +39,9 @@ class User:
     security_stamp: str = ""
     """Changes whenever outstanding reset tokens must die: password change or reset, deactivation."""
     session_ids: tuple[str, ...] = ()
+    """The live sessions, oldest first: the authority on revocation."""
+    sessions: tuple[SessionRecord, ...] = ()
+    """What is shown of them; a record whose id is no longer live is stale and ignored."""
     failed_logins: int = 0
     """Consecutive wrong passwords (at login or password change): this account's throttle count."""
     last_failed_login_at: datetime | None = None

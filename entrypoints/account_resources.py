@@ -5,10 +5,12 @@ from __future__ import annotations
 import falcon
 
 from domain.accounts import PROFILE_FIELDS, AccountService
+from domain.auth import AuthService
 from domain.errors import ValidationError
+from domain.user import User
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
-from entrypoints.representations import account_view
+from entrypoints.representations import account_view, session_view
 
 RESET_ACCEPTED = "If that address has an active account, a password reset message is on its way."
 
@@ -33,6 +35,43 @@ class MeResource:
         resp.media = {"message": "Account updated.", "success": True, "data": account_view(user)}
 
 
+class SessionsResource:
+    """`GET /v1/users/me/sessions`: the caller's live sessions, newest first (OWASP ASVS 7.5.2)."""
+
+    login_required = True
+
+    def __init__(self, auth: AuthService) -> None:
+        self._auth = auth
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        current = req.context.session.session_id
+        sessions = [session_view(record, current) for record in self._auth.live_sessions(req.context.user)]
+        resp.media = {"message": "Your sessions", "success": True, "data": {"sessions": sessions}}
+
+
+class SessionResource:
+    """`DELETE /v1/users/me/sessions/{id}`: ends one of the caller's sessions (their own too)."""
+
+    login_required = True
+
+    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
+        self._auth = auth
+        self._audit = audit
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        end_session(self._auth, self._audit, req, session_id)
+        if req.context.end_session:
+            resp.set_header("Clear-Site-Data", '"cookies"')
+        resp.media = {"message": "Session ended.", "success": True}
+
+
+def end_session(auth: AuthService, audit: AuditLog, req: falcon.Request, session_id: str) -> None:
+    """End one of the caller's sessions and audit it; ending their own clears their cookie."""
+    auth.end_session(req.context.session, session_id)
+    audit.record(req, "session_ended", req.context.user.email_address)
+    req.context.end_session = session_id == req.context.session.session_id
+
+
 class PasswordResource:
     """`POST /v1/users/me/password`: the caller's session survives under a new id; all others end."""
 
@@ -46,18 +85,25 @@ class PasswordResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
         check_fields(body, ("current_password", "new_password"))
-        email = req.context.user.email_address
-        try:
-            user, session = self._accounts.change_password(
-                req.context.session, body["current_password"], body["new_password"]
-            )
-        except ValidationError as error:
-            if error.field == "current_password":
-                self._audit.record(req, "password_change_failed", email)
-            raise
-        self._audit.record(req, "password_changed", email)
-        req.context.issue_session = session
+        user = audited_password_change(self._accounts, self._audit, req, body["current_password"], body["new_password"])
         resp.media = {"message": "Password changed. Other sessions were logged out.", "success": True, "data": account_view(user)}
+
+
+def audited_password_change(
+    accounts: AccountService, audit: AuditLog, req: falcon.Request, current_password: object, new_password: object
+) -> User:
+    """Change the caller's password and audit it, for the API and the hosted pages alike; the
+    caller's renewed session is left in `req.context.issue_session`."""
+    email = req.context.user.email_address
+    try:
+        user, session = accounts.change_password(req.context.session, current_password, new_password)
+    except ValidationError as error:
+        if error.field == "current_password":
+            audit.record(req, "password_change_failed", email)
+        raise
+    audit.record(req, "password_changed", email)
+    req.context.issue_session = session
+    return user
 
 
 class PasswordResetResource:

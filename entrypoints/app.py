@@ -11,7 +11,13 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from entrypoints import errors
-from entrypoints.account_resources import MeResource, PasswordResetResource, PasswordResource
+from entrypoints.account_resources import (
+    MeResource,
+    PasswordResetResource,
+    PasswordResource,
+    SessionResource,
+    SessionsResource,
+)
 from entrypoints.admin_resources import UserResource
 from entrypoints.audit import AuditLog
 from entrypoints.health import LiveResource, ReadyResource
@@ -30,6 +36,9 @@ from entrypoints.resources import (
 )
 from entrypoints.request_log import RequestObserver
 from entrypoints.session import SessionCookies, SessionMiddleware
+from entrypoints.ui.pages import HostedPages, PagesMiddleware
+from entrypoints.ui.resources import add_pages
+from domain.errors import SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 
@@ -46,6 +55,7 @@ def create_app(
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    public_url: str | None = None,
     metrics: Metrics = NO_METRICS,
     metrics_resource: MetricsResource | None = None,
     access_log: bool = True,
@@ -54,8 +64,11 @@ def create_app(
 ) -> falcon.App:
     """Middleware order is the order of the checks: the observer around everything (it times
     and logs what leaves), headers on everything, then size, CSRF, per-client rate, and the
-    session last, so refused requests never touch the store. `/metrics` exists only when a
-    `metrics_resource` is given."""
+    session last, so refused requests never touch the store. The hosted pages' middleware comes
+    early so every error under /ui/ is a page, and checks a form's CSRF token (in
+    process_resource) before the rate limit and the session are looked at. `/metrics` exists
+    only when a `metrics_resource` is given."""
+    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url)
     router = CompiledRouter()
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
@@ -65,6 +78,7 @@ def create_app(
                 router, metrics, access_log=access_log, trusted_proxies=trusted_proxies, on_unavailable=on_unavailable
             ),
             ResponseHeaders(),
+            PagesMiddleware(pages),
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
@@ -72,12 +86,15 @@ def create_app(
         ],
     )
     errors.install(app)
+    app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
 
     signup = SignupResource(auth, audit)
     app.add_route("/v1/users", UsersResource(signup, admin))
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
+    app.add_route("/v1/users/me/sessions", SessionsResource(auth))
+    app.add_route("/v1/users/me/sessions/{session_id}", SessionResource(auth, audit))
     # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
     # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
     app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
@@ -96,4 +113,5 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
+    add_pages(app, pages, auth, accounts, audit)
     return app

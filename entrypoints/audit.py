@@ -38,12 +38,16 @@ class AuditLog:
         digest = hmac.new(self._key, canonical_email(email_address).encode("utf-8", "surrogatepass"), hashlib.sha256)
         return digest.hexdigest()[:20]
 
+    def client(self, req: falcon.Request) -> str:
+        """The client's address as every event names it."""
+        return client_address(req, self._trusted_proxies)
+
     def record(self, req: falcon.Request, event: str, email_address: str | None = None, **details: object) -> None:
         entry = Fields({
             "time": format_time(self._clock()),
             "event": event,
             "user": self.user_ref(email_address) if isinstance(email_address, str) else None,
-            "client": client_address(req, self._trusted_proxies),
+            "client": self.client(req),
             "request_id": req.context.get("request_id"),
         })
         entry.update(details)

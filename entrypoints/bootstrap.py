@@ -18,6 +18,7 @@ from domain.auth import AuthService
 from domain.errors import StoreUnavailable
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
+from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
@@ -32,6 +33,8 @@ from infrastructure.clock import utc_now
 from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
+from infrastructure.passwords.common_list import shipped_list
+from infrastructure.passwords.pwned_range import PwnedPasswordsRange
 from infrastructure.prometheus_metrics import CONTENT_TYPE, PrometheusMetrics
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
@@ -290,11 +293,14 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     tokens = ItsdangerousTokenSigner(keys, salt="esauth.password-reset.v1")
     notifier = build_notifier(settings, clock)
     background = BackgroundWorker("esauth-password-reset")
+    # Loaded here, once, rather than at the first sign-up: no request waits for it.
+    screen = shipped_list(MIN_PASSWORD_LENGTH)
+    breached = PwnedPasswordsRange(settings.pwned_passwords_url) if settings.pwned_passwords_url else None
     return Services(
         stores=stores,
         users=users,
-        auth=AuthService(users, hasher, clock, failures),
-        accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit),
+        auth=AuthService(users, hasher, clock, failures, screen=screen, breached=breached),
+        accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached),
         admin=AdminService(users),
         notifier=notifier,
         background=background,
@@ -368,6 +374,7 @@ def build_app(
         admin=services.admin,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
         metrics=metrics,
         metrics_resource=metrics_resource,
         access_log=settings.access_log,

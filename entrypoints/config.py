@@ -23,6 +23,8 @@ MIN_IDLE_TIMEOUT_S = 60
 """An active session is re-issued every quarter of the idle timeout (at most once a minute), so
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
+HOSTED_RESET_PATH = "/ui/reset/confirm"
+"""ESAUTH_RESET_URL's default under ESAUTH_PUBLIC_URL: the hosted page (entrypoints/ui)."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -36,7 +38,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    elasticsearch_url: str | None = None
+    elasticsearch_url: str | None = field(default=None, repr=False)
+    """May carry the cluster's user:password, so it stays out of the repr like the other secrets."""
     es_index: str = "esauth-users"
     es_cloud_id: str | None = None
     """Elastic Cloud's deployment id, in place of the URL."""
@@ -51,7 +54,7 @@ class Settings:
     es_engine: str = "auto"
     """Which client speaks to the cluster: auto (from its root answer), elasticsearch, opensearch."""
     data_dir: Path = Path("var")
-    secret_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
     cookie_secure: bool = True
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
@@ -72,11 +75,15 @@ class Settings:
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
     reset_url: str | None = None
+    """Explicit, or the hosted reset page under public_url when that is known."""
+    public_url: str | None = None
+    """The origin browsers reach esauth at (https://auth.example.com), for links in messages."""
+    pwned_passwords_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_from: str = "esauth@localhost"
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = True
     smtp_timeout_s: int = 10
     log_level: str | None = None
@@ -125,6 +132,7 @@ class Settings:
                     f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
+        public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
         elasticsearch_url = _node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL")
         return cls(
             elasticsearch_url=elasticsearch_url,
@@ -156,7 +164,10 @@ class Settings:
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
             allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
-            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL"),
+            reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
+            or (public_url and public_url + HOSTED_RESET_PATH),
+            public_url=public_url,
+            pwned_passwords_url=http_url(environ.get("ESAUTH_PWNED_PASSWORDS_URL") or None, "ESAUTH_PWNED_PASSWORDS_URL"),
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,
             smtp_port=_int(environ, "ESAUTH_SMTP_PORT", defaults.smtp_port, maximum=65535),
             smtp_from=environ.get("ESAUTH_SMTP_FROM") or defaults.smtp_from,
@@ -212,7 +223,7 @@ def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, An
     if pins and not verify:
         raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
     if pins and url and not all(node.lower().startswith("https:") for node in url.split(",")):
-        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {without_credentials(url)!r}")
+        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {_without_credentials(url)!r}")
     return dict(
         es_cloud_id=cloud_id,
         es_ca_certs=ca_certs,
@@ -300,7 +311,7 @@ def with_port(url: str | None, name: str) -> str | None:
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError(f"{name}: the port of {without_credentials(url)!r} is not a number between 0 and 65535") from None
+        raise ConfigError(f"{name}: the port of {_without_credentials(url)!r} is not a number between 0 and 65535") from None
     if port is not None:
         return url
     host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
@@ -308,24 +319,6 @@ def with_port(url: str | None, name: str) -> str | None:
     netloc = f"{userinfo}@" if userinfo else ""
     default = 443 if parts.scheme == "https" else 80
     return parts._replace(netloc=f"{netloc}{host}:{default}").geturl()
-
-
-def without_credentials(url: str) -> str:
-    """`url` (or a comma-separated list of them) for a message: whatever stands before a netloc's
-    last '@' (user:password, a token) shown as ***, since refusals reach logs and terminals."""
-    return ",".join(_masked(part) for part in url.split(","))
-
-
-def _masked(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unbalanced [ in the host: mask by hand what would be the userinfo
-        parts = None
-    if parts is None or not parts.netloc:
-        _, at, rest = url.rpartition("@")
-        return f"***@{rest}" if at else url
-    _, at, hostport = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"***@{hostport}").geturl() if at else url
 
 
 class _NotedReads(Mapping[str, str]):
@@ -367,7 +360,7 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], def
         return default
     value = {choice.lower(): choice for choice in choices}.get(raw.strip().lower())
     if value is None:
-        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {without_credentials(raw)!r}")
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
     return value
 
 
@@ -380,7 +373,7 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name}: expected true or false, got {without_credentials(raw)!r}")
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
 def _networks(environ: Mapping[str, str], name: str, default: tuple[Network, ...]) -> tuple[Network, ...]:
@@ -408,7 +401,7 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, 
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {without_credentials(raw)!r}") from None
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ConfigError(f"{name}: must be {bound}, got {value}")
@@ -428,11 +421,32 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _public_url(raw: str | None) -> str | None:
+    """An origin: a server has no way to learn its public name from a request it can trust."""
+    if raw is None:
+        return None
+    origin = normalize_origin(raw)
+    if origin is None:
+        raise ConfigError(f"ESAUTH_PUBLIC_URL: expected an origin like https://auth.example.com (no path), got {raw!r}")
+    return origin
+
+
 def http_url(raw: str | None, name: str) -> str | None:
     """An http(s) URL with a host, or ConfigError naming the setting."""
     if raw is None:
         return None
     parts = urlsplit(raw.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {without_credentials(raw)!r}")
+        raise ConfigError(f"{name}: expected an http(s) URL like https://host:port, got {_without_credentials(raw)!r}")
     return raw.strip()
+
+
+def _without_credentials(raw: str) -> str:
+    """A URL as an error may quote it: whatever precedes its last '@' (user:password, which the
+    operator may not have percent-encoded, so it can hold anything) is hidden. The message goes
+    to a terminal or a service journal, where no secret may land."""
+    if "@" not in raw:
+        return raw
+    head, _, host = raw.rpartition("@")
+    scheme = head.partition("://")[0] + "://" if "://" in head else "//" if head.startswith("//") else ""
+    return f"{scheme}***@{host}"

@@ -38,7 +38,12 @@ def error_body(code: int, message: str | None) -> dict[str, Any]:
 
 
 def serialize_error(req: falcon.Request, resp: falcon.Response, exception: falcon.HTTPError) -> None:
-    """JSON whatever the Accept header says: clients of an API should never get an empty error."""
+    """JSON whatever the Accept header says: clients of an API should never get an empty error.
+    The hosted pages set `req.context.error_page` to answer a person in HTML instead."""
+    page = req.context.get("error_page")
+    if page is not None:
+        page(req, resp, exception)
+        return
     resp.media = error_body(exception.status_code, exception.description)
     resp.content_type = falcon.MEDIA_JSON
 
@@ -59,6 +64,8 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
         raise falcon.HTTPBadRequest(description="Unknown email_address or bad password")
     if isinstance(ex, errors.UserNotFound):
         raise falcon.HTTPNotFound(description="No such user.")
+    if isinstance(ex, errors.SessionNotFound):
+        raise falcon.HTTPNotFound(description="No such session.")
     if isinstance(ex, errors.LoginThrottled):
         raise falcon.HTTPTooManyRequests(
             description=f"Too many failed logins for this account. Try again in {ex.retry_after_s} seconds.",

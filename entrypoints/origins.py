@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import falcon
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -21,3 +23,11 @@ def normalize_origin(origin: str) -> str | None:
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def request_origin(req: falcon.Request, trusted_proxies: int = 0) -> str | None:
+    """The origin the browser used for this request. Behind trusted proxies it is what they
+    forward (X-Forwarded-Proto/-Host), since TLS and the public host name end at them."""
+    if trusted_proxies > 0:
+        return normalize_origin(f"{req.forwarded_scheme}://{req.forwarded_host}")
+    return normalize_origin(f"{req.scheme}://{req.netloc}")

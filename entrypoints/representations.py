@@ -6,6 +6,7 @@ import json
 import threading
 from typing import Any
 
+from domain.session import SessionRecord
 from domain.timestamps import format_time
 from domain.user import User
 
@@ -18,6 +19,19 @@ def public_user(user: User) -> dict[str, Any]:
         "last_name": user.last_name,
         "is_active": user.is_active,
         "created_at": format_time(user.created_at),
+    }
+
+
+def session_view(record: SessionRecord, current_id: str) -> dict[str, Any]:
+    """One live session as its owner sees it; "last seen" to the minute, as coarse as it is kept."""
+    seen = record.last_seen_at.replace(second=0, microsecond=0) if record.last_seen_at else None
+    return {
+        "id": record.session_id,
+        "created_at": format_time(record.created_at) if record.created_at else None,
+        "last_seen_at": format_time(seen) if seen else None,
+        "device": record.device,
+        "client": record.client,
+        "current": record.session_id == current_id,
     }
 
 

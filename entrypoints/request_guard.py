@@ -9,17 +9,21 @@ from typing import Any, Iterable
 
 import falcon
 
-from entrypoints.origins import normalize_origin
+from entrypoints.origins import normalize_origin, request_origin
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+FORM_PATHS = "/ui/"
+"""HTML forms post url-encoded bodies; only the hosted pages, which check a CSRF token, take them."""
 
 
 class CrossSiteGuard:
     """Refuses what a browser could be tricked into sending with the user's cookie.
 
     - A state-changing request that carries a body must be `application/json`: a cross-site page
-      cannot send that without a CORS preflight, which we never grant.
+      cannot send that without a CORS preflight, which we never grant. The hosted pages under
+      /ui/ also take HTML forms, and check a CSRF token on each (entrypoints/ui/csrf.py).
     - When the browser says where the request comes from (`Origin`, `Sec-Fetch-Site`), a
       cross-site origin is refused with 403 unless it is in `allowed_origins`.
     Clients that send neither header (curl, servers) are not browsers and pass.
@@ -34,7 +38,8 @@ class CrossSiteGuard:
             return
         has_body = bool(req.content_length) or req.get_header("Transfer-Encoding") is not None
         media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
-        if has_body and media_type != falcon.MEDIA_JSON:
+        form = media_type == FORM_MEDIA_TYPE and req.path.startswith(FORM_PATHS)
+        if has_body and media_type != falcon.MEDIA_JSON and not form:
             raise falcon.HTTPUnsupportedMediaType(description="Content-Type: 'application/json' required")
         origin = req.get_header("Origin")
         if origin is not None:
@@ -44,18 +49,11 @@ class CrossSiteGuard:
             raise falcon.HTTPForbidden(description="Cross-site requests are not allowed.")
 
     def _origin_allowed(self, origin: str, req: falcon.Request) -> bool:
-        """Listed, or this very origin. Behind trusted proxies, "this origin" is what they forward
-        (X-Forwarded-Proto/-Host), since TLS and the public host name end at them."""
+        """Listed, or this very origin (see request_origin)."""
         given = normalize_origin(origin)
         if given is None:
             return False
-        if given in self._allowed:
-            return True
-        if self._trusted_proxies > 0:
-            own = normalize_origin(f"{req.forwarded_scheme}://{req.forwarded_host}")
-        else:
-            own = normalize_origin(f"{req.scheme}://{req.netloc}")
-        return given == own
+        return given in self._allowed or given == request_origin(req, self._trusted_proxies)
 
 
 class ResponseHeaders:

@@ -14,6 +14,7 @@ from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
 from entrypoints.representations import PublicUserJson, public_user
+from entrypoints.user_agent import summarize
 
 
 class SignupResource:
@@ -74,25 +75,34 @@ class LoginResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
         check_fields(body, ("email_address", "password"))
-        email = body["email_address"]
-        try:
-            user, session = self._auth.login(email, body["password"])
-        except InvalidCredentials:
-            self._audit.record(req, "login_failed", email)
-            raise
-        except LoginThrottled as throttled:
-            self._audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s)
-            raise
-        except InactiveUser:
-            self._audit.record(req, "login_refused_inactive", email)
-            raise
-        self._audit.record(req, "login_ok", user.email_address)
-        req.context.issue_session = session
+        user = audited_login(self._auth, self._audit, req, body["email_address"], body["password"])
         resp.media = {
             "message": f"'{user.email_address}' successfully logged in!",
             "success": True,
             "data": public_user(user),
         }
+
+
+def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email: object, password: object) -> User:
+    """Log in and audit the outcome, for the API and the hosted pages alike; the new session is
+    left in `req.context.issue_session` for the session middleware to send (its `evicted` names
+    the oldest sessions the cap on live sessions ended)."""
+    try:
+        user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req))
+    except InvalidCredentials:
+        audit.record(req, "login_failed", email)
+        raise
+    except LoginThrottled as throttled:
+        audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s)
+        raise
+    except InactiveUser:
+        audit.record(req, "login_refused_inactive", email)
+        raise
+    audit.record(req, "login_ok", user.email_address)
+    if session.evicted:
+        audit.record(req, "session_evicted", user.email_address, count=len(session.evicted))
+    req.context.issue_session = session
+    return user
 
 
 class LogoutResource:

@@ -32,6 +32,7 @@ class SessionCookies:
             raise ValueError("at least one secret key is required")
         self.policy = policy
         self.secure = secure
+        self.secret_keys = tuple(secret_keys)  # the hosted pages derive their CSRF keys from these
         # `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
         self.name = "__Host-session" if secure else "session"
         # hashlib.sha1 itself rather than itsdangerous's lazy wrapper of it: the same signatures,
@@ -176,6 +177,8 @@ class SessionMiddleware:
         if admin_only and not req.context.user.is_admin:
             raise NotPermitted("administrators only")  # before the request is read at all
         refreshed = self._cookies.policy.touch(session, now)
+        if refreshed is not None:
+            self._auth.seen(refreshed, now)  # "last seen" in the list of sessions, as coarse as this
         if refreshed is not None or old_key:
             req.context.issue_session = refreshed or session
 

@@ -196,5 +196,10 @@ class WorkerLogTag(logging.Filter):
 
 
 def tell_parent_ready(parent_pid: int) -> None:
-    """From a worker: its app is built and it serves next (see Supervisor)."""
-    os.kill(parent_pid, READY)
+    """From a worker: its app is built and it serves next (see Supervisor).
+
+    Only while that pid is still our parent: once the parent is gone its pid may belong to any
+    process, which SIGUSR1 would end. An orphaned worker is reparented, so the check sees it;
+    its serving loop then stops at once on the same check."""
+    if os.getppid() == parent_pid:
+        os.kill(parent_pid, READY)

@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,7 @@ WRITE_PROBE = "UPDATE users SET version = version WHERE 0"
 """Changes nothing, but needs a writable database: SQLite opens a file it may not write read-only
 without a word, and then every read succeeds while every write fails."""
 SIDECARS = ("-wal", "-shm")
+SET_UP_RETRY_S = 0.05
 
 SCHEMA = (
     """
@@ -75,16 +77,32 @@ class SqliteDatabase:
         self._schema_made = False
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _owner_only(self.path)
-        with self.errors():
-            connection = self.connection()
-            connection.execute("PRAGMA journal_mode=WAL")
-            for statement in SCHEMA:
-                connection.execute(statement)
+        self._set_up(time.monotonic() + busy_timeout_s)
         self._schema_made = True
         try:
             self.check()
         except StoreUnavailable as error:
             log.warning("%s cannot be written (%s): writes answer 503 until it can", self.path, error)
+
+    def _set_up(self, deadline: float) -> None:
+        """WAL mode and the schema, waiting (until `deadline`) for another process doing the same.
+
+        The workers of one server all set up a new file at once. Switching to WAL needs the file
+        to itself, and SQLite refuses a lock at once, without its busy timeout, when waiting could
+        deadlock (two connections each holding a read lock and wanting to write): so the set-up
+        is retried here, as the busy timeout would have waited."""
+        while True:
+            try:
+                with self.errors():
+                    connection = self.connection()
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    for statement in SCHEMA:
+                        connection.execute(statement)
+                return
+            except StoreUnavailable as error:
+                if not _is_busy(error.__cause__) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(SET_UP_RETRY_S)
 
     def connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -140,6 +158,15 @@ class SqliteDatabase:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _is_busy(error: BaseException | None) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock (Python 3.11 names the
+    code; 3.10 only says so in the message)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 def _owner_only(path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.timestamps import format_time, parse_time
+from domain.session import SessionRecord
 from domain.user import User
 
 
@@ -21,6 +22,7 @@ def to_document(user: User) -> dict[str, Any]:
         "login_count": user.login_count,
         "security_stamp": user.security_stamp,
         "session_ids": list(user.session_ids),
+        "sessions": [_session_record(record) for record in user.sessions],
         "failed_logins": user.failed_logins,
         "last_failed_login_at": format_time(user.last_failed_login_at) if user.last_failed_login_at else None,
     }
@@ -40,7 +42,28 @@ def from_document(document: dict[str, Any], version: str) -> User:
         login_count=document.get("login_count", 0),
         security_stamp=document.get("security_stamp") or "",
         session_ids=tuple(document.get("session_ids") or ()),
+        sessions=tuple(_read_session_record(record) for record in document.get("sessions") or ()),
         failed_logins=document.get("failed_logins", 0),
         last_failed_login_at=parse_time(document["last_failed_login_at"]) if document.get("last_failed_login_at") else None,
         version=version,
+    )
+
+
+def _session_record(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.session_id,
+        "created_at": format_time(record.created_at) if record.created_at else None,
+        "last_seen_at": format_time(record.last_seen_at) if record.last_seen_at else None,
+        "device": record.device,
+        "client": record.client,
+    }
+
+
+def _read_session_record(stored: dict[str, Any]) -> SessionRecord:
+    return SessionRecord(
+        session_id=stored["id"],
+        created_at=parse_time(stored["created_at"]) if stored.get("created_at") else None,
+        last_seen_at=parse_time(stored["last_seen_at"]) if stored.get("last_seen_at") else None,
+        device=stored.get("device") or "",
+        client=stored.get("client") or "",
     )

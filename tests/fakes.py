@@ -256,3 +256,25 @@ class RecordingMetrics:
 
     def hash_wait(self, seconds: float) -> None:
         self._add("hash_wait", seconds)
+
+
+class FakePasswordScreen:
+    """A handful of known-bad passwords, in the domain's matching form like the real list."""
+
+    COMMON = frozenset({"password", "12345678", "qwertyuiop", "iloveyou", "password1"})
+
+    def __init__(self, entries: frozenset[str] = COMMON) -> None:
+        self._entries = entries
+
+    def is_listed(self, password: str) -> bool:
+        return password in self._entries
+
+
+class FakeBreachedPasswords:
+    """Passwords seen in a breach, exactly as typed, like the range service."""
+
+    def __init__(self, breached: frozenset[str]) -> None:
+        self._breached = breached
+
+    def is_breached(self, password: str) -> bool:
+        return password in self._breached

@@ -28,7 +28,15 @@ def ref(kind: str, name: str) -> dict[str, str]:
 
 
 EMAIL: Schema = {"type": "string", "format": "email", "minLength": 3, "maxLength": MAX_EMAIL_LENGTH, "examples": ["ada@example.com"]}
-PASSWORD: Schema = {"type": "string", "minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
+PASSWORD: Schema = {
+    "type": "string",
+    "minLength": MIN_PASSWORD_LENGTH,
+    "maxLength": MAX_PASSWORD_LENGTH,
+    "description": "Not one of the 100,000 most common passwords, nor made of the account's address or `esauth` "
+    "(README, Known-bad passwords): else 400 `is too common; choose another` or "
+    "`must not be made of your email address or the service's name; choose another` (or, with "
+    "ESAUTH_PWNED_PASSWORDS_URL, `has appeared in a data breach; choose another`).",
+}
 NAME: Schema = {
     "type": ["string", "null"],
     "maxLength": MAX_NAME_LENGTH,

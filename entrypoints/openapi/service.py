@@ -8,7 +8,7 @@ from entrypoints.openapi.parts import RETRY_AFTER, answer, error, operation
 
 STORE_OK = {
     "type": "object",
-    "properties": {"status": {"const": "ok"}, "store": {"enum": ["sqlite", "elasticsearch"]}},
+    "properties": {"status": {"const": "ok"}, "store": {"enum": ["sqlite", "elasticsearch", "opensearch"]}},
     "required": ["status", "store"],
     "additionalProperties": False,
 }

@@ -1,4 +1,5 @@
-"""Sessions: /v1/auth/login, /v1/auth/logout, /v1/auth/logout-all and the probe /v1/test."""
+"""Sessions: /v1/auth/login, /v1/auth/logout, /v1/auth/logout-all, the probe /v1/test, and the
+caller's own sessions /v1/users/me/sessions."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from entrypoints.openapi.parts import (
     EMAIL,
+    MAY_SET_COOKIE,
     RETRY_AFTER,
     SET_COOKIE,
     answer,
@@ -17,6 +19,21 @@ from entrypoints.openapi.parts import (
 )
 
 ENDED = {**SET_COOKIE, "Clear-Site-Data": ref("headers", "ClearSiteData")}
+INSTANT_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+LIVE_SESSION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "created_at": INSTANT_OR_NULL,
+        "last_seen_at": {**INSTANT_OR_NULL, "description": "To the minute; moves when the session is re-issued."},
+        "device": {"type": "string", "description": "A short summary of the User-Agent, e.g. `Firefox on Linux`."},
+        "client": {"type": "string"},
+        "current": {"type": "boolean", "description": "Whether this is the caller's own session."},
+    },
+    "required": ["id", "created_at", "last_seen_at", "device", "client", "current"],
+    "additionalProperties": False,
+}
+SESSION_IN_PATH = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
 def _logged_in_links(cookie_name: str) -> dict[str, Any]:
@@ -31,6 +48,7 @@ def _logged_in_links(cookie_name: str) -> dict[str, Any]:
             "parameters": cookie,
             "requestBody": {"current_password": "$request.body#/password", "new_password": "$request.body#/password"},
         },
+        "ListSessions": {"operationId": "listSessions", "parameters": cookie},
         "LogOut": {"operationId": "logOut", "parameters": cookie},
         "LogOutAll": {"operationId": "logOutAll", "parameters": cookie},
     }
@@ -73,6 +91,45 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
         },
         "/v1/auth/logout": {"post": _ending("logOut", "End this session (it is revoked, not just forgotten)", "")},
         "/v1/auth/logout-all": {"post": _ending("logOutAll", "End every session of the user", "Every session is revoked; ")},
+        "/v1/users/me/sessions": {
+            "get": operation(
+                "listSessions",
+                "Your live sessions, newest first",
+                "sessions",
+                {
+                    200: answer(
+                        "The sessions.",
+                        success_body(
+                            {
+                                "type": "object",
+                                "properties": {"sessions": {"type": "array", "items": LIVE_SESSION}},
+                                "required": ["sessions"],
+                                "additionalProperties": False,
+                            }
+                        ),
+                    )
+                },
+                login=True,
+            )
+        },
+        "/v1/users/me/sessions/{session_id}": {
+            "delete": operation(
+                "endSession",
+                "End one of your sessions; ending your own clears your cookie",
+                "sessions",
+                {
+                    200: answer(
+                        "Ended.",
+                        success_body(message={"const": "Session ended."}),
+                        {**MAY_SET_COOKIE, "Clear-Site-Data": {**ref("headers", "ClearSiteData")}},
+                    ),
+                    404: error(404, "No live session of yours has this id."),
+                },
+                path_parameters=[SESSION_IN_PATH],
+                login=True,
+                unsafe=True,
+            )
+        },
         "/v1/test": {
             "get": operation(
                 "probe",

@@ -49,9 +49,10 @@ def inspect(client: SearchClient, alias: str) -> Found:
         index = (writers or sorted(targets))[-1]
         return Found("alias", index, client.mapping(index)[index]["mappings"])
     if client.index_exists(alias):
-        mappings = client.mapping(alias)
-        (only,) = mappings.values()
-        return Found("legacy", alias, only["mappings"])
+        ((index, only),) = client.mapping(alias).items()
+        # Another process may have made the alias between the two calls: the mapping answer
+        # names the concrete index, which is the alias's name only for an earlier release's index.
+        return Found("legacy" if index == alias else "alias", index, only["mappings"])
     return Found("missing")
 
 

@@ -24,6 +24,8 @@ USERS: dict[str, Any] = {
         "login_count": {"type": "integer"},
         "security_stamp": {"type": "keyword", "index": False, "doc_values": False},
         "session_ids": {"type": "keyword", "index": False, "doc_values": False},
+        # What a person is shown of each live session: kept, never searched.
+        "sessions": {"type": "object", "enabled": False},
         "failed_logins": {"type": "integer"},
         "last_failed_login_at": {"type": "date"},
     },

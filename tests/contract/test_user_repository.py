@@ -15,6 +15,7 @@ import pytest
 
 from domain.errors import StoreNeedsInit, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError, VersionConflict
 from domain.search import UserPage, query_terms
+from domain.session import SessionRecord
 from domain.user import User
 from infrastructure.search_engine.client import NotFound, connect
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
@@ -54,7 +55,10 @@ class UserRepositoryContract:
         assert repo.get("nobody@example.com") is None
 
     def test_add_then_get_round_trips_every_field(self, repo):
-        user = make_user(first_name="Ada Ünïcode", last_name="Lövelace 💡", is_active=False, session_ids=("s1", "s2"))
+        records = (SessionRecord("s1", CREATED, CREATED, "Firefox on Linux", "127.0.0.1"), SessionRecord("s2", None, None))
+        user = make_user(
+            first_name="Ada Ünïcode", last_name="Lövelace 💡", is_active=False, session_ids=("s1", "s2"), sessions=records
+        )
         added = repo.add(user)
         assert added.version is not None
         found = repo.get("ada@example.com")
@@ -495,9 +499,11 @@ def test_an_index_made_by_an_earlier_release_is_refused_by_serving_and_upgraded_
         old = repository.get("old@example.com")
         assert (old.failed_logins, old.last_failed_login_at) == (0, None)  # absent fields read as defaults
         failed_at = datetime(2026, 1, 2, tzinfo=timezone.utc)
-        repository.update(replace(old, login_count=1, session_ids=("s",), failed_logins=3, last_failed_login_at=failed_at))
+        record = SessionRecord("s", failed_at, failed_at, "curl", "127.0.0.1")
+        repository.update(replace(old, login_count=1, session_ids=("s",), sessions=(record,), failed_logins=3, last_failed_login_at=failed_at))  # writes new fields to an old doc
         upgraded = repository.get("old@example.com")
         assert (upgraded.login_count, upgraded.failed_logins, upgraded.last_failed_login_at) == (1, 3, failed_at)
+        assert upgraded.sessions == (record,)
 
         assert [u.email_address for u in repository.search(("older",), 10).users] == ["older@example.com"]  # by email
         assert [u.email_address for u in repository.search(("oksana",), 10).users] == []  # not yet by name

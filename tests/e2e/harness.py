@@ -217,7 +217,10 @@ StartServer = Callable[..., EsauthServer]
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
-    """A factory: `start_server(data_dir=..., secret_key=True|False|str, workers=1, prefix=[...], **ESAUTH_vars)`.
+    """A factory: `start_server(data_dir=..., secret_key=True|False|str, workers=1, prefix=[...], port=...,
+    **ESAUTH_vars)`.
+
+    `port` is for a caller that must name the URL in the settings (ESAUTH_PUBLIC_URL); else a free one.
 
     `prefix` goes before the command (such as a setpriv that drops capabilities).
 
@@ -235,6 +238,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         wait: bool = True,
         workers: int = 1,
         prefix: tuple[str, ...] = (),
+        port: int | None = None,
         **variables: str,
     ) -> EsauthServer:
         number = next(counter)
@@ -247,7 +251,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
             env["ESAUTH_SECRET_KEY"] = secret_key
         env.update(variables)
         env["PYTHONUNBUFFERED"] = "1"
-        port = free_port()
+        port = port or free_port()
         stdout_path = tmp_path / f"esauth-{number}.stdout"
         stderr_path = tmp_path / f"esauth-{number}.stderr"
         stdout = stdout_path.open("wb")

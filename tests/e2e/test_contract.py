@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.harness import REPO_ROOT, StartServer, esauth_command
-from tests.engines import SearchEngine
+from tests.engines import engine_for, engine_names
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "schemathesis.toml"
@@ -83,12 +83,11 @@ def used_login_cookies(report_dir: Path, cookie_name: str) -> set[str]:
     return used
 
 
-@pytest.mark.parametrize("store", ["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+@pytest.mark.parametrize("store", ["sqlite", *(pytest.param(name, marks=pytest.mark.elasticsearch) for name in engine_names())])
 def test_schemathesis_finds_no_failure(store: str, start_server: StartServer, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     variables = dict(SERVER_UNDER_TEST)
-    if store == "elasticsearch":
-        osmem = SearchEngine("osmem", request.getfixturevalue("osmem_url"), "elasticsearch")
-        variables.update(osmem.env(request.getfixturevalue("es_index")))
+    if store != "sqlite":
+        variables.update(engine_for(request, store).env(request.getfixturevalue("es_index")))
     server = start_server(**variables)
     made = subprocess.run(
         [*esauth_command(), "create-user", ADMIN_EMAIL, "--admin", "--password-stdin"],

@@ -114,7 +114,9 @@ def log_in_status(client) -> int:
 def test_a_stopped_elasticsearch_is_told_once_in_json_logs_and_metrics_count_the_errors(
     start_server: StartServer, osmem: Osmem, es_index: str, tmp_path: Path
 ) -> None:
-    env = {"ESAUTH_ELASTICSEARCH_URL": osmem.url, "ESAUTH_ES_ENGINE": "elasticsearch", "ESAUTH_ES_INDEX": es_index, "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
+    # osmem through elasticsearch-py, as tests/engines.py runs it (auto would pick opensearch-py from its root).
+    env = {"ESAUTH_ELASTICSEARCH_URL": osmem.url, "ESAUTH_ES_ENGINE": "elasticsearch", "ESAUTH_ES_INDEX": es_index,
+           "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
     server = start_server(ESAUTH_LOG_FORMAT="json", **env)
     client = server.client()
     assert sign_up(client).status == 200

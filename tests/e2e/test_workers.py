@@ -14,7 +14,7 @@ from infrastructure.hashing_pool import cores_available, threads_for_worker
 from tests.e2e.harness import HOST, StartServer, free_port
 from tests.e2e.seed_session import EMAIL, PASSWORD, assert_error, cookie_header, log_in, refused_within, sign_up
 from tests.e2e.workers import alive, children, one_connection_per_worker, wait_for_workers
-from tests.engines import SearchEngine
+from tests.engines import engine_for, engine_names
 
 REVOCATION_BOUND_S = 1.5
 """The session check's cache lives ESAUTH_SESSION_CHECK_CACHE_MS (default 1 s, at most 1.5 s) in
@@ -140,14 +140,13 @@ def test_the_rate_limit_is_one_servers_not_one_per_worker(start_server: StartSer
     assert_error(answers[-1], 429)
 
 
-@pytest.mark.parametrize("store", ["sqlite", "elasticsearch"])
+@pytest.mark.parametrize("store", ["sqlite", *(pytest.param(name, marks=pytest.mark.elasticsearch) for name in engine_names())])
 def test_a_logout_on_one_worker_is_refused_by_every_worker_within_the_bound(
     start_server: StartServer, store: str, request: pytest.FixtureRequest
 ) -> None:
     variables = {}
-    if store == "elasticsearch":
-        osmem = SearchEngine("osmem", request.getfixturevalue("osmem_url"), "elasticsearch")
-        variables = osmem.env(request.getfixturevalue("es_index"))
+    if store != "sqlite":
+        variables = engine_for(request, store).env(request.getfixturevalue("es_index"))
     server = start_server(workers=2, **variables)
     workers = wait_for_workers(server, 2)
     client = server.client()

@@ -13,6 +13,7 @@ from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
+from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
@@ -20,6 +21,7 @@ from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
+from infrastructure.passwords.common_list import shipped_list
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
@@ -56,7 +58,7 @@ def failures(database: SqliteDatabase, clock: FakeClock) -> FailureCounter:
 
 @pytest.fixture
 def auth(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failures: FailureCounter) -> AuthService:
-    return AuthService(users, cheap_hasher, clock, failures)
+    return AuthService(users, cheap_hasher, clock, failures, screen=shipped_list(MIN_PASSWORD_LENGTH))
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def notifier() -> RecordingNotifier:
 @pytest.fixture
 def accounts(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failures: FailureCounter, notifier: RecordingNotifier) -> AccountService:
     tokens = ItsdangerousTokenSigner([KEY], salt="esauth.password-reset.v1")
-    return AccountService(users, cheap_hasher, clock, failures, tokens, notifier)
+    return AccountService(users, cheap_hasher, clock, failures, tokens, notifier, screen=shipped_list(MIN_PASSWORD_LENGTH))
 
 
 @pytest.fixture

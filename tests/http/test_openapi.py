@@ -17,6 +17,9 @@ from tests.http.helpers import Api
 CONVERTER = re.compile(r"{(\w+):\w+}")
 """Falcon's `{email:path}` is OpenAPI's `{email}`."""
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+NOT_THE_API = "/ui/"
+"""The hosted pages: HTML forms for people (entrypoints/ui), not part of the JSON API the
+document describes. Every other route is."""
 
 
 def served_document(api: Api) -> dict[str, Any]:
@@ -29,9 +32,12 @@ def served_document(api: Api) -> dict[str, Any]:
 
 def app_operations(app: falcon.App) -> dict[tuple[str, str], Any]:
     """(path, method) -> resource, for every responder the app's own resources define
-    (suffixed ones included); Falcon's defaults (OPTIONS, 405 for the rest) are not ours."""
+    (suffixed ones included), the hosted pages aside; Falcon's defaults (OPTIONS, 405 for the
+    rest) are not ours."""
     found: dict[tuple[str, str], Any] = {}
     for route in falcon.inspect.inspect_routes(app):
+        if route.path.startswith(NOT_THE_API):
+            continue
         resource = app._router.find(re.sub(r"{[^}]+}", "someone@example.com", route.path))[0]
         assert type(resource).__name__ == route.class_name
         for method in route.methods:
@@ -56,6 +62,7 @@ def test_every_route_and_method_of_the_app_is_documented_and_nothing_else(api: A
     assert served - documented == set(), "routes the document does not describe"
     assert documented - served == set(), "documented operations the app does not serve"
     assert ("/v1/auth/logout-all", "post") in served  # a suffixed responder is seen
+    assert not [path for path, _ in documented if path.startswith(NOT_THE_API)]  # pages are not the API
 
 
 def test_the_cookie_scheme_names_this_servers_cookie(any_api: Api) -> None:

@@ -11,6 +11,7 @@ from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
+from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
 from entrypoints.app import create_app
 from entrypoints.audit import AuditLog
@@ -18,6 +19,7 @@ from entrypoints.rate_limit import TokenBucketLimiter
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
+from infrastructure.passwords.common_list import shipped_list
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
@@ -38,9 +40,9 @@ def process(db_path, clock: FakeClock, database):
         users = Users(SqliteUserRepository(own), clock)
         hasher_ = hasher or Argon2Hasher(CHEAP_ARGON2)
         failures = FailureCounter(SqliteLoginFailureRepository(own), clock)
-        auth = AuthService(users, hasher_, clock, failures)
+        auth = AuthService(users, hasher_, clock, failures, screen=shipped_list(MIN_PASSWORD_LENGTH))
         tokens = ItsdangerousTokenSigner([KEY], salt="esauth.password-reset.v1")
-        accounts = AccountService(users, hasher_, clock, failures, tokens, RecordingNotifier())
+        accounts = AccountService(users, hasher_, clock, failures, tokens, RecordingNotifier(), screen=shipped_list(MIN_PASSWORD_LENGTH))
         cookies = SessionCookies([KEY], SessionPolicy())
         app = create_app(
             auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock,

@@ -89,6 +89,10 @@ def test_create_user_refuses_a_taken_email_and_bad_input_with_exit_codes(env, ca
     assert code == 2 and "password: must be at least 8 characters" in err
     code, _, err = run(capsys, "create-user", "bob@example.com", "--password-stdin", stdin="", monkeypatch=monkeypatch)
     assert code == 2 and "nothing on stdin" in err
+    code, _, err = run(capsys, "create-user", "bob@example.com", "--password-stdin", stdin="Password1\n", monkeypatch=monkeypatch)
+    assert code == 2 and "password: is too common; choose another" in err
+    code, _, err = run(capsys, "create-user", "bob@example.com", "--password-stdin", stdin="bob@example.com\n", monkeypatch=monkeypatch)
+    assert code == 2 and "password: must not be made of your email address" in err
     assert services(env).users.get("bob@example.com") is None
 
 

@@ -19,8 +19,14 @@ from tests.http.helpers import stored_emails
 
 TIMEOUT_S = 20.0
 CTRL_C, CTRL_D = b"\x03", b"\x04"
-TAKE_TERMINAL = "import os, sys; os.close(os.open(os.ttyname(0), os.O_RDWR)); os.execv(sys.argv[1], sys.argv[1:])"
-"""Run after setsid (start_new_session): opening the tty makes it the controlling terminal."""
+TAKE_TERMINAL = (
+    "import os, signal, sys; os.close(os.open(os.ttyname(0), os.O_RDWR)); "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+)
+"""Run after setsid (start_new_session): opening the tty makes it the controlling terminal, and
+SIGINT gets its default action, as an interactive shell gives its foreground jobs. An ignored
+SIGINT survives exec (and Python then keeps ignoring it), so without this a suite started with
+SIGINT ignored (`make test &`, nohup, some CI runners) would wait forever for Ctrl-C to work."""
 
 
 class Terminal:

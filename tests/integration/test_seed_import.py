@@ -30,7 +30,7 @@ from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_repository import SqliteUserRepository
 from infrastructure.upgrading_hasher import UpgradingHasher
 from tests.conftest import CHEAP_ARGON2
-from tests.fakes import FakeClock, InMemoryLoginFailureRepository, InMemoryUserRepository
+from tests.fakes import FakeClock, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 UTC = timezone.utc
 
@@ -127,7 +127,7 @@ def clock():
 
 def auth_service(users, clock):
     hasher = UpgradingHasher(Argon2Hasher(CHEAP_ARGON2))
-    return AuthService(Users(users, clock), hasher, clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    return AuthService(Users(users, clock), hasher, clock, FailureCounter(InMemoryLoginFailureRepository(), clock), screen=FakePasswordScreen())
 
 
 @pytest.mark.elasticsearch

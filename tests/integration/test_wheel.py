@@ -38,7 +38,11 @@ def test_the_wheel_holds_only_the_four_layers_and_installs_into_a_fresh_venv(tmp
     tops = {name.split("/", 1)[0] for name in names}
     assert tops == PACKAGES | {f"esauth-{version}.dist-info"}, tops
     assert "entrypoints/cli.py" in names
+    for data in ("entrypoints/ui/templates/base.html", "entrypoints/ui/static/esauth.css"):
+        assert data in names, data  # the hosted pages' templates and style sheet (package-data)
     assert f"esauth-{version}.dist-info/licenses/LICENSE" in names
+    for data in ("common-passwords.txt.gz", "README.md", "LICENSE"):  # the list, its source and licence
+        assert f"infrastructure/passwords/{data}" in names
     for layer in PACKAGES:  # subpackages come along, whatever a layer grows
         on_disk = {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / layer).rglob("*.py")}
         assert on_disk <= set(names), on_disk - set(names)

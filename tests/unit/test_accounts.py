@@ -13,7 +13,7 @@ from domain.errors import InvalidCredentials, InvalidToken, LoginThrottled, Sess
 from domain.throttle import FailureCounter
 from domain.users import Users
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
-from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository, RecordingNotifier
+from tests.fakes import FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository, RecordingNotifier
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -35,9 +35,9 @@ def wired(repo, clock, notifier):
     users = Users(repo, clock)
     failures = FailureCounter(InMemoryLoginFailureRepository(), clock)
     hasher = FakeHasher()
-    auth = AuthService(users, hasher, clock, failures)
+    auth = AuthService(users, hasher, clock, failures, screen=FakePasswordScreen())
     tokens = ItsdangerousTokenSigner(["k" * 32], salt="esauth.password-reset")
-    accounts = AccountService(users, hasher, clock, failures, tokens, notifier)
+    accounts = AccountService(users, hasher, clock, failures, tokens, notifier, screen=FakePasswordScreen())
     auth.register(EMAIL, PASSWORD, "Ada", "Lovelace")
     return auth, accounts
 
@@ -194,10 +194,11 @@ def test_a_reset_request_does_the_same_work_for_every_address_before_answering(r
     users_repo = CountingReads()
     users = Users(users_repo, clock)
     failures = FailureCounter(InMemoryLoginFailureRepository(), clock)
-    AuthService(users, FakeHasher(), clock, failures).register(EMAIL, PASSWORD)
+    AuthService(users, FakeHasher(), clock, failures, screen=FakePasswordScreen()).register(EMAIL, PASSWORD)
     deferred = []
     accounts = AccountService(
-        users, FakeHasher(), clock, failures, ItsdangerousTokenSigner(["k" * 32], "s"), notifier, defer=deferred.append
+        users, FakeHasher(), clock, failures, ItsdangerousTokenSigner(["k" * 32], "s"), notifier, defer=deferred.append,
+        screen=FakePasswordScreen(),
     )
     CountingReads.reads = 0
     accounts.request_password_reset(EMAIL)

@@ -9,7 +9,7 @@ from domain.auth import AuthService
 from domain.errors import NotPermitted, SelfLockout, SessionInvalid, UserNotFound, ValidationError
 from domain.throttle import FailureCounter
 from domain.users import Users
-from tests.fakes import FakeHasher, InMemoryLoginFailureRepository, InMemoryUserRepository
+from tests.fakes import FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 PASSWORD = "correct horse battery"
 
@@ -21,7 +21,7 @@ def users(clock):
 
 @pytest.fixture
 def auth(users, clock):
-    return AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    return AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock), screen=FakePasswordScreen())
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from domain.errors import (
 from tests.fakes import (
     CountingUserRepository,
     FakeHasher,
+    FakePasswordScreen,
     InMemoryLoginFailureRepository,
     InMemoryUserRepository,
     RecordingMetrics,
@@ -38,6 +39,7 @@ def make_auth(repo, hasher, clock, failures=None, session_check_ttl=timedelta(se
         clock,
         FailureCounter(failures if failures is not None else InMemoryLoginFailureRepository(), clock),
         **options,
+        screen=FakePasswordScreen(),
     )
 
 
@@ -295,7 +297,7 @@ def test_a_zero_ttl_reads_the_store_every_time(clock):
 def test_the_session_check_reports_its_cache_hits_and_misses(clock):
     metrics = RecordingMetrics()
     users = Users(InMemoryUserRepository(), clock, timedelta(seconds=1), metrics)
-    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock), screen=FakePasswordScreen())
     auth.register("ada@example.com", PASSWORD)
     _, session = auth.login("ada@example.com", PASSWORD)
     auth.session_user(session)  # the login's write is kept: a hit

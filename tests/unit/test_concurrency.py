@@ -20,6 +20,7 @@ from tests.fakes import (
     CountingLoginFailureRepository,
     CountingUserRepository,
     FakeHasher,
+    FakePasswordScreen,
     InMemoryLoginFailureRepository,
     InMemoryUserRepository,
     RecordingNotifier,
@@ -49,7 +50,7 @@ def guessing(auth: AuthService, count: int) -> list[str]:
 
 def test_concurrent_guesses_get_no_more_answers_than_the_policy_allows(clock):
     repo, failures = InMemoryUserRepository(), InMemoryLoginFailureRepository()
-    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(failures, clock))
+    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(failures, clock), screen=FakePasswordScreen())
     auth.register(EMAIL, PASSWORD)
 
     outcomes = guessing(auth, 20)
@@ -83,8 +84,8 @@ def withholding_setup(clock, cost: int = 1, failures_before: int = 4, repo: InMe
     repo = repo if repo is not None else InMemoryUserRepository()
     hasher = MeanwhileHasher(cost)
     counter = FailureCounter(InMemoryLoginFailureRepository(), clock)
-    auth = AuthService(Users(repo, clock), hasher, clock, counter)
-    AuthService(Users(repo, clock), FakeHasher(), clock, counter).register(EMAIL, PASSWORD)  # hashed at cost 1
+    auth = AuthService(Users(repo, clock), hasher, clock, counter, screen=FakePasswordScreen())
+    AuthService(Users(repo, clock), FakeHasher(), clock, counter, screen=FakePasswordScreen()).register(EMAIL, PASSWORD)  # hashed at cost 1
     for _ in range(failures_before):
         with pytest.raises(InvalidCredentials):
             auth.login(EMAIL, "wrong password")
@@ -139,7 +140,7 @@ def withheld_password_change(clock, guess: str) -> tuple[CountingUserRepository,
     hasher, and how many hashes it had made before the guess."""
     repo, hasher, auth, counter = withholding_setup(clock, failures_before=0, repo=CountingUserRepository())
     _, session = auth.login(EMAIL, PASSWORD)
-    accounts = AccountService(Users(repo, clock), hasher, clock, counter, ItsdangerousTokenSigner(["k" * 32], "s"), RecordingNotifier())
+    accounts = AccountService(Users(repo, clock), hasher, clock, counter, ItsdangerousTokenSigner(["k" * 32], "s"), RecordingNotifier(), screen=FakePasswordScreen())
 
     def wrong_changes() -> None:
         for _ in range(5):
@@ -162,7 +163,7 @@ def test_a_withheld_password_change_hashes_no_new_password(clock):
 
 def test_known_and_unknown_addresses_make_the_same_store_calls(clock):
     repo = CountingUserRepository()
-    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(CountingLoginFailureRepository(repo.calls), clock))
+    auth = AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(CountingLoginFailureRepository(repo.calls), clock), screen=FakePasswordScreen())
     auth.register(EMAIL, PASSWORD)
     calls: dict[str, list[list[str]]] = {}
     for email in (EMAIL, "nobody@example.com"):
@@ -198,7 +199,7 @@ def two_processes(repo, clock):
     failures = InMemoryLoginFailureRepository()
 
     def process() -> AuthService:
-        return AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(failures, clock))
+        return AuthService(Users(repo, clock), FakeHasher(), clock, FailureCounter(failures, clock), screen=FakePasswordScreen())
 
     return process(), process()
 
@@ -227,7 +228,7 @@ def logged_in_a_second_ago(repo: PausingRepository, clock) -> tuple[Users, AuthS
     """A user logged in once; this process's view of that login has expired, so the next
     session check reads the store."""
     users = Users(repo, clock)
-    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock), screen=FakePasswordScreen())
     auth.register(EMAIL, PASSWORD)
     _, session = auth.login(EMAIL, PASSWORD)
     clock.advance(seconds=1)
@@ -262,7 +263,7 @@ def test_a_read_that_began_before_a_delete_never_brings_the_user_back(clock):
 def test_a_login_reads_the_user_once_and_a_stale_read_still_loses_to_a_newer_write(clock):
     repo = CountingUserRepository()
     users = Users(repo, clock)
-    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock))
+    auth = AuthService(users, FakeHasher(), clock, FailureCounter(InMemoryLoginFailureRepository(), clock), screen=FakePasswordScreen())
     auth.register(EMAIL, PASSWORD)
     repo.calls.clear()
     auth.login(EMAIL, PASSWORD)

@@ -102,6 +102,8 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_TRUSTED_PROXIES": "-1"}, "ESAUTH_TRUSTED_PROXIES"),
         ({"ESAUTH_ALLOWED_ORIGINS": "app.example.com"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com/esauth"}, "ESAUTH_PUBLIC_URL"),
+        ({"ESAUTH_PUBLIC_URL": "auth.example.com"}, "ESAUTH_PUBLIC_URL"),
         ({"ESAUTH_LOG_FORMAT": "xml"}, "ESAUTH_LOG_FORMAT"),
         ({"ESAUTH_ACCESS_LOG": "sometimes"}, "ESAUTH_ACCESS_LOG"),
         ({"ESAUTH_METRICS_ALLOW": "127.0.0.1,localhost"}, "ESAUTH_METRICS_ALLOW"),
@@ -113,9 +115,99 @@ def test_malformed_settings_are_refused_by_name(environ, names):
         Settings.from_env(environ)
 
 
+def test_the_reset_link_defaults_to_the_hosted_page_once_the_public_origin_is_known():
+    assert Settings.from_env({}).reset_url is None
+    public = Settings.from_env({"ESAUTH_PUBLIC_URL": "https://Auth.Example.com:443/"})
+    assert public.public_url == "https://auth.example.com"
+    assert public.reset_url == "https://auth.example.com/ui/reset/confirm"
+    explicit = {"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_RESET_URL": "https://app.example.com/reset"}
+    assert Settings.from_env(explicit).reset_url == "https://app.example.com/reset"
+
+
+def test_an_idle_timeout_under_a_minute_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT: must be at least 60, got 59"):
+        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "59"})
+    assert Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "60"}).session_idle_timeout_s == 60
+
+
+def test_an_idle_timeout_longer_than_the_absolute_lifetime_is_refused():
+    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME"):
+        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "7200", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
+    equal = Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "3600", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
+    assert equal.session_idle_timeout_s == equal.session_absolute_lifetime_s == 3600
+
+
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("ESAUTH_SESSION_IDLE_TIMOUT", "did you mean ESAUTH_SESSION_IDLE_TIMEOUT?"),
+        ("ESAUTH_SECRETKEY", "did you mean ESAUTH_SECRET_KEY?"),
+        ("ESAUTH_COOKIES_SECURE", "did you mean ESAUTH_COOKIE_SECURE?"),
+        ("ESAUTH_LOGLEVEL", "did you mean ESAUTH_LOG_LEVEL?"),
+        ("ESAUTH_FROBNICATE", "see Configuration in README.md"),
+    ],
+)
+def test_an_esauth_variable_nothing_reads_is_refused_with_the_closest_name(name, suggestion):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({name: "s3cr3t-value", "HOME": "/root", "ESAUTHX": "not ours"})
+    assert str(refused.value) == f"{name}: esauth has no such setting; {suggestion}"
+    assert "s3cr3t-value" not in str(refused.value)  # the value may be a secret
+
+
+def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accepted():
+    """No list to keep up to date: a name is known because from_env reads it. Every variable of
+    the README's configuration table is accepted (read), and the table names them all."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(ESAUTH_[A-Z0-9_]+)`", table))
+    assert len(documented) > 20
+    Settings.from_env({name: "" for name in documented})  # empty means the default: nothing refused
+
+    import entrypoints.config as config
+
+    noted = config._NotedReads({})
+    config.Settings._read(noted)
+    assert noted.asked == documented
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("ESAUTH_ELASTICSEARCH_URL", "elastic:s3cret-pass@es.internal:9200"),  # the scheme forgotten
+        ("ESAUTH_ELASTICSEARCH_URL", "ftp://elastic:s3cret-pass@es.internal:9200"),
+        ("ESAUTH_ELASTICSEARCH_URL", "https://elastic:s3cret-pass@"),
+        ("ESAUTH_RESET_URL", "//ops:s3cret-pass@app.example.com/reset"),
+    ],
+)
+def test_a_refused_url_is_named_without_the_password_it_carries(name, raw):
+    """A URL may hold credentials (user:password@host); the one-line error goes to the terminal
+    and the service journal, which must never hold a secret."""
+    with pytest.raises(ConfigError, match=name) as refused:
+        Settings.from_env({name: raw})
+    assert "s3cret-pass" not in str(refused.value)
+    assert "***@" in str(refused.value)  # still says which value was refused, and that it had credentials
+
+
+def test_the_secrets_settings_hold_never_show_in_their_repr():
+    """Settings travel into every worker and through tracebacks and debuggers; a repr is what
+    ends up in a log when something prints them."""
+    settings = Settings.from_env(
+        {"ESAUTH_SECRET_KEY": "k3y-" + "x" * 40, "ESAUTH_SMTP_HOST": "mail", "ESAUTH_SMTP_USERNAME": "esauth",
+         "ESAUTH_SMTP_PASSWORD": "smtp-s3cret", "ESAUTH_ELASTICSEARCH_URL": "https://elastic:es-s3cret@es:9200"}
+    )
+    assert settings.secret_keys and settings.smtp_password == "smtp-s3cret" and settings.elasticsearch_url
+    assert not {"k3y-", "smtp-s3cret", "es-s3cret"} & set(re.findall(r"k3y-|smtp-s3cret|es-s3cret", repr(settings)))
+
+
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
 FINGERPRINT = "3b7b0a" + "0" * 58
+
+
 HTTPS = {"ESAUTH_ELASTICSEARCH_URL": "https://es.example.com:9200"}
+
+
 CLOUD_ID = "prod:" + base64.b64encode(b"europe-west1.gcp.cloud.es.io:443$abc123$def456").decode()
 
 
@@ -196,52 +288,6 @@ def test_a_ca_file_must_hold_a_certificate_and_not_be_second_to_a_fingerprint(tm
         Settings.from_env({**HTTPS, "ESAUTH_ES_CA_CERTS": str(ca), "ESAUTH_ES_SSL_FINGERPRINT": FINGERPRINT})
 
 
-def test_an_idle_timeout_under_a_minute_is_refused_by_name():
-    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT: must be at least 60, got 59"):
-        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "59"})
-    assert Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "60"}).session_idle_timeout_s == 60
-
-
-def test_an_idle_timeout_longer_than_the_absolute_lifetime_is_refused():
-    with pytest.raises(ConfigError, match="ESAUTH_SESSION_IDLE_TIMEOUT must not exceed ESAUTH_SESSION_ABSOLUTE_LIFETIME"):
-        Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "7200", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
-    equal = Settings.from_env({"ESAUTH_SESSION_IDLE_TIMEOUT": "3600", "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600"})
-    assert equal.session_idle_timeout_s == equal.session_absolute_lifetime_s == 3600
-
-
-@pytest.mark.parametrize(
-    "name, suggestion",
-    [
-        ("ESAUTH_SESSION_IDLE_TIMOUT", "did you mean ESAUTH_SESSION_IDLE_TIMEOUT?"),
-        ("ESAUTH_SECRETKEY", "did you mean ESAUTH_SECRET_KEY?"),
-        ("ESAUTH_COOKIES_SECURE", "did you mean ESAUTH_COOKIE_SECURE?"),
-        ("ESAUTH_LOGLEVEL", "did you mean ESAUTH_LOG_LEVEL?"),
-        ("ESAUTH_FROBNICATE", "see Configuration in README.md"),
-    ],
-)
-def test_an_esauth_variable_nothing_reads_is_refused_with_the_closest_name(name, suggestion):
-    with pytest.raises(ConfigError) as refused:
-        Settings.from_env({name: "s3cr3t-value", "HOME": "/root", "ESAUTHX": "not ours"})
-    assert str(refused.value) == f"{name}: esauth has no such setting; {suggestion}"
-    assert "s3cr3t-value" not in str(refused.value)  # the value may be a secret
-
-
-def test_the_known_names_are_the_names_read_so_every_documented_setting_is_accepted():
-    """No list to keep up to date: a name is known because from_env reads it. Every variable of
-    the README's configuration table is accepted (read), and the table names them all."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"`(ESAUTH_[A-Z0-9_]+)`", table))
-    assert len(documented) > 20
-    Settings.from_env({name: "" for name in documented})  # empty means the default: nothing refused
-
-    import entrypoints.config as config
-
-    noted = config._NotedReads({})
-    config.Settings._read(noted)
-    assert noted.asked == documented
-
-
 @pytest.mark.parametrize(
     ("raw", "url"),
     [
@@ -305,9 +351,9 @@ def test_a_refused_url_is_shown_without_its_credentials(environ, shown):
     assert shown in str(refused.value) and "s3cret" not in str(refused.value) and "esauth:" not in str(refused.value)
 
 
-def test_without_credentials_masks_up_to_the_last_at_of_each_url():
-    from entrypoints.config import without_credentials
+def test_a_url_list_is_shown_without_any_credentials():
+    from entrypoints.config import _without_credentials
 
-    assert without_credentials("https://u:p@ss@es:9200/x") == "https://***@es:9200/x"
-    assert without_credentials("https://a:b@n1:9200,https://c:d@n2:9200") == "https://***@n1:9200,https://***@n2:9200"
-    assert without_credentials("https://es:9200") == "https://es:9200"
+    assert _without_credentials("https://u:p@ss@es:9200/x") == "https://***@es:9200/x"
+    assert "c:d" not in _without_credentials("https://a:b@n1:9200,https://c:d@n2:9200")
+    assert _without_credentials("https://es:9200") == "https://es:9200"

@@ -1,0 +1,75 @@
+"""GET /v1/test, the login-required probe: the cost of checking a session cookie.
+
+- `hot_sessions`: the 16 seeded users' sessions in turn, so each user makes a request every few
+  milliseconds and the check meets the per-process session view (ESAUTH_SESSION_CHECK_CACHE_MS).
+- `distinct_sessions`: --sessions (10,000) users, each with one live session, taking turns: each
+  request comes from another user, and each user comes back only every N / (req/s) seconds, later
+  than the view keeps it, so nearly every check reads the store (issue 14's production shape).
+- `uncached`: the 16 sessions against a second server with the view off, which reads the store on
+  every request: what a miss costs.
+
+Every cookie file is a seeding.LiveSessions, minted afresh before a run once it is 30 s old, so
+no answer re-issues the cookie (which would price a re-sign per request instead).
+"""
+
+from __future__ import annotations
+
+from ..common import SEED_USERS, BenchError
+from ..loopback import http_call
+from ..seeding import LiveSessions, seed_directly
+from ..servers import start_esauth
+from .target import Target
+
+GROWTH = " (100k users)"
+
+
+def hot_sessions(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
+    growth = GROWTH if prefix else ""
+    for conns in t.conns_list:
+        t.bench.scenario(f"{prefix}test-{t.store}-t{t.threads}-c{conns}", f"GET /v1/test{growth}", t.store, t.threads,
+                         t.server, "/v1/test", "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
+
+
+def distinct_sessions(t: Target, count: int) -> LiveSessions:
+    """GET /v1/test from `count` users in turn (get.lua: each wrk thread takes every other line).
+
+    The users (numbers SEED_USERS on: the first of the growth range) are written straight into
+    the store, each holding one live session id, and their cookies are minted for those ids with
+    the server's key.
+    """
+    from domain.auth import new_session_id
+    from entrypoints.config import Settings
+
+    ids = {SEED_USERS + k: new_session_id() for k in range(count)}
+    seconds = seed_directly(t.env, SEED_USERS, count, session_ids=lambda i: (ids[i],))
+    t.direct_users = count
+    print(f"  ({t.store}: wrote {count:,} users with a live session each directly in {seconds:.1f} s)", flush=True)
+    sessions = LiveSessions(t.env, t.bench.workdir, ids)
+    lines = sessions.file().read_text().splitlines()
+    for line in (lines[0], lines[len(lines) // 2], lines[-1]):
+        status, _, body = http_call(t.server.port, "GET", "/v1/test", cookie=line)
+        if status != 200:
+            raise BenchError(f"GET /v1/test with a minted cookie answered {status} {body[:200]!r}")
+    view_ms = Settings.from_env(t.env).session_check_cache_ms
+    for conns in t.conns_list:
+        row = t.bench.scenario(f"sessions-{t.store}-t{t.threads}-c{conns}", f"GET /v1/test, {count:,} sessions",
+                               t.store, t.threads, t.server, "/v1/test", "get.lua", conns,
+                               lambda: [f"cookies={sessions.file()}"], 200)
+        row.sessions, row.session_view_ms, row.workers = count, view_ms, t.bench.args.workers
+    return sessions
+
+
+def uncached(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
+    """GET /v1/test with ESAUTH_SESSION_CHECK_CACHE_MS=0: what the per-request store read costs."""
+    # The same store and secret key, with the session check reading the store on every request.
+    env = {**t.env, "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
+    server = start_esauth(t.bench.procs, t.bench.workdir, t.store, env, t.threads_flag, t.server.store_pid,
+                          t.server.store_reads)
+    growth = GROWTH if prefix else ""
+    try:
+        for conns in t.conns_list:
+            t.bench.scenario(f"{prefix}uncached-{t.store}-t{t.threads}-c{conns}",
+                             f"GET /v1/test, no session cache{growth}", t.store, t.threads, server, "/v1/test",
+                             "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
+    finally:
+        t.bench.procs.stop(server.proc)

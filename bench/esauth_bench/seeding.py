@@ -1,0 +1,167 @@
+"""Users and sessions for the scenarios: signed up over HTTP, or written straight into the store.
+
+Over HTTP (the 100 seed users, the 16 logins behind the hot sessions) goes through every rule a
+client meets. Straight into the store (the distinct-session users, the 100,000-user growth)
+writes pre-hashed users through the stores esauth's own composition root builds, with one shared
+argon2 hash, because hashing 100,000 passwords would take an hour of this machine. Cookies are
+minted with the server's own key by esauth's own SessionCookies, for session ids the store holds
+(written on the distinct-session users, or opened by a login): 10,000 logins over HTTP would cost
+10,000 argon2 verifies (about 3 minutes a store), and minting lets a cookie file be renewed
+before the server would re-issue it (LiveSessions).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from .common import EMAIL, PASSWORD, BenchError
+from .loopback import http_call
+from .servers import Server
+
+if TYPE_CHECKING:
+    from entrypoints.session import SessionCookies
+
+BULK_CHUNK = 5000
+
+
+def seed_over_http(server: Server, first: int, count: int) -> None:
+    def sign_up(i: int) -> None:
+        status, _, body = http_call(server.port, "POST", "/v1/users",
+                                    {"email_address": EMAIL.format(i), "password": PASSWORD})
+        if status not in (201, 409):
+            raise BenchError(f"seeding {EMAIL.format(i)}: HTTP {status} {body[:200]!r}")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(sign_up, range(first, first + count)))
+
+
+def log_in(server: Server, workdir: Path, user_numbers: list[int]) -> "LiveSessions":
+    """Each user logged in over HTTP once (the cookie checked on GET /v1/test): their sessions,
+    whose cookies are then minted afresh as they age (LiveSessions)."""
+    codec = session_cookies(server.env)
+    sessions = {}
+    for i in user_numbers:
+        status, headers, body = http_call(server.port, "POST", "/v1/auth/login",
+                                          {"email_address": EMAIL.format(i), "password": PASSWORD})
+        if status != 200:
+            raise BenchError(f"logging in {EMAIL.format(i)}: HTTP {status} {body[:200]!r}")
+        prefix = codec.name + "="
+        cookie = next((h.split(";", 1)[0] for h in headers.get_all("Set-Cookie") or [] if h.startswith(prefix)),
+                      None)
+        if not cookie:
+            raise BenchError(f"logging in {EMAIL.format(i)}: no session cookie in the answer")
+        status, _, _ = http_call(server.port, "GET", "/v1/test", cookie=cookie)
+        if status != 200:
+            raise BenchError(f"GET /v1/test with a fresh cookie answered {status}")
+        sessions[i] = codec.decode(cookie[len(prefix):])[0].session_id
+    return LiveSessions(server.env, workdir, sessions)
+
+
+def emails_file(workdir: Path, user_numbers: list[int]) -> Path:
+    path = workdir / f"emails-{secrets.token_hex(4)}.txt"
+    path.write_text("".join(EMAIL.format(i) + "\n" for i in user_numbers))
+    return path
+
+
+def seed_directly(env: dict[str, str], first: int, count: int,
+                  session_ids: Callable[[int], tuple[str, ...]] = lambda i: ()) -> float:
+    """Write pre-hashed users (one argon2 hash, made with esauth's parameters, shared by all)
+    through the store esauth's own composition root builds for these settings; user i holds the
+    live sessions `session_ids(i)`."""
+    from domain.user import User
+    from entrypoints.bootstrap import build_hasher, build_stores
+    from entrypoints.config import Settings
+    from infrastructure.user_document import to_document
+
+    started = time.monotonic()
+    settings = Settings.from_env(env)
+    password_hash = build_hasher(settings).hash(PASSWORD)
+    now = datetime.now(timezone.utc)
+
+    def user(i: int) -> User:
+        return User(email_address=EMAIL.format(i), password_hash=password_hash, created_at=now,
+                    first_name="Bench", last_name="User", session_ids=session_ids(i))
+
+    repository = build_stores(settings, report=lambda message: None).users
+    repository.add(user(first))
+    if settings.elasticsearch_url:
+        # The repository's add is one HTTP request per user, ~450/s on osmem (4 minutes for
+        # 100,000). So the first user goes through the repository, and the rest are bulk
+        # copies of the very document it stored (with whatever fields the repository adds),
+        # with the user's own fields laid over it, through esauth's own client for the engine.
+        from entrypoints.bootstrap import client_options
+        from infrastructure.search_engine.client import connect
+
+        client = connect(settings.elasticsearch_url, engine=settings.es_engine, request_timeout_s=120,
+                         options=client_options(settings))
+        try:
+            stored = client.get(settings.es_index, EMAIL.format(first))["_source"]
+            if stored.get("email_address") != EMAIL.format(first):
+                raise BenchError("the stored user document has no email_address field to vary")
+            numbers = range(first + 1, first + count)
+            for chunk in (numbers[start:start + BULK_CHUNK] for start in range(0, len(numbers), BULK_CHUNK)):
+                answer = client.bulk_create(settings.es_index, {
+                    EMAIL.format(i): {**stored, **to_document(user(i))} for i in chunk})
+                if answer.get("errors"):
+                    failed = [item for item in answer["items"] if item["create"].get("error")]
+                    raise BenchError(f"bulk seeding: {len(failed)} users failed: {failed[:2]}")
+        finally:
+            client.close()
+    else:
+        for i in range(first + 1, first + count):
+            repository.add(user(i))
+    for i in (first, first + count // 2, first + count - 1):
+        found = repository.get(EMAIL.format(i))
+        if (found is None or found.password_hash != password_hash or found.email_address != EMAIL.format(i)
+                or found.session_ids != session_ids(i)):
+            raise BenchError(f"seeded user {EMAIL.format(i)} does not read back through the repository")
+    return time.monotonic() - started
+
+
+def session_cookies(env: dict[str, str]) -> "SessionCookies":
+    """esauth's own cookie code with the server's keys, as its composition root builds it."""
+    from domain.session import SessionPolicy
+    from entrypoints.bootstrap import secret_keys
+    from entrypoints.config import Settings
+    from entrypoints.session import SessionCookies
+
+    settings = Settings.from_env(env)
+    # The policy only matters for Set-Cookie's max-age, which minting does not write.
+    return SessionCookies(secret_keys(settings), SessionPolicy(), secure=settings.cookie_secure)
+
+
+class LiveSessions:
+    """A file of Cookie lines for live sessions (user number -> session id), signed with the
+    server's first key by esauth's own SessionCookies and issued at the time of minting.
+
+    The server re-issues a cookie on every answer once it is a minute old, and wrk never keeps
+    the new one, so a file minted once would price a re-sign per request after its first minute
+    (issue 14's stale-cookie client). `file()` mints anew whenever the file is REMINT_AFTER_S
+    old: a run shorter than a minute minus that never meets a re-issue (the Set-Cookie/req
+    diagnostic shows it if one does).
+    """
+
+    REMINT_AFTER_S = 30.0
+
+    def __init__(self, env: dict[str, str], workdir: Path, sessions: dict[int, str]) -> None:
+        self.count = len(sessions)
+        self._codec = session_cookies(env)
+        self._sessions = sessions
+        self._path = workdir / f"cookies-{secrets.token_hex(4)}.txt"
+        self._minted_at: float | None = None
+
+    def file(self) -> Path:
+        if self._minted_at is None or time.monotonic() - self._minted_at >= self.REMINT_AFTER_S:
+            from domain.session import Session
+
+            now = datetime.now(timezone.utc)
+            name = self._codec.name
+            self._path.write_text("".join(
+                f"{name}={self._codec.encode(Session(EMAIL.format(i), sid, now, now))}\n"
+                for i, sid in self._sessions.items()))
+            self._minted_at = time.monotonic()
+        return self._path
