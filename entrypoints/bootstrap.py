@@ -126,8 +126,8 @@ ACCESS_SETTINGS = {
     "credential": "ESAUTH_ES_API_KEY or ESAUTH_ES_USERNAME/ESAUTH_ES_PASSWORD",
 }
 ACCESS_HINTS = {
-    "ca_certs": "; give the cluster's CA in ESAUTH_ES_CA_CERTS or its SHA-256 in ESAUTH_ES_SSL_FINGERPRINT",
-    "ssl_fingerprint": "; it must be the SHA-256 of the cluster's CA or node certificate",
+    "ca_certs": "; give the cluster's CA in ESAUTH_ES_CA_CERTS or its node certificate's SHA-256 in ESAUTH_ES_SSL_FINGERPRINT",
+    "ssl_fingerprint": "; it must be the SHA-256 of the node's own certificate",
 }
 FORBIDDEN_HINT = "; README 'Running against your cluster' lists the role esauth needs"
 

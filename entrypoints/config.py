@@ -225,7 +225,7 @@ def _cluster_access(environ: Mapping[str, str], url: str | None) -> dict[str, An
     if pins and not verify:
         raise ConfigError(f"ESAUTH_ES_VERIFY_CERTS: false contradicts {pins[0]}, which is there to verify the server")
     if pins and url and not all(node.lower().startswith("https:") for node in url.split(",")):
-        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {url!r}")
+        raise ConfigError(f"{pins[0]}: applies to https, but ESAUTH_ELASTICSEARCH_URL is {_without_credentials(url)!r}")
     return dict(
         es_cloud_id=cloud_id,
         es_ca_certs=ca_certs,
@@ -313,7 +313,7 @@ def with_port(url: str | None, name: str) -> str | None:
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError(f"{name}: the port of {url!r} is not a number between 0 and 65535") from None
+        raise ConfigError(f"{name}: the port of {_without_credentials(url)!r} is not a number between 0 and 65535") from None
     if port is not None:
         return url
     host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname

@@ -207,9 +207,7 @@ def connect(
     them and leaves out a node that fails until it answers again.
 
     Detection asks `GET /` through elasticsearch-py, reading the answer also when its product
-    check refuses it (any OpenSearch), with the elasticsearch-py options: elastic-transport pins
-    a fingerprint to any certificate of the chain, so the CA fingerprint Elasticsearch prints
-    works where opensearch-py (the node's certificate only) would refuse it.
+    check refuses it (any OpenSearch), with the elasticsearch-py options (the same TLS and pin).
     """
     if engine not in ("auto", *ENGINES):
         raise ValueError(f"unknown engine {engine!r}")

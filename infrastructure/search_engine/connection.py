@@ -7,6 +7,8 @@ other HTTPS in the process (SMTP, the seed import) keeps the system's CAs.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ssl
 import warnings
 from dataclasses import dataclass, field
@@ -28,8 +30,9 @@ class ClusterAccess:
     ca_certs: Path | None = None
     verify_certs: bool = True
     ssl_fingerprint: str | None = None
-    """SHA-256, lowercase hex: of any certificate in the chain for elasticsearch-py (so the CA
-    fingerprint Elasticsearch prints at first start works), of the node's own for opensearch-py."""
+    """SHA-256, lowercase hex, of the node's own (leaf) certificate, on both clients. Never a CA's:
+    with the chain unverified, a CA certificate is public and anyone can present it after a
+    forged leaf (see leaf_pinning_context)."""
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
@@ -63,8 +66,11 @@ def elasticsearch_options(access: ClusterAccess) -> dict[str, Any]:
     if not access.verify_certs:
         options["verify_certs"] = False
     if access.ssl_fingerprint:
-        # elastic-transport then skips chain verification and accepts any certificate of the
-        # chain whose SHA-256 matches, as Elasticsearch's own docs describe for the CA's.
+        # elastic-transport alone would accept ANY certificate of the unverified chain that
+        # matches, so a forged leaf followed by the real (public) CA certificate would pass a CA
+        # pin; the context refuses the handshake unless the leaf itself matches. The library's
+        # own check stays on: it marks the connection verified (no urllib3 warning).
+        options["ssl_context"] = leaf_pinning_context(access.ssl_fingerprint)
         options["ssl_assert_fingerprint"] = access.ssl_fingerprint
     if access.username:
         options["basic_auth"] = (access.username, access.password)
@@ -85,12 +91,9 @@ def opensearch_options(access: ClusterAccess) -> dict[str, Any]:
     if access.ssl_fingerprint:
         # opensearch-py's urllib3 connection would verify the chain against certifi before the
         # fingerprint, and verify_certs=False makes it warn or silence urllib3 process-wide. A
-        # context of this client's own that skips the chain, plus urllib3's check of the node's
-        # certificate, pins exactly that certificate.
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        options["ssl_context"] = context
+        # context of this client's own pins the node's certificate (as for elasticsearch-py);
+        # urllib3's own check of that same certificate marks the connection verified.
+        options["ssl_context"] = leaf_pinning_context(access.ssl_fingerprint)
         options["ssl_assert_fingerprint"] = access.ssl_fingerprint
     if access.username:
         options["http_auth"] = (access.username, access.password)
@@ -98,6 +101,60 @@ def opensearch_options(access: ClusterAccess) -> dict[str, Any]:
         # OpenSearch itself has no Elasticsearch-style API keys; a gateway in front may take one.
         options["headers"] = {"authorization": f"ApiKey {access.api_key}"}
     return options
+
+
+class PinMismatch(ssl.SSLError):
+    """The node's own certificate is not the pinned one; `reason` says what was presented."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _LeafPinnedSocket(ssl.SSLSocket):
+    """Checks the pin during the handshake, before the client sends a byte (credentials included)."""
+
+    pin: str
+
+    def do_handshake(self, block: bool = False) -> None:
+        super().do_handshake(block)
+        leaf = hashlib.sha256(self.getpeercert(binary_form=True) or b"").hexdigest()
+        if hmac.compare_digest(leaf, self.pin):
+            return
+        if self.pin in _chain_fingerprints(self)[1:]:
+            reason = (
+                "it is the fingerprint of a CA certificate the server presented, not of the node's own; a CA "
+                "fingerprint proves nothing without verifying the chain (anyone can present the public CA "
+                "certificate after a forged one): give the CA file in ESAUTH_ES_CA_CERTS instead (ES 8 writes "
+                "config/certs/http_ca.crt)"
+            )
+        else:
+            reason = f"the node's certificate does not match it (the node presented {leaf})"
+        raise PinMismatch(reason)
+
+
+def _chain_fingerprints(sock: ssl.SSLSocket) -> list[str]:
+    """SHA-256 of every certificate the server sent, leaf first; only to explain a refusal, so a
+    Python without the (3.13 public, 3.10 private) chain API just explains less."""
+    chain_of = getattr(sock, "get_unverified_chain", None) or getattr(sock._sslobj, "get_unverified_chain", None)
+    try:
+        chain = chain_of() if chain_of else []
+        # 3.13's public API gives DER bytes; 3.10's private one Certificate objects, PEM by default.
+        ders = [c if isinstance(c, bytes) else ssl.PEM_cert_to_DER_cert(c.public_bytes()) for c in chain]
+        return [hashlib.sha256(der).hexdigest() for der in ders]
+    except Exception:  # a private API: never let an explanation turn into a different failure
+        return []
+
+
+def leaf_pinning_context(fingerprint: str) -> ssl.SSLContext:
+    """A context of the client's own that accepts exactly the node certificate whose SHA-256 is
+    `fingerprint`: the chain is not verified (a pin replaces the CA), so nothing but the leaf is
+    compared; the process-wide default context is left alone."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.sslsocket_class = type("LeafPinnedSocket", (_LeafPinnedSocket,), {"pin": fingerprint})
+    return context
 
 
 def quiet_unverified_requests() -> None:
@@ -145,6 +202,9 @@ def access_problem(error: StoreUnavailable, access: ClusterAccess) -> AccessProb
 
 
 def tls_problem(access: ClusterAccess, error: BaseException) -> AccessProblem:
+    pin = next((cause for cause in causes(error) if isinstance(cause, PinMismatch)), None)
+    if pin is not None:
+        return AccessProblem("ssl_fingerprint", pin.reason)
     reason = ssl_reason(error)
     if not reason.startswith(("certificate verify failed", "Fingerprints did not match")):
         # No certificate was judged: the handshake itself failed, as with https:// to a plain port.

@@ -27,7 +27,7 @@ from tests.e2e.harness import REPO_ROOT, START_TIMEOUT_S, StartServer, esauth_co
 from tests.e2e.seed_session import run_seed_session
 from tests.tools.nginx import Nginx, run_nginx
 from tests.tools.ports import LOOPBACK, free_port
-from tests.tools.tls import CertificateFiles, make_test_ca
+from tests.tools.tls import CertificateFiles, forge_chain, make_test_ca
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -168,17 +168,43 @@ def test_an_api_key_in_either_form_is_accepted(capsys, env, certs):
     assert init(capsys, env, ca_certs=str(certs.ca_cert), api_key=encoded)[0] == 0
 
 
-@pytest.mark.parametrize("which", ["ca_fingerprint", "server_fingerprint"])
-def test_the_right_fingerprint_is_trusted_without_a_ca_file(capsys, env, certs, secured, which):
-    """ES 8 prints its CA's fingerprint at first start, which elasticsearch-py matches against any
-    certificate of the chain; opensearch-py (urllib3) pins the node's own certificate only."""
-    fingerprint = getattr(certs, which)
-    with_colons = ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2)).upper()
-    result = init(capsys, env, ssl_fingerprint=with_colons, api_key=API_KEY)
-    if secured.engine == "opensearch" and which == "ca_fingerprint":
-        assert refused(result).startswith("ESAUTH_ES_SSL_FINGERPRINT: the server's certificates do not match it")
-    else:
-        assert result[0] == 0, result[2]
+def with_colons(fingerprint: str) -> str:
+    return ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+def test_the_node_fingerprint_is_trusted_without_a_ca_file(capsys, env, certs):
+    result = init(capsys, env, ssl_fingerprint=with_colons(certs.server_fingerprint), api_key=API_KEY)
+    assert result[0] == 0, result[2]
+
+
+def test_a_ca_fingerprint_is_refused_with_the_ca_file_to_use_instead(capsys, env, certs):
+    """What ES 8 prints at first start is its CA's fingerprint; with the chain unverified it
+    proves nothing (the forged-chain test below), so it is refused on both clients."""
+    line = refused(init(capsys, env, ssl_fingerprint=with_colons(certs.ca_fingerprint), api_key=API_KEY))
+    assert line.startswith("ESAUTH_ES_SSL_FINGERPRINT: it is the fingerprint of a CA certificate"), line
+    assert "ESAUTH_ES_CA_CERTS" in line and "http_ca.crt" in line
+
+
+@pytest.fixture(scope="module")
+def mitm_proxy(osmem_url: str, certs: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """A man in the middle in front of osmem: a forged leaf (its issuer looks like the real CA:
+    subject and key identifier) followed by the real, public CA certificate."""
+    forged = forge_chain(certs, tmp_path_factory.mktemp("mitm-certs"))
+    with guarded(osmem_url, forged, tmp_path_factory.mktemp("nginx-mitm")) as nginx:
+        yield nginx
+
+
+def test_a_forged_leaf_before_the_real_ca_gets_no_request_with_a_ca_pin(capsys, env, secured, certs, mitm_proxy):
+    """The attack on elastic-transport's any-certificate-of-the-chain match, through each client
+    library (osmem answers both); the CA file sees through the forgery too."""
+    env.setenv("ESAUTH_ELASTICSEARCH_URL", https_url(mitm_proxy))
+    env.setenv("ESAUTH_ES_ENGINE", secured.engine)
+    line = refused(init(capsys, env, ssl_fingerprint=certs.ca_fingerprint, api_key=API_KEY))
+    assert line.startswith("ESAUTH_ES_SSL_FINGERPRINT: it is the fingerprint of a CA certificate"), line
+    line = refused(init(capsys, env, ssl_fingerprint="", ca_certs=str(certs.ca_cert), api_key=API_KEY))
+    assert line.startswith("ESAUTH_ES_CA_CERTS: the server's certificate does not verify against this CA"), line
+    requests = re.findall(r'"[A-Z]+ \S+ HTTP/1\.1"', (mitm_proxy.workdir / "access.log").read_text())
+    assert requests == [], "the man in the middle received requests (and the API key)"
 
 
 def refused(result: tuple[int, str, str]) -> str:
@@ -209,8 +235,8 @@ def test_no_ca_for_a_private_ca_names_the_ca_setting(capsys, env):
 
 
 def test_a_wrong_fingerprint_is_named(capsys, env, stranger):
-    line = refused(init(capsys, env, ssl_fingerprint=stranger.ca_fingerprint, api_key=API_KEY))
-    assert line.startswith("ESAUTH_ES_SSL_FINGERPRINT: the server's certificates do not match it")
+    line = refused(init(capsys, env, ssl_fingerprint=stranger.server_fingerprint, api_key=API_KEY))
+    assert line.startswith("ESAUTH_ES_SSL_FINGERPRINT: the node's certificate does not match it (the node presented ")
 
 
 def test_https_to_a_plain_http_port_names_the_url(capsys, env, secured):

@@ -41,11 +41,17 @@ def test_elasticsearch_gets_its_own_keywords(ca_file):
     client.close()
 
 
-def test_elasticsearch_with_a_fingerprint_and_an_api_key():
+def test_elasticsearch_pins_the_node_certificate_with_a_context_of_its_own():
+    """elastic-transport alone would accept the pin on any certificate of the chain; the context
+    (the one opensearch-py gets too) holds it to the node's own."""
     access = ClusterAccess(url="https://es:9200", ssl_fingerprint=FINGERPRINT, api_key=API_KEY)
-    assert elasticsearch_options(access) == {"ssl_assert_fingerprint": FINGERPRINT, "api_key": API_KEY}
+    options = elasticsearch_options(access)
+    context = options.pop("ssl_context")
+    assert options == {"ssl_assert_fingerprint": FINGERPRINT, "api_key": API_KEY}
+    assert issubclass(context.sslsocket_class, ssl.SSLSocket) and context.sslsocket_class.pin == FINGERPRINT
     client = ElasticsearchClient(access.url, options=elasticsearch_options(access)).library
-    assert client.transport.node_pool.all()[0].config.ssl_assert_fingerprint == FINGERPRINT
+    config = client.transport.node_pool.all()[0].config
+    assert config.ssl_assert_fingerprint == FINGERPRINT and config.ssl_context.sslsocket_class.pin == FINGERPRINT
     assert client._headers["authorization"] == f"ApiKey {API_KEY}"
     client.close()
 
@@ -71,7 +77,8 @@ def test_opensearch_gets_its_own_keywords(ca_file):
 def test_opensearch_pins_a_fingerprint_with_a_context_of_its_own_and_no_warning():
     access = ClusterAccess(url="https://os:9200", ssl_fingerprint=FINGERPRINT, api_key=API_KEY)
     options = opensearch_options(access)
-    assert options["ssl_context"].verify_mode == ssl.CERT_NONE
+    assert options["ssl_context"].verify_mode == ssl.CERT_NONE  # the pin replaces the chain...
+    assert options["ssl_context"].sslsocket_class.pin == FINGERPRINT  # ...and is held to the node's certificate
     assert ssl.create_default_context().verify_mode == ssl.CERT_REQUIRED  # the process default is untouched
     client = OpenSearch(hosts=[access.url], **options)  # filterwarnings=error: no "insecure" warning
     connection = client.transport.get_connection()

@@ -339,3 +339,26 @@ def test_several_nodes_of_one_cluster_may_be_listed():
     assert settings.elasticsearch_url == "http://a:9200,http://b:80"
     with pytest.raises(ConfigError, match="ESAUTH_ELASTICSEARCH_URL"):
         Settings.from_env({"ESAUTH_ELASTICSEARCH_URL": "http://a:9200,b:9200"})
+
+
+@pytest.mark.parametrize(
+    "environ, shown",
+    [
+        ({"ESAUTH_ELASTICSEARCH_URL": "http://esauth:s3cret@es:9200", "ESAUTH_ES_SSL_FINGERPRINT": FINGERPRINT},
+         "'http://***@es:9200'"),
+        ({"ESAUTH_ELASTICSEARCH_URL": "https://esauth:s3cret@es:port"}, "'https://***@es:port'"),
+        ({"ESAUTH_ELASTICSEARCH_URL": "ftp://esauth:s3cret@es"}, "'ftp://***@es'"),
+    ],
+)
+def test_a_refused_url_is_shown_without_its_credentials(environ, shown):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(environ)
+    assert shown in str(refused.value) and "s3cret" not in str(refused.value) and "esauth:" not in str(refused.value)
+
+
+def test_a_url_list_is_shown_without_any_credentials():
+    from entrypoints.config import _without_credentials
+
+    assert _without_credentials("https://u:p@ss@es:9200/x") == "https://***@es:9200/x"
+    assert "c:d" not in _without_credentials("https://a:b@n1:9200,https://c:d@n2:9200")
+    assert _without_credentials("https://es:9200") == "https://es:9200"
