@@ -81,7 +81,7 @@ def immutable(tmp_path: Path):
 def test_sqlite_that_stops_taking_writes_is_told_once_ready_says_503_and_live_stays_200(
     start_server: StartServer, tmp_path: Path, immutable
 ) -> None:
-    server = start_server(data_dir=tmp_path / "data")
+    server = start_server(data_dir=tmp_path / "data", ESAUTH_ACCESS_LOG="true")
     client = server.client()
     assert sign_up(client).status == 200
     assert client.get("/health/ready").status == 200
@@ -117,7 +117,7 @@ def test_a_stopped_elasticsearch_is_told_once_in_json_logs_and_metrics_count_the
     # osmem through elasticsearch-py, as tests/engines.py runs it (auto would pick opensearch-py from its root).
     env = {"ESAUTH_ELASTICSEARCH_URL": osmem.url, "ESAUTH_ES_ENGINE": "elasticsearch", "ESAUTH_ES_INDEX": es_index,
            "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
-    server = start_server(ESAUTH_LOG_FORMAT="json", **env)
+    server = start_server(ESAUTH_LOG_FORMAT="json", ESAUTH_ACCESS_LOG="true", **env)
     client = server.client()
     assert sign_up(client).status == 200
     log_in(client)

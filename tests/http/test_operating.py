@@ -24,7 +24,7 @@ from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error, break_st
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # The argon2 floor: build_services refuses anything cheaper, and these tests hash a few times.
-    return Settings(data_dir=tmp_path, secret_keys=(KEY,), hash_workers=1, client_requests_per_minute=3)
+    return Settings(data_dir=tmp_path, secret_keys=(KEY,), hash_workers=1, client_requests_per_minute=3, access_log=True)
 
 
 @pytest.fixture

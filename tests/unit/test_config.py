@@ -21,7 +21,7 @@ def test_defaults_when_nothing_is_set():
     assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (2, 19456, 1)
     assert settings.hash_workers == 0  # one per available core
     assert settings.workers == 0  # one per available core
-    assert (settings.log_format, settings.access_log) == ("text", True)
+    assert (settings.log_format, settings.access_log) == ("text", False)
     assert [str(net) for net in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]  # loopback only
     assert settings.ready_hash_queue == 0  # 4 per hashing worker
 
@@ -51,7 +51,7 @@ def test_every_variable_is_read():
             "ESAUTH_TRUSTED_PROXIES": "2",
             "ESAUTH_ALLOWED_ORIGINS": "https://App.example.com/, http://localhost:3000",
             "ESAUTH_LOG_FORMAT": "JSON",
-            "ESAUTH_ACCESS_LOG": "false",
+            "ESAUTH_ACCESS_LOG": "true",
             "ESAUTH_METRICS_ALLOW": "10.1.2.3, 192.168.0.0/16,fd00::/8",
             "ESAUTH_READY_HASH_QUEUE": "12",
         }
@@ -78,7 +78,7 @@ def test_every_variable_is_read():
         trusted_proxies=2,
         allowed_origins=("https://app.example.com", "http://localhost:3000"),
         log_format="json",
-        access_log=False,
+        access_log=True,
         metrics_allow=tuple(map(ipaddress.ip_network, ("10.1.2.3/32", "192.168.0.0/16", "fd00::/8"))),
         ready_hash_queue=12,
     )
