@@ -56,22 +56,31 @@ class AccessProblem(Exception):
         """401 or 403 when the cluster answered so; None for TLS."""
 
 
-def elasticsearch_options(access: ClusterAccess) -> dict[str, Any]:
-    """Keyword arguments for `elasticsearch.Elasticsearch(...)` (the URL goes first, positionally)."""
+def tls_options(access: ClusterAccess) -> dict[str, Any]:
+    """The TLS keyword arguments both clients take alike.
+
+    A pinned fingerprint gets a context of the client's own that refuses the handshake unless the
+    node's own (leaf) certificate matches: elastic-transport alone would accept ANY certificate of
+    the unverified chain, so a forged leaf followed by the real (public) CA certificate would pass
+    a CA pin, and opensearch-py's urllib3 connection would verify the chain against certifi first.
+    The libraries' own fingerprint check stays on: it marks the connection verified (no urllib3
+    warning)."""
     options: dict[str, Any] = {}
-    if access.cloud_id:
-        options["cloud_id"] = access.cloud_id
     if access.ca_certs:
         options["ca_certs"] = str(access.ca_certs)
     if not access.verify_certs:
         options["verify_certs"] = False
     if access.ssl_fingerprint:
-        # elastic-transport alone would accept ANY certificate of the unverified chain that
-        # matches, so a forged leaf followed by the real (public) CA certificate would pass a CA
-        # pin; the context refuses the handshake unless the leaf itself matches. The library's
-        # own check stays on: it marks the connection verified (no urllib3 warning).
         options["ssl_context"] = leaf_pinning_context(access.ssl_fingerprint)
         options["ssl_assert_fingerprint"] = access.ssl_fingerprint
+    return options
+
+
+def elasticsearch_options(access: ClusterAccess) -> dict[str, Any]:
+    """Keyword arguments for `elasticsearch.Elasticsearch(...)` (the URL goes first, positionally)."""
+    options = tls_options(access)
+    if access.cloud_id:
+        options["cloud_id"] = access.cloud_id
     if access.username:
         options["basic_auth"] = (access.username, access.password)
     if access.api_key:
@@ -83,18 +92,7 @@ def opensearch_options(access: ClusterAccess) -> dict[str, Any]:
     """Keyword arguments for `opensearchpy.OpenSearch(hosts=[url], ...)`; https comes from the URL."""
     if access.cloud_id:
         raise AccessProblem("cloud_id", "a cloud id names an Elastic Cloud deployment; OpenSearch takes a URL")
-    options: dict[str, Any] = {}
-    if access.ca_certs:
-        options["ca_certs"] = str(access.ca_certs)
-    if not access.verify_certs:
-        options["verify_certs"] = False
-    if access.ssl_fingerprint:
-        # opensearch-py's urllib3 connection would verify the chain against certifi before the
-        # fingerprint, and verify_certs=False makes it warn or silence urllib3 process-wide. A
-        # context of this client's own pins the node's certificate (as for elasticsearch-py);
-        # urllib3's own check of that same certificate marks the connection verified.
-        options["ssl_context"] = leaf_pinning_context(access.ssl_fingerprint)
-        options["ssl_assert_fingerprint"] = access.ssl_fingerprint
+    options = tls_options(access)
     if access.username:
         options["http_auth"] = (access.username, access.password)
     if access.api_key:
