@@ -9,10 +9,12 @@ import falcon
 
 from domain.accounts import AccountService
 from domain.auth import AuthService
+from domain.second_factor import TotpService
 from domain.errors import InactiveUser, InvalidCredentials, InvalidToken, LoginThrottled, UserAlreadyExists, ValidationError
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session
 from entrypoints.representations import session_view
 from entrypoints.audit import AuditLog
+from entrypoints.pending_login import SecondFactorStep
 from entrypoints.resources import audited_login
 from entrypoints.ui.next_url import DEFAULT_NEXT
 from entrypoints.ui.pages import STATIC_DIR, HostedPages, seconds, validation_message
@@ -273,7 +275,10 @@ class ResetConfirmPage:
         self._pages.redirect(resp, "/ui/login?done=reset")
 
 
-def add_pages(app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog) -> None:
+def add_pages(
+    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog,
+    step: SecondFactorStep, totp: TotpService,
+) -> None:
     app.add_route("/ui/login", LoginPage(pages, auth, audit))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
