@@ -45,7 +45,7 @@ from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
 from entrypoints.ui.resources import add_pages
-from domain.errors import SessionExpired, SessionInvalid
+from domain.errors import ReauthenticationRequired, SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 
@@ -100,6 +100,7 @@ def create_app(
     )
     errors.install(app)
     app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
+    app.add_error_handler(ReauthenticationRequired, pages.reauthentication_error)
 
     signup = SignupResource(auth, audit)
     app.add_route("/v1/users", UsersResource(signup, admin))

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote
 import falcon
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from domain.errors import SessionExpired, SessionInvalid
+from domain.errors import LoginThrottled, SessionExpired, SessionInvalid
 from domain.timestamps import parse_time
 from entrypoints import errors
 from entrypoints.origins import normalize_origin, request_origin
@@ -31,6 +31,8 @@ FIELD_LABELS = {
     "first_name": "First name",
     "last_name": "Last name",
     "token": "The reset link",
+    "code": "The code",
+    "body": "The form",
 }
 ERROR_TITLES = {
     400: "That did not work",
@@ -132,6 +134,14 @@ class HostedPages:
             error=None, notice=None,
         )
 
+    def reauthentication_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
+        """Sudo mode on a page: to the re-authentication page, then back to the account page
+        (a form post cannot be replayed; the person presses its button again)."""
+        if req.context.get("error_page") is None:
+            errors.domain_error(req, resp, ex, params)
+            return
+        self.redirect(resp, "/ui/reauthenticate?next=" + quote("/ui/account?done=reauthenticated", safe="/"))
+
     def session_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
         """A page that needs a session sends the person to sign in (and back here afterwards);
         the API keeps its 401."""
@@ -208,6 +218,10 @@ def human_time(instant: str | None) -> str:
         return "unknown"
     moment = parse_time(instant)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def throttled_message(throttled: LoginThrottled) -> str:
+    return f"Too many failed attempts for this account. Try again in {seconds(throttled.retry_after_s)}."
 
 
 def seconds(count: int) -> str:
