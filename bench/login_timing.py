@@ -86,7 +86,7 @@ def token_timing(rounds: int, cache_ms: int) -> None:
         assert client.simulate_post("/v1/users", json=login).status_code == 201
         cookie = client.simulate_post("/v1/auth/login", json=login).cookies["session"].value
         made = client.simulate_post(
-            "/v1/users/me/tokens", cookies={"session": cookie}, json={"name": "bench"}
+            "/v1/users/me/tokens", cookies={"session": cookie}, json={"name": "bench", "current_password": PASSWORD}
         )
         assert made.status_code == 201, made.text
         _, user_id, token_id, _ = made.json["data"]["token"].rsplit("_", 3)

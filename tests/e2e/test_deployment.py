@@ -168,7 +168,7 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment)
     assert status == 200 and session_cookie(headers) != aged
 
     # A bearer token: the same identity, and the token itself stays with esauth.
-    status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci"}, Cookie=cookie)
+    status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci", "current_password": PASSWORD}, Cookie=cookie)
     assert status == 201, body
     made = json.loads(body)["data"]
     bearer = {"Authorization": f"Bearer {made['token']}"}
