@@ -54,7 +54,13 @@ class SessionExpired(AuthError):
 
 class TokenRefused(AuthError):
     """A bearer token that is malformed, unknown, revoked, expired or of a deactivated user:
-    deliberately indistinguishable, so a guess learns nothing about which tokens exist."""
+    deliberately indistinguishable, so a guess learns nothing about which tokens exist.
+    `email_address` names the account the token's user id belongs to, when it names one, for
+    the audit log only (as a failed login names the account tried)."""
+
+    def __init__(self, reason: str, email_address: str | None = None) -> None:
+        super().__init__(reason)
+        self.email_address = email_address
 
 
 class SessionRequired(AuthError):
