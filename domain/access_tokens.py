@@ -163,7 +163,7 @@ class AccessTokens:
         if entry is None:
             if linked:
                 self._users.email_for_id(user_id, fresh=True)
-            raise TokenRefused("unknown, revoked or expired", email if linked else None)
+            raise TokenRefused("unknown, revoked or expired", user_id)
         return user, entry, self._note_use(user, entry, now)
 
     def _parse(self, token: str) -> tuple[str, str, str]:

@@ -55,12 +55,12 @@ class SessionExpired(AuthError):
 class TokenRefused(AuthError):
     """A bearer token that is malformed, unknown, revoked, expired or of a deactivated user:
     deliberately indistinguishable, so a guess learns nothing about which tokens exist.
-    `email_address` names the account the token's user id belongs to, when it names one, for
-    the audit log only (as a failed login names the account tried)."""
+    `user_id` is the user id a well-formed token names (whether or not it exists), for the
+    audit log only."""
 
-    def __init__(self, reason: str, email_address: str | None = None) -> None:
+    def __init__(self, reason: str, user_id: str | None = None) -> None:
         super().__init__(reason)
-        self.email_address = email_address
+        self.user_id = user_id
 
 
 class SessionRequired(AuthError):

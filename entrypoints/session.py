@@ -235,7 +235,9 @@ class SessionMiddleware:
             user, token, first_use = self._tokens.authenticate(bearer, fresh=admin_only)
         except TokenRefused as refused:
             self._limiter.take(client)
-            self._audit.record(req, "token_refused", refused.email_address)
+            # The id the token names, known or not: naming the account (a keyed digest of its
+            # email) would cost time only when it exists, a timing oracle for ids.
+            self._audit.record(req, "token_refused", user_id=refused.user_id)
             raise
         if first_use:
             self._audit.record(req, "token_used", user.email_address, token_id=token.token_id)
