@@ -250,9 +250,21 @@ class AuthService:
         """Revoke this one session; the user's other sessions stay live."""
         self._revoke(session.email_address, lambda live: tuple(s for s in live if s != session.session_id))
 
-    def logout_all(self, session: Session) -> None:
-        """Revoke every session of the user, this one included."""
-        self._revoke(session.email_address, lambda live: ())
+    def logout_all(self, session: Session) -> int:
+        """Revoke every session of the user, this one included, and every personal access token;
+        returns how many tokens ended. It is what a person presses when someone else may have
+        their account: a token made by that someone would outlive every session ended here."""
+        ended: list[int] = []
+
+        def end_all(current: User) -> User:
+            ended[:] = [len(current.access_tokens)]
+            return replace(_keep_sessions(current, ()), access_tokens=())
+
+        try:
+            self._users.modify(session.email_address, end_all)
+        except UserNotFound:
+            return 0
+        return ended[0]
 
     def _revoke(self, email_address: str, keep: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
         try:

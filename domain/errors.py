@@ -54,7 +54,13 @@ class SessionExpired(AuthError):
 
 class TokenRefused(AuthError):
     """A bearer token that is malformed, unknown, revoked, expired or of a deactivated user:
-    deliberately indistinguishable, so a guess learns nothing about which tokens exist."""
+    deliberately indistinguishable, so a guess learns nothing about which tokens exist.
+    `user_id` is the user id a well-formed token names (whether or not it exists), for the
+    audit log only."""
+
+    def __init__(self, reason: str, user_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.user_id = user_id
 
 
 class SessionRequired(AuthError):

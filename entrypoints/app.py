@@ -101,7 +101,7 @@ def create_app(
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
-    app.add_route("/v1/users/me/tokens", TokensResource(tokens, audit))
+    app.add_route("/v1/users/me/tokens", TokensResource(tokens, accounts, audit))
     app.add_route("/v1/users/me/tokens/{token_id}", TokenResource(tokens, audit))
     app.add_route("/v1/users/me/sessions", SessionsResource(auth))
     app.add_route("/v1/users/me/sessions/{session_id}", SessionResource(auth, audit))

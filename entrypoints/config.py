@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from publicsuffixlist import PublicSuffixList
+
 from entrypoints.origins import normalize_origin
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -429,13 +431,22 @@ _DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def _cookie_domain(raw: str | None) -> str | None:
-    """A registrable-looking host name (`example.com`), lower case, without a leading dot."""
+    """A host name (`example.com`), lower case, without a leading dot, that is not a public
+    suffix: `co.uk` or `github.io` would share the session with every site registered under
+    it (browsers refuse such a cookie, so nobody could log in, but the setting says the
+    operator meant to trust them all). Judged by the Public Suffix List that browsers use,
+    ICANN and private sections alike, as bundled by publicsuffixlist (no network at start-up)."""
     if raw is None:
         return None
     domain = raw.strip().lower().removeprefix(".")
     labels = domain.split(".")
-    if len(labels) < 2 or len(domain) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+    if not domain or len(domain) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
         raise ConfigError(f"ESAUTH_COOKIE_DOMAIN: expected a domain like example.com, got {raw!r}")
+    if PublicSuffixList().is_public(domain):
+        raise ConfigError(
+            f"ESAUTH_COOKIE_DOMAIN: {domain!r} is a public suffix (Public Suffix List): a cookie for it would reach "
+            f"every site registered under it and browsers refuse one; give your own domain, such as example.{domain}"
+        )
     return domain
 
 

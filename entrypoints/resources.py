@@ -120,12 +120,13 @@ class LogoutResource:
         self._end(req, resp, "logout", "successfully logged out!")
 
     def on_post_all(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth.logout_all(req.context.session)
-        self._end(req, resp, "logout_all", "successfully logged out of every session!")
+        revoked = self._auth.logout_all(req.context.session)
+        self._end(req, resp, "logout_all", "successfully logged out of every session!", tokens_revoked=revoked)
+        resp.media["data"] = {"tokens_revoked": revoked}
 
-    def _end(self, req: falcon.Request, resp: falcon.Response, event: str, done: str) -> None:
+    def _end(self, req: falcon.Request, resp: falcon.Response, event: str, done: str, **details: object) -> None:
         email = req.context.user.email_address
-        self._audit.record(req, event, email)
+        self._audit.record(req, event, email, **details)
         req.context.end_session = True
         resp.set_header("Clear-Site-Data", '"cookies"')
         resp.media = {"message": f"'{email}' {done}", "success": True}

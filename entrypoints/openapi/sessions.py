@@ -56,12 +56,12 @@ def _logged_in_links(cookie_name: str) -> dict[str, Any]:
     }
 
 
-def _ending(operation_id: str, summary: str, done: str) -> dict[str, Any]:
+def _ending(operation_id: str, summary: str, done: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     return operation(
         operation_id,
         summary,
         "sessions",
-        {200: answer(f"{done}Logged out; the cookie is cleared.", success_body(), ENDED)},
+        {200: answer(f"{done}Logged out; the cookie is cleared.", success_body(data), ENDED)},
         login=True,
         session_only=True,
         unsafe=True,
@@ -93,7 +93,18 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
             )
         },
         "/v1/auth/logout": {"post": _ending("logOut", "End this session (it is revoked, not just forgotten)", "")},
-        "/v1/auth/logout-all": {"post": _ending("logOutAll", "End every session of the user", "Every session is revoked; ")},
+        "/v1/auth/logout-all": {"post": _ending(
+            "logOutAll",
+            "End every session of the user and every personal access token",
+            "Every session and every personal access token is revoked (a token made by whoever else had the account "
+            "would outlive the sessions); `tokens_revoked` says how many tokens ended. ",
+            {
+                "type": "object",
+                "properties": {"tokens_revoked": {"type": "integer", "minimum": 0}},
+                "required": ["tokens_revoked"],
+                "additionalProperties": False,
+            },
+        )},
         "/v1/users/me/sessions": {
             "get": operation(
                 "listSessions",

@@ -106,6 +106,7 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_COOKIE_DOMAIN": "localhost"}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_COOKIE_DOMAIN": "https://example.com"}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_COOKIE_DOMAIN": "exa mple.com"}, "ESAUTH_COOKIE_DOMAIN"),
+        ({"ESAUTH_COOKIE_DOMAIN": "."}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_PUBLIC_URL": "https://auth.example.com/esauth"}, "ESAUTH_PUBLIC_URL"),
         ({"ESAUTH_PUBLIC_URL": "auth.example.com"}, "ESAUTH_PUBLIC_URL"),
@@ -118,6 +119,21 @@ def test_metrics_can_be_allowed_to_nobody():
 def test_malformed_settings_are_refused_by_name(environ, names):
     with pytest.raises(ConfigError, match=names):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize("suffix", ["com", ".COM", "co.uk", "github.io", "appspot.com", "foo.ck", "xn--p1ai"])
+def test_a_public_suffix_is_refused_as_cookie_domain_in_one_clear_line(suffix):
+    """ICANN suffixes, private ones (github.io) and wildcard rules (*.ck) alike."""
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"ESAUTH_COOKIE_DOMAIN": suffix})
+    message = str(refused.value)
+    assert message.startswith(f"ESAUTH_COOKIE_DOMAIN: '{suffix.lower().lstrip('.')}' is a public suffix")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("domain", ["example.com", "example.co.uk", "me.github.io", "www.ck", "example.xn--p1ai"])
+def test_a_registrable_domain_is_taken_as_cookie_domain(domain):
+    assert Settings.from_env({"ESAUTH_COOKIE_DOMAIN": domain}).cookie_domain == domain
 
 
 def test_the_reset_link_defaults_to_the_hosted_page_once_the_public_origin_is_known():
