@@ -94,7 +94,7 @@ def create_app(
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
             ForwardedRequestGuard(audit),
-            DeviceCookieMiddleware(DeviceCookies(cookies.secret_keys, cookies.secure, device_cookie_max_age)),
+            DeviceCookieMiddleware(DeviceCookies(cookies.secret_keys, clock, cookies.secure, device_cookie_max_age)),
             SessionMiddleware(cookies, auth, audit, clock, tokens, limiter, trusted_proxies),
         ],
     )

@@ -8,9 +8,10 @@ from datetime import timedelta
 from typing import Any, Sequence
 
 import falcon
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from domain.devices import DeviceCookie
+from ports.clock import Clock
 
 SALT = "esauth.device.v1"
 """Its own salt: a session cookie can never pass for a device cookie, nor the other way round."""
@@ -26,12 +27,21 @@ class DeviceCookies:
     one older than `max_age` is no longer honoured, whatever the browser kept.
     """
 
-    def __init__(self, secret_keys: Sequence[str], secure: bool = True, max_age: timedelta = timedelta(days=365)) -> None:
+    def __init__(
+        self, secret_keys: Sequence[str], clock: Clock, secure: bool = True, max_age: timedelta = timedelta(days=365)
+    ) -> None:
         self.name = "__Host-device" if secure else "device"
         self.secure = secure
         self.max_age_s = int(max_age.total_seconds())
+
+        class ClockedSigner(TimestampSigner):
+            """Dates and ages cookies by the app's clock (itsdangerous reads time.time())."""
+
+            def get_timestamp(self) -> int:
+                return int(clock().timestamp())
+
         self._serializer = URLSafeTimedSerializer(
-            list(reversed(secret_keys)), salt=SALT, signer_kwargs={"digest_method": hashlib.sha256}
+            list(reversed(secret_keys)), salt=SALT, signer=ClockedSigner, signer_kwargs={"digest_method": hashlib.sha256}
         )
 
     def encode(self, cookie: DeviceCookie) -> str:
