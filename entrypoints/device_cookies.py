@@ -17,6 +17,11 @@ SALT = "esauth.device.v1"
 """Its own salt: a session cookie can never pass for a device cookie, nor the other way round."""
 
 
+def device_cookie_name(secure: bool) -> str:
+    """`__Host-` makes browsers refuse it unless Secure, host-only and Path=/."""
+    return "__Host-device" if secure else "device"
+
+
 class DeviceCookies:
     """`__Host-device` (`device` with Secure off): HttpOnly, SameSite=Strict (only our own
     pages and same-site front ends post logins), Path=/, host-only even when the session
@@ -30,7 +35,7 @@ class DeviceCookies:
     def __init__(
         self, secret_keys: Sequence[str], clock: Clock, secure: bool = True, max_age: timedelta = timedelta(days=365)
     ) -> None:
-        self.name = "__Host-device" if secure else "device"
+        self.name = device_cookie_name(secure)
         self.secure = secure
         self.max_age_s = int(max_age.total_seconds())
 

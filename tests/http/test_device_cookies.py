@@ -13,6 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, MakeApi, assert_error, flip, set_cookie_lines
 from tests.http.test_login_logout import cookie_attributes
+from tests.http.test_openapi import served_document
 from tests.http.ui_browser import PageClient
 
 WRONG = PASSWORD + "!"
@@ -157,3 +158,9 @@ def test_unknown_and_wrong_password_answer_alike_with_a_device_cookie(api: Api) 
         assert (known.status_code, known.text, known.headers["retry-after"]) == (
             unknown.status_code, unknown.text, unknown.headers["retry-after"]
         )
+
+
+def test_the_openapi_document_describes_the_device_cookie_login_reads(any_api: Api) -> None:
+    login = served_document(any_api)["paths"]["/v1/auth/login"]["post"]
+    assert f"`{'__Host-device' if any_api.cookies.secure else 'device'}`" in login["description"]
+    assert "ESAUTH_DEVICE_LOCKOUT" in login["responses"]["429"]["description"]
