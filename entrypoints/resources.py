@@ -80,6 +80,9 @@ class LoginResource:
             "message": f"'{user.email_address}' successfully logged in!",
             "success": True,
             "data": public_user(user),
+            # The cap on live sessions ended this many of the oldest: a client can tell its user
+            # why another device was signed out (0 almost always; a count, not the ids).
+            "sessions_evicted": len(req.context.issue_session.evicted),
         }
 
 

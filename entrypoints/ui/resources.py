@@ -65,8 +65,12 @@ class LoginPage:
         except InactiveUser:
             self._again(req, resp, 403, email, next_url, "This account is deactivated.")
         else:
-            evicted = req.context.issue_session.evicted
-            self._pages.redirect(resp, "/ui/account?done=evicted" if evicted and next_url == DEFAULT_NEXT else next_url)
+            if not req.context.issue_session.evicted:
+                self._pages.redirect(resp, next_url)
+            elif next_url == DEFAULT_NEXT:
+                self._pages.redirect(resp, "/ui/account?done=evicted")
+            else:  # the notice first, then on to where the person was going
+                self._pages.redirect(resp, "/ui/account?done=evicted&next=" + quote(next_url, safe=""))
 
     def _again(self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str) -> None:
         self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error)
@@ -140,11 +144,13 @@ class AccountPage:
         self._auth = auth
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.show(req, resp, 200, notice=notice(req))
+        onward = self._pages.next_url(req, req.get_param("next"))  # checked here as at sign-in
+        self.show(req, resp, 200, notice=notice(req), onward=None if onward == DEFAULT_NEXT else onward)
 
     def show(self, req: falcon.Request, resp: falcon.Response, status: int, **context: object) -> None:
         current = req.context.session.session_id
         sessions = [session_view(record, current) for record in self._auth.live_sessions(req.context.user)]
+        context.setdefault("onward", None)
         self._pages.render(req, resp, "account.html", status, user=req.context.user, sessions=sessions, **context)
 
 
