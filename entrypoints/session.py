@@ -252,6 +252,13 @@ class SessionMiddleware:
             self._cookies.set(resp, req.context.issue_session, self._clock())
 
 
+def signing_out(req: falcon.Request, resp: falcon.Response) -> None:
+    """The caller's own session has ended: the middleware clears the cookie, and the browser is
+    told to drop what it keeps for this site."""
+    req.context.end_session = True
+    resp.set_header("Clear-Site-Data", '"cookies"')
+
+
 def _bearer_token(req: falcon.Request) -> str | None:
     """The token of an `Authorization: Bearer` header (RFC 6750), or None for any other scheme."""
     header = req.get_header("Authorization")

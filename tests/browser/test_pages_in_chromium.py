@@ -208,3 +208,30 @@ def test_a_page_on_another_origin_can_neither_sign_out_nor_change_the_password(
     expect(page.locator(".sessions li")).to_have_count(1)
     status, _, body = deployment.https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
     assert status == 200, body
+
+
+def test_a_token_made_and_revoked_on_the_account_page(context: BrowserContext, deployment: Deployment, screenshot) -> None:
+    base = deployment.url
+    page = context.new_page()
+    sign_up(page, base)
+    sign_in(page, base)
+    tokens = page.locator("#tokens")
+    tokens.get_by_label("Name").fill("ci")
+    tokens.get_by_label("Your current password").fill(PASSWORD)
+    tokens.get_by_role("button", name="Make a token").click()
+    expect(page.get_by_role("status")).to_have_text("Token created. Copy it now: it is not shown again.")
+    shown = page.get_by_label("Your new token")
+    expect(shown).to_have_attribute("readonly", "")
+    token = shown.input_value()
+    assert token.startswith("esauth_pat_")
+    screenshot(page, "token-created")
+    seen = deployment.https("GET", APP, Accept="application/json", Authorization=f"Bearer {token}")
+    assert seen[0] == 200 and json.loads(seen[2])["headers"]["x-auth-request-email"] == [EMAIL]
+
+    page.goto(f"{base}/ui/account")  # shown once: never again
+    assert token not in page.content()
+    page.get_by_role("button", name="Revoke ci").click()
+    expect(page.get_by_role("status")).to_have_text("Token revoked. Whatever used it is refused from now on.")
+    expect(tokens).to_contain_text("You have no tokens.")
+    screenshot(page, "token-revoked")
+    assert deployment.https("GET", APP, Accept="application/json", Authorization=f"Bearer {token}")[0] == 401
