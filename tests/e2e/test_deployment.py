@@ -123,3 +123,13 @@ def test_300_idle_connections_held_leave_normal_requests_answered_within_a_secon
             waits.append(time.monotonic() - started)
             assert status == 200
         assert max(waits) < 1.0, waits
+
+
+def test_the_hosted_pages_pass_through_and_only_their_password_posts_get_the_credentials_rate(deployment) -> None:
+    https, _ = deployment
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    shown = [https("GET", LOGIN_PATH, Accept="text/html")[0] for _ in range(30)]
+    assert shown == [200] * 30  # esauth's page, however often it is shown
+    posted = [https("POST", LOGIN_PATH, **form)[0] for _ in range(30)]  # no CSRF token: esauth says 403
+    assert set(posted) == {403, 429} and posted[:10] == [403] * 10  # a burst of 10, then 2 a second
+    assert https("GET", "/ui/static/esauth.css")[0] == 200
