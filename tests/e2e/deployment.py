@@ -36,8 +36,7 @@ IDENTITY = ("x-auth-request-user", "x-auth-request-email", "x-auth-request-admin
 
 
 class EchoApp(http.server.BaseHTTPRequestHandler):
-    """The protected app: answers JSON naming the identity headers (and Authorization) it got.
-    `no-store` as an app showing private data should send, so Back after sign-out asks again."""
+    """The protected app: answers JSON naming the identity headers (and Authorization) it got."""
 
     protocol_version = "HTTP/1.1"
 
@@ -47,7 +46,6 @@ class EchoApp(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
 
