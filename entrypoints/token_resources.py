@@ -61,22 +61,27 @@ class TokensResource:
     """POST makes a token (201, shown once), GET lists them.
 
     A session is required: a token that could mint tokens would outlive its own revocation, and
-    a leaked one should not list the others.
+    a leaked one should not list the others. Making one also takes the current password: a
+    token outlives the session by months, so a stolen cookie alone must not turn into one (the
+    password is checked as a password change checks it, through the login throttle, and each
+    attempt spends one of the client's rate-limit tokens, since it costs a hash).
     """
 
     login_required = True
     session_required = True
+    rate_limited = True  # POST only
 
-    def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
+    def __init__(self, tokens: AccessTokens, accounts: AccountService, audit: AuditLog) -> None:
         self._tokens = tokens
+        self._accounts = accounts
         self._audit = audit
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
-        check_fields(body, ("name",), ("expires_in_days",))
-        email = req.context.user.email_address
-        token, entry = self._tokens.create(email, body["name"], body.get("expires_in_days"))
-        self._audit.record(req, "token_created", email, token_id=entry.token_id)
+        check_fields(body, ("name", "current_password"), ("expires_in_days",))
+        token, entry = audited_token_create(
+            self._tokens, self._accounts, self._audit, req, body["name"], body.get("expires_in_days"), body["current_password"]
+        )
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/users/me/tokens/{entry.token_id}"
         resp.media = {

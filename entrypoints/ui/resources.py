@@ -72,6 +72,7 @@ class LoginPage:
     auth: AuthService
     audit: AuditLog
     rate_limited = True
+    reads_device_cookie = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_url = self.pages.next_url(req, req.get_param("next"))

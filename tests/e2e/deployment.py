@@ -33,18 +33,21 @@ LOGIN_PATH = "/ui/login"
 PUBLIC_HOST = "localhost"
 """The name the test certificate and the browser use (a host name, so the cookies are a site's)."""
 IDENTITY = ("x-auth-request-user", "x-auth-request-email", "x-auth-request-admin")
+APP_CACHE_CONTROL = "public, max-age=600"
 
 
 class EchoApp(http.server.BaseHTTPRequestHandler):
-    """The protected app: answers JSON naming the identity headers (and Authorization) it got."""
+    """The protected app: answers JSON naming the identity headers (and Authorization and Cookie)
+    it got, and says its pages may be cached by anyone (as a careless app would)."""
 
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization", "x-forwarded-for")}
+        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization", "cookie", "x-forwarded-for")}
         body = json.dumps({"path": self.path, "headers": seen}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", APP_CACHE_CONTROL)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
