@@ -22,11 +22,10 @@ from domain.session import SessionPolicy
 from entrypoints.session import SessionCookies
 
 from tests.e2e.harness import HOST, EsauthServer, StartServer
-from tests.tools.nginx import run_nginx
+from tests.tools.nginx import render_deploy_template, run_nginx
 from tests.tools.ports import free_port
 from tests.tools.tls import make_test_ca
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "esauth.conf.template"
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery"
 LOGIN_PATH = "/login"
 IDENTITY = ("x-auth-request-user", "x-auth-request-email", "x-auth-request-admin")
@@ -65,15 +64,6 @@ def echo_app(port: int) -> Iterator[None]:
         thread.join(5)
 
 
-def rendered(values: dict[str, str]) -> str:
-    """The template with its placeholders filled, as `envsubst` with the names listed would."""
-    text = TEMPLATE.read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    assert not [line for line in text.splitlines() if "${ESAUTH_" in line.split("#", 1)[0]], "a placeholder left"
-    return text
-
-
 class Https:
     """Requests to nginx over TLS, trusting only the test CA, each on its own connection."""
 
@@ -107,7 +97,7 @@ def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[tuple[Http
     certs = make_test_ca(tmp_path / "tls")
     esauth = start_server(ESAUTH_COOKIE_SECURE="true", ESAUTH_TRUSTED_PROXIES="1")
     app_port, nginx_port = free_port(), free_port()
-    config = rendered({
+    config = render_deploy_template({
         "ESAUTH_LISTEN": f"{HOST}:{nginx_port}",
         "ESAUTH_SERVER_NAME": "localhost",
         "ESAUTH_TLS_CERT": str(certs.server_chain),
