@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import baselines, report
-from .common import GROWTH_USERS, REPO, BenchError
+from .common import GROWTH_USERS, LARGEST_STORE, REPO, BenchError
 from .processes import Processes, raise_on_sigterm
 from .runner import Bench
 from .servers import esauth_default_threads, esauth_has_workers
@@ -51,10 +51,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--growth", action=argparse.BooleanOptionalAction, default=None,
                         help="also run GET /v1/test and login on a store grown to each of --users (default on, off "
                              "with --quick unless --users is given)")
-    parser.add_argument("--users", help=f"store sizes for --growth, comma-separated, e.g. 100000,1000000 (default "
-                                        f"{GROWTH_USERS}); seeding 1,000,000 takes minutes a store")
+    parser.add_argument("--users", help=f"store sizes for --growth, comma-separated (default {GROWTH_USERS},"
+                                        f"{LARGEST_STORE}); see BENCHMARKS.md for how long seeding takes")
     parser.add_argument("--seed-minutes", type=float, default=30,
-                        help="minutes all direct seeding of the run may take before it stops the run (default 30)")
+                        help="minutes the direct seeding of one store may take; sizes of --users not reached by then "
+                             "are left out, saying so (default 30)")
     parser.add_argument("--nginx", action=argparse.BooleanOptionalAction, default=None,
                         help="also run the cookie check, /v1/auth/verify and an auth_request-protected app through "
                              "deploy/nginx's config, beside bare Falcon behind it (default on, off with --quick)")
@@ -85,7 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.growth is None:
         args.growth = args.users is not None or not args.quick
     try:
-        sizes = [int(size) for size in (args.users or str(GROWTH_USERS)).split(",") if size.strip()]
+        sizes = [int(size) for size in (args.users or f"{GROWTH_USERS},{LARGEST_STORE}").split(",") if size.strip()]
     except ValueError:
         parser.error("--users: comma-separated numbers of users")
     args.users_list = sorted(set(sizes)) if args.growth else []
@@ -139,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             threads_list = [None]  # esauth serve without --threads: its own default
         bench = Bench(args, workdir, procs, wrk)
-        seed_deadline = time.monotonic() + args.seed_minutes * 60
         for threads in threads_list:
             n = threads or default_threads
             print(f"\n== waitress threads={n}{' (esauth default)' if threads is None else ''}: "
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 baselines.bare_falcon(bench, n, args.connections_list)
             for store in args.stores_list:
                 run_store(bench, store, threads, n, args.connections_list, args.scenarios_set, args.users_list,
-                          args.diagnostics, args.sessions, args.nginx, seed_deadline)
+                          args.diagnostics, args.sessions, args.nginx, args.seed_minutes)
             if threads == threads_list[0] and args.peers_list:
                 peers.peers(bench, args.peers_list, args.connections_list, args.sessions)
             if args.baselines:

@@ -27,6 +27,10 @@ from .servers import Server
 if TYPE_CHECKING:
     from entrypoints.session import SessionCookies
 
+class SeedingTooLong(BenchError):
+    """Direct seeding ran past its deadline; what was written stays written."""
+
+
 BULK_CHUNK = 5000
 """Users per bulk request (search engines) or per transaction (SQLite)."""
 
@@ -103,8 +107,8 @@ def seed_directly(env: dict[str, str], first: int, count: int,
     def chunks(numbers: range):
         for start in range(0, len(numbers), BULK_CHUNK):
             if deadline is not None and time.monotonic() > deadline:
-                raise BenchError(f"seeding stopped after {start:,} of {len(numbers):,} users: over the time "
-                                 f"--seed-minutes allows ({time.monotonic() - started:.0f} s so far)")
+                raise SeedingTooLong(f"seeding stopped after {start:,} of {len(numbers):,} users, over the "
+                                     f"--seed-minutes a store may take ({time.monotonic() - started:.0f} s so far)")
             yield numbers[start:start + BULK_CHUNK]
 
     def user(i: int) -> User:

@@ -19,8 +19,9 @@ from .stores import STARTERS
 
 def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int, conns_list: list[int],
               scenarios: set[str], growth: list[int], diagnostics: bool, distinct_sessions: int,
-              nginx: bool, seed_deadline: float) -> None:
+              nginx: bool, seed_minutes: float) -> None:
     store = STARTERS[store_name](bench.procs, bench.workdir, bench.nonce)
+    seed_deadline = time.monotonic() + seed_minutes * 60
     try:
         env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", bench.args.workers, store.env)
         server = start_esauth(bench.procs, bench.workdir, store.name, env, threads, store.pid, store.reads)
