@@ -266,7 +266,7 @@ def render(results: Results, args: argparse.Namespace, info: list[str], threads_
         + (f"; argon2id t={params['time_cost']}, m={params['memory_cost_kib'] // 1024} MiB, p={params['parallelism']}"
            if params else "")
     )
-    extra = [f"- Peers (each in its own venv, pip from PyPI): " + "; ".join(
+    extra = ["- Peers (each in its own venv, pip from PyPI): " + "; ".join(
         f"{label}: {versions}" for label, versions in results.peer_versions.items())] if results.peer_versions else []
     if results.seeding:
         extra.append("- Seeding (bulk, straight into the store, one shared argon2 hash): " + "; ".join(results.seeding))

@@ -28,6 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # esauth_bench.com
 
 from esauth_bench.common import EMAIL, PASSWORD  # noqa: E402
 
+__all__ = ["DB", "PASSWORD", "SECRET", "USER_PAGE", "email", "main"]
+"""What the apps take from here."""
+
 DB = os.environ.get("PEER_DB", "peer.sqlite3")
 SECRET = os.environ.get("PEER_SECRET", "")
 USER_PAGE = {"message": "Test", "success": True}

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import subprocess
+from pathlib import Path
 
 from .. import peer_envs
 from ..common import COOKIE_USERS, PASSWORD, SEED_USERS, BenchError
@@ -43,7 +44,7 @@ def peer_env(bench: Bench, stack: peer_envs.PeerStack) -> dict[str, str]:
     return env
 
 
-def run_app(python, stack: peer_envs.PeerStack, env: dict[str, str], args: list[str], timeout_s: float) -> dict:
+def run_app(python: Path, stack: peer_envs.PeerStack, env: dict[str, str], args: list[str], timeout_s: float) -> dict:
     """One command of the peer's app file (peer_common: seed, raw-verify), its JSON answer."""
     argv = [str(python), str(peer_envs.PEERS_DIR / f"{stack.module}.py"), *args]
     try:
@@ -96,7 +97,7 @@ def peers(bench: Bench, names: list[str], conns_list: list[int], sessions: int) 
                 bench.procs.stop(server.proc)
 
 
-def check_cookies(port: int, cookies, stack: peer_envs.PeerStack) -> None:
+def check_cookies(port: int, cookies: Path, stack: peer_envs.PeerStack) -> None:
     """The first, middle and last seeded session are let in, and no cookie is not: the rows
     price a real check."""
     lines = cookies.read_text().splitlines()
@@ -109,7 +110,7 @@ def check_cookies(port: int, cookies, stack: peer_envs.PeerStack) -> None:
         raise BenchError(f"{stack.name}: GET /v1/test without a session answered {status}, not 401")
 
 
-def raw_verify(bench: Bench, python, stack: peer_envs.PeerStack, env: dict[str, str]) -> str:
+def raw_verify(bench: Bench, python: Path, stack: peer_envs.PeerStack, env: dict[str, str]) -> str:
     """The stack's own verify on one thread per core (as the process pools of its best deployment
     run it), --runs times: the row its logins are read against."""
     threads = cores()
