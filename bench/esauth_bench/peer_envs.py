@@ -63,10 +63,15 @@ GTHREADS = 4
 its default sync worker closes each connection, which would price a TCP handshake per request)."""
 
 
+GRACE_S = 3
+"""gunicorn's drain on SIGTERM: inside Processes.stop's 5 s, so the master stops its own workers."""
+
+
 def gunicorn(bin_dir: Path, port: int, workers: int, app: str) -> Deployment:
     return Deployment(f"gunicorn -w {workers} -k gthread --threads {GTHREADS}",
                       [str(bin_dir / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(GTHREADS),
-                       "-b", f"127.0.0.1:{port}", "--no-control-socket", app], GTHREADS, workers)
+                       "-b", f"127.0.0.1:{port}", "--graceful-timeout", str(GRACE_S), "--no-control-socket", app],
+                      GTHREADS, workers)
 
 
 def flask_deployments(bin_dir: Path, port: int, cores: int) -> list[Deployment]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from ..measure import LoadMeter
 from ..results import Row, Run
 from ..runner import Bench
 from ..seeding import emails_file
-from ..servers import start_listening
+from ..servers import Server, start_listening
 
 SEED_TIMEOUT_S = 600
 
@@ -72,8 +73,10 @@ def peers(bench: Bench, names: list[str], conns_list: list[int], sessions: int) 
               flush=True)
         verify_key = raw_verify(bench, python, stack, env)
         emails = emails_file(bench.workdir, list(range(COOKIE_USERS, SEED_USERS)))
-        port = free_port()
-        for number, deployment in enumerate(stack.deployments(python.parent, port, cores())):
+        for number in range(len(stack.deployments(python.parent, 0, cores()))):
+            # A port of its own: the last deployment's workers may still be finishing a login.
+            port = free_port()
+            deployment = stack.deployments(python.parent, port, cores())[number]
             server = start_listening(bench.procs, bench.workdir, f"{stack.name}-{number}", deployment.argv, env,
                                      port)
             try:
@@ -94,7 +97,19 @@ def peers(bench: Bench, names: list[str], conns_list: list[int], sessions: int) 
                                      lambda: login_args, stack.login_status)
                 row.workers, row.baseline_key = deployment.processes, verify_key
             finally:
-                bench.procs.stop(server.proc)
+                stop_tree(bench, server)
+
+
+def stop_tree(bench: Bench, server: Server) -> None:
+    """Stop the server (its master drains and stops its workers), then kill, by pid, any of its
+    workers left: a master killed after its grace period leaves them orphaned, still serving."""
+    workers = server.server_pids[1:]
+    bench.procs.stop(server.proc)
+    for pid in workers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def check_cookies(port: int, cookies: Path, stack: peer_envs.PeerStack) -> None:
