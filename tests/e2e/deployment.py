@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Iterator
 
 from tests.e2e.harness import HOST, EsauthServer, StartServer
-from tests.tools.nginx import run_nginx
+from tests.tools.nginx import render_deploy_template, run_nginx
 from tests.tools.ports import free_port
 from tests.tools.tls import CertificateFiles, make_test_ca
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "esauth.conf.template"
 LOGIN_PATH = "/ui/login"
 """Where nginx sends a browser without a login: esauth's own sign-in page."""
 PUBLIC_HOST = "localhost"
@@ -68,15 +67,6 @@ def echo_app(port: int) -> Iterator[None]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-def rendered(values: dict[str, str]) -> str:
-    """The template with its placeholders filled, as `envsubst` with the names listed would."""
-    text = TEMPLATE.read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    assert not [line for line in text.splitlines() if "${ESAUTH_" in line.split("#", 1)[0]], "a placeholder left"
-    return text
 
 
 class Https:
@@ -130,7 +120,7 @@ def run_deployment(
     esauth = start_server(
         ESAUTH_COOKIE_SECURE="true", ESAUTH_TRUSTED_PROXIES="1", ESAUTH_PUBLIC_URL=url, **esauth_env
     )
-    config = rendered({
+    config = render_deploy_template({
         "ESAUTH_LISTEN": f"{HOST}:{nginx_port}",
         "ESAUTH_SERVER_NAME": PUBLIC_HOST,
         "ESAUTH_TLS_CERT": str(certs.server_chain),
