@@ -47,6 +47,7 @@ from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
 from entrypoints.ui.resources import add_pages
+from entrypoints.ui.second_factor_pages import add_second_factor_pages
 from domain.errors import ReauthenticationRequired, SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
@@ -142,5 +143,6 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    add_pages(app, pages, auth, accounts, audit, step, totp)
+    account = add_pages(app, pages, auth, accounts, tokens, audit, step)
+    add_second_factor_pages(app, pages, account, auth, step, totp, audit)
     return app

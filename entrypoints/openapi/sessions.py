@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.auth import MAX_LIVE_SESSIONS
 from entrypoints.device_cookies import device_cookie_name
 from entrypoints.openapi.parts import (
     EMAIL,
@@ -44,6 +45,14 @@ LIVE_SESSION = {
     "required": ["id", "created_at", "last_seen_at", "device", "client", "current"],
     "additionalProperties": False,
 }
+LOGGED_IN = success_body(ref("schemas", "User"))
+LOGGED_IN["properties"]["sessions_evicted"] = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "How many of the user's oldest sessions this login ended because they already had the most "
+    f"live sessions allowed ({MAX_LIVE_SESSIONS}); almost always 0. Tell the person: another device was signed out.",
+}
+LOGGED_IN["required"].append("sessions_evicted")
 SESSION_IN_PATH = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
@@ -107,11 +116,7 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
                 "Log in: a new session cookie, and a new device cookie",
                 "sessions",
                 {
-                    200: answer(
-                        "Logged in. Two cookies are set: the session, and a new device cookie.",
-                        success_body(ref("schemas", "User")),
-                        SET_COOKIE,
-                    ),
+                    200: answer("Logged in. Two cookies are set: the session, and a new device cookie.", LOGGED_IN, SET_COOKIE),
                     202: answer(
                         "The password is right and the account has a second factor: no session yet, a pending "
                         "sign-in cookie that `POST /v1/auth/login/mfa` finishes.",

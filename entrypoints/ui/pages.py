@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote
 import falcon
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from domain.errors import LoginThrottled, SessionExpired, SessionInvalid
+from domain.errors import SessionExpired, SessionInvalid
 from domain.timestamps import parse_time
 from entrypoints import errors
 from entrypoints.origins import normalize_origin, request_origin
@@ -31,6 +31,8 @@ FIELD_LABELS = {
     "first_name": "First name",
     "last_name": "Last name",
     "token": "The reset link",
+    "name": "Token name",
+    "expires_in_days": "Lifetime",
     "code": "The code",
     "body": "The form",
 }
@@ -113,14 +115,6 @@ class HostedPages:
         resp.content_type = HTML
         resp.text = self._templates.get_template(template).render(**context)
 
-    @staticmethod
-    def redirect(resp: falcon.Response, location: str) -> None:
-        """303: the browser follows with a GET, so Back or reload never re-posts a form."""
-        resp.status = falcon.HTTP_303
-        resp.location = location
-        resp.content_type = HTML
-        resp.text = ""
-
     def error_page(self, req: falcon.Request, resp: falcon.Response, exception: falcon.HTTPError) -> None:
         """Any HTTP error under /ui/ as a page a person can read, with when to try again."""
         code = exception.status_code
@@ -140,7 +134,7 @@ class HostedPages:
         if req.context.get("error_page") is None:
             errors.domain_error(req, resp, ex, params)
             return
-        self.redirect(resp, "/ui/reauthenticate?next=" + quote("/ui/account?done=reauthenticated", safe="/"))
+        redirect(resp, "/ui/reauthenticate?next=" + quote("/ui/account?done=reauthenticated", safe="/"))
 
     def session_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
         """A page that needs a session sends the person to sign in (and back here afterwards);
@@ -154,7 +148,7 @@ class HostedPages:
         target = "/ui/login?next=" + quote(req.path, safe="/") if req.method == "GET" else "/ui/login"
         if isinstance(ex, SessionExpired):
             target += ("&" if "?" in target else "?") + "done=expired"
-        self.redirect(resp, target)
+        redirect(resp, target)
 
 
 class PagesMiddleware:
@@ -196,6 +190,14 @@ class PagesMiddleware:
             )
 
 
+def redirect(resp: falcon.Response, location: str) -> None:
+    """303: the browser follows with a GET, so Back or reload never re-posts a form."""
+    resp.status = falcon.HTTP_303
+    resp.location = location
+    resp.content_type = HTML
+    resp.text = ""
+
+
 def read_form(req: falcon.Request) -> dict[str, str]:
     """An url-encoded form as field -> value; a field given twice, or anything else, is a 400."""
     media_type = (req.content_type or "").split(";", 1)[0].strip().lower()
@@ -218,10 +220,6 @@ def human_time(instant: str | None) -> str:
         return "unknown"
     moment = parse_time(instant)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
-
-
-def throttled_message(throttled: LoginThrottled) -> str:
-    return f"Too many failed attempts for this account. Try again in {seconds(throttled.retry_after_s)}."
 
 
 def seconds(count: int) -> str:

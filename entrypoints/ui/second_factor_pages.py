@@ -14,14 +14,10 @@ from domain.second_factor import TotpService
 from entrypoints.audit import AuditLog
 from entrypoints.pending_login import SecondFactorStep
 from entrypoints.second_factor_resources import qr_svg, reauthenticate
-from entrypoints.ui.pages import HostedPages, throttled_message, validation_message
+from entrypoints.ui.pages import HostedPages, redirect, validation_message
+from entrypoints.ui.resources import AccountPage, throttled
 
 WRONG_CODE = "That code is not right, or it was used already. Wait for the next one and try again."
-
-
-def throttled_page(resp: falcon.Response, throttled: LoginThrottled) -> str:
-    resp.set_header("Retry-After", str(throttled.retry_after_s))
-    return throttled_message(throttled)
 
 
 class CodePage:
@@ -45,13 +41,13 @@ class CodePage:
         try:
             self._step.finish(req, resp, self._totp.check(code), factor=self._totp.kind(code))
         except PendingLoginInvalid:
-            self._pages.redirect(resp, "/ui/login?done=pending-expired&next=" + quote(next_url, safe=""))
+            redirect(resp, "/ui/login?done=pending-expired&next=" + quote(next_url, safe=""))
         except InvalidSecondFactor:
             self._pages.render(req, resp, "code.html", 400, next_url=next_url, error=WRONG_CODE)
-        except LoginThrottled as throttled:
-            self._pages.render(req, resp, "code.html", 429, next_url=next_url, error=throttled_page(resp, throttled))
+        except LoginThrottled as refusal:
+            self._pages.render(req, resp, "code.html", 429, next_url=next_url, error=throttled(resp, refusal))
         else:
-            self._pages.redirect(resp, next_url)
+            redirect(resp, next_url)
 
 
 class TotpForms:
@@ -63,7 +59,7 @@ class TotpForms:
     recent_auth_required = True
     rate_limited = True
 
-    def __init__(self, account, pages: HostedPages, totp: TotpService, audit: AuditLog) -> None:
+    def __init__(self, account: AccountPage, pages: HostedPages, totp: TotpService, audit: AuditLog) -> None:
         self._account = account
         self._pages = pages
         self._totp = totp
@@ -104,11 +100,11 @@ class TotpForms:
             self._audit.record(req, "totp_disable_failed", email)
             self._account.show(req, resp, 400, error=WRONG_CODE)
             return
-        except LoginThrottled as throttled:
-            self._account.show(req, resp, 429, error=throttled_page(resp, throttled))
+        except LoginThrottled as refusal:
+            self._account.show(req, resp, 429, error=throttled(resp, refusal))
             return
         self._audit.record(req, "totp_disabled", email)
-        self._pages.redirect(resp, "/ui/account?done=totp-off")
+        redirect(resp, "/ui/account?done=totp-off")
 
 
 class ReauthenticatePage:
@@ -140,10 +136,10 @@ class ReauthenticatePage:
             self._show(req, resp, 400, next_url, validation_message(error.field, error.reason))
         except InvalidSecondFactor:
             self._show(req, resp, 400, next_url, WRONG_CODE)
-        except LoginThrottled as throttled:
-            self._show(req, resp, 429, next_url, throttled_page(resp, throttled))
+        except LoginThrottled as refusal:
+            self._show(req, resp, 429, next_url, throttled(resp, refusal))
         else:
-            self._pages.redirect(resp, next_url)
+            redirect(resp, next_url)
 
     def _show(self, req: falcon.Request, resp: falcon.Response, status: int, next_url: str, error: str | None = None) -> None:
         user = req.context.user
@@ -153,7 +149,7 @@ class ReauthenticatePage:
 
 
 def add_second_factor_pages(
-    app: falcon.App, pages: HostedPages, account, auth: AuthService, step: SecondFactorStep, totp: TotpService, audit: AuditLog
+    app: falcon.App, pages: HostedPages, account: AccountPage, auth: AuthService, step: SecondFactorStep, totp: TotpService, audit: AuditLog
 ) -> None:
     app.add_route("/ui/login/code", CodePage(pages, step, totp))
     forms = TotpForms(account, pages, totp, audit)
