@@ -155,16 +155,8 @@ class AuthService:
             if not current.is_active:
                 return cleared
             nonlocal evicted
-            live = (*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
-            evicted = tuple(kept for kept in current.session_ids if kept not in live)
-            record = SessionRecord(session.session_id, now, now, device, client)
-            return replace(
-                cleared,
-                session_ids=live,
-                sessions=_records_of(live, (*current.sessions, record)),
-                last_login_at=now,
-                login_count=current.login_count + 1,
-            )
+            opened, evicted = _with_session(cleared, SessionRecord(session.session_id, now, now, device, client))
+            return opened
 
         try:
             written = self._users.modify(user.email_address, settle, read=user)
@@ -176,6 +168,32 @@ class AuthService:
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
+        return written, replace(session, evicted=evicted)
+
+    def open_verified_session(
+        self, email_address: str, change: Callable[[User], User], device: str = "", client: str = "", read: User | None = None
+    ) -> tuple[User, Session]:
+        """A session for a user that another proof than the password verified (a passkey), in
+        one guarded write with `change` (which may raise to refuse, e.g. a spent challenge).
+
+        The password throttle neither holds nor clears it: a passkey cannot be guessed, so an
+        attacker's wrong passwords must not keep its owner out, and clearing their count would
+        hand that attacker fresh free guesses."""
+        now = self._clock()
+        session = Session(email_address, self._new_session_id(), issued_at=now, last_seen=now)
+        evicted: tuple[str, ...] = ()
+
+        def open_session(current: User) -> User:
+            nonlocal evicted
+            changed = change(current)
+            if not changed.is_active:
+                return changed
+            opened, evicted = _with_session(changed, SessionRecord(session.session_id, now, now, device, client))
+            return opened
+
+        written = self._users.modify(email_address, open_session, read=read)
+        if not written.is_active:
+            raise InactiveUser(email_address)
         return written, replace(session, evicted=evicted)
 
     def _upgrade_hash(self, user: User, password: str) -> None:
@@ -259,6 +277,21 @@ class AuthService:
             self._users.modify(email_address, lambda current: _keep_sessions(current, keep(current.session_ids)))
         except UserNotFound:
             pass
+
+
+def _with_session(user: User, record: SessionRecord) -> tuple[User, tuple[str, ...]]:
+    """The user with one more live session (the oldest ended past the cap) and a login counted;
+    and the ids of the sessions that ended."""
+    live = (*user.session_ids, record.session_id)[-MAX_LIVE_SESSIONS:]
+    evicted = tuple(kept for kept in user.session_ids if kept not in live)
+    opened = replace(
+        user,
+        session_ids=live,
+        sessions=_records_of(live, (*user.sessions, record)),
+        last_login_at=record.created_at,
+        login_count=user.login_count + 1,
+    )
+    return opened, evicted
 
 
 def _keep_sessions(user: User, live: tuple[str, ...]) -> User:

@@ -11,6 +11,7 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.passkeys import Passkeys
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
 from entrypoints.account_resources import (
@@ -27,6 +28,14 @@ from entrypoints.health import LiveResource, ReadyResource
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
 from entrypoints.metrics_resource import MetricsResource
 from entrypoints.openapi.document import OpenApiResource, build_document
+from entrypoints.passkey_ceremony import CeremonyCookies
+from entrypoints.passkey_resources import (
+    PasskeyResource,
+    PasskeysResource,
+    RegistrationOptionsResource,
+    SignInOptionsResource,
+    SignInResource,
+)
 from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
@@ -57,6 +66,7 @@ def create_app(
     accounts: AccountService,
     admin: AdminService,
     tokens: AccessTokens,
+    passkeys: Passkeys | None = None,
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -72,9 +82,10 @@ def create_app(
     anything else), then size, CSRF, per-client rate, and the session last, so refused requests
     never touch the store. The hosted pages' middleware comes early so every error under /ui/ is
     a page, and checks a form's CSRF token (in process_resource) before the rate limit and the
-    session are looked at. `/metrics` exists only when a `metrics_resource` is given."""
+    session are looked at. `/metrics` exists only when a `metrics_resource` is given, the
+    passkey routes only when `passkeys` is (a relying party is configured)."""
     allowed_origins = tuple(allowed_origins)
-    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url)
+    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url, scripts=passkeys is not None)
     router = CompiledRouter()
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
@@ -121,8 +132,15 @@ def create_app(
     app.add_route("/health", health)
     app.add_route("/health/live", LiveResource())
     app.add_route("/health/ready", ReadyResource(health, auth, pool_saturated))
-    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
+    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None, passkeys=passkeys is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    add_pages(app, pages, auth, accounts, audit)
+    if passkeys is not None:
+        ceremonies = CeremonyCookies(cookies.secret_keys, passkeys.challenge_lifetime, clock, cookies.secure)
+        app.add_route("/v1/users/me/passkeys", PasskeysResource(passkeys, ceremonies, audit))
+        app.add_route("/v1/users/me/passkeys/options", RegistrationOptionsResource(passkeys, ceremonies))
+        app.add_route("/v1/users/me/passkeys/{passkey_id}", PasskeyResource(passkeys, audit))
+        app.add_route("/v1/auth/passkey/options", SignInOptionsResource(passkeys, ceremonies))
+        app.add_route("/v1/auth/passkey/login", SignInResource(passkeys, ceremonies, audit))
+    add_pages(app, pages, auth, accounts, audit, passkeys)
     return app

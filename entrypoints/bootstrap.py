@@ -16,6 +16,7 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
@@ -226,6 +227,8 @@ class Services:
     accounts: AccountService
     admin: AdminService
     tokens: AccessTokens
+    passkeys: Passkeys | None
+    """None when no relying party is configured (ESAUTH_WEBAUTHN_RP_ID, ESAUTH_PUBLIC_URL)."""
     notifier: Notifier
     background: BackgroundWorker
     keys: tuple[str, ...]
@@ -298,13 +301,15 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     # Loaded here, once, rather than at the first sign-up: no request waits for it.
     screen = shipped_list(MIN_PASSWORD_LENGTH)
     breached = PwnedPasswordsRange(settings.pwned_passwords_url) if settings.pwned_passwords_url else None
+    auth = AuthService(users, hasher, clock, failures, screen=screen, breached=breached)
     return Services(
         stores=stores,
         users=users,
-        auth=AuthService(users, hasher, clock, failures, screen=screen, breached=breached),
+        auth=auth,
         accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached),
         admin=AdminService(users),
         tokens=AccessTokens(users, clock),
+        passkeys=build_passkeys(settings, users, auth, clock),
         notifier=notifier,
         background=background,
         keys=keys,
@@ -312,6 +317,20 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         metrics=metrics,
         outages=outages,
     )
+
+
+def build_passkeys(settings: Settings, users: Users, auth: AuthService, clock: Clock) -> Passkeys | None:
+    if settings.webauthn_rp_id is None:
+        log.info("passkeys are off: set ESAUTH_WEBAUTHN_RP_ID or an ESAUTH_PUBLIC_URL with a host name")
+        return None
+    from infrastructure.webauthn_verifier import WebauthnVerifier  # its CBOR and crypto load only when used
+
+    verifier = WebauthnVerifier(
+        settings.webauthn_rp_id, "esauth", settings.webauthn_origins, settings.webauthn_timeout_s,
+        settings.webauthn_user_verification,
+    )
+    log.info("passkeys: relying party %s, origins %s", settings.webauthn_rp_id, ", ".join(settings.webauthn_origins))
+    return Passkeys(users, auth, verifier, clock, timedelta(seconds=settings.webauthn_timeout_s))
 
 
 def worker_count(settings: Settings) -> int:
@@ -376,6 +395,7 @@ def build_app(
         accounts=services.accounts,
         admin=services.admin,
         tokens=services.tokens,
+        passkeys=services.passkeys,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
         public_url=settings.public_url,

@@ -31,6 +31,7 @@ FIELD_LABELS = {
     "first_name": "First name",
     "last_name": "Last name",
     "token": "The reset link",
+    "name": "The passkey's name",
 }
 ERROR_TITLES = {
     400: "That did not work",
@@ -61,6 +62,7 @@ class HostedPages:
         allowed_origins: Iterable[str] = (),
         trusted_proxies: int = 0,
         public_url: str | None = None,
+        scripts: bool = False,
     ) -> None:
         self._cookies = cookies
         self._allowed = tuple(filter(None, (normalize_origin(origin) for origin in allowed_origins)))
@@ -77,9 +79,11 @@ class HostedPages:
         self._templates.filters["when"] = human_time
         # Form posts may end in a redirect to an allowed origin, which form-action must permit.
         targets = " ".join(("'self'", *self._allowed))
+        # Scripts only with passkeys (WebAuthn is a browser API): the one file of our own, never inline.
+        script_src = "'self'" if scripts else "'none'"
         self.security_headers = {
             "Content-Security-Policy": (
-                "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
+                f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self'; "
                 f"object-src 'none'; base-uri 'none'; form-action {targets}; frame-ancestors 'none'"
             ),
             "X-Frame-Options": "DENY",

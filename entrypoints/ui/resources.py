@@ -9,12 +9,15 @@ import falcon
 
 from domain.accounts import AccountService
 from domain.auth import AuthService
+from domain.passkeys import Passkeys
 from domain.errors import InactiveUser, InvalidCredentials, InvalidToken, LoginThrottled, UserAlreadyExists, ValidationError
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session
+from entrypoints.passkey_resources import passkey_view
 from entrypoints.representations import session_view
 from entrypoints.audit import AuditLog
 from entrypoints.resources import audited_login
 from entrypoints.ui.next_url import DEFAULT_NEXT
+from entrypoints.ui.passkey_forms import add_passkey_forms
 from entrypoints.ui.pages import STATIC_DIR, HostedPages, seconds, validation_message
 
 NOTICES = {
@@ -26,6 +29,9 @@ NOTICES = {
     "password": "Password changed. Your other sessions were signed out.",
     "session-ended": "Session ended.",
     "evicted": "Signed in. You had the most sessions allowed, so your oldest one was signed out.",
+    "passkey-added": "Passkey added. You can sign in with it instead of your password.",
+    "passkey-renamed": "Passkey renamed.",
+    "passkey-removed": "Passkey removed. It no longer signs you in.",
 }
 BAD_CREDENTIALS = "That email address and password do not match an account."
 """One message whether the address is unknown or the password wrong: no enumeration."""
@@ -42,14 +48,15 @@ def throttled_message(throttled: LoginThrottled) -> str:
 class LoginPage:
     rate_limited = True
 
-    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog) -> None:
+    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog, passkeys: bool = False) -> None:
         self._pages = pages
         self._auth = auth
         self._audit = audit
+        self._passkeys = passkeys
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_url = self._pages.next_url(req, req.get_param("next"))
-        self._pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req))
+        self._pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req), passkeys=self._passkeys)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = req.context.form
@@ -69,7 +76,7 @@ class LoginPage:
             self._pages.redirect(resp, "/ui/account?done=evicted" if evicted and next_url == DEFAULT_NEXT else next_url)
 
     def _again(self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str) -> None:
-        self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error)
+        self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error, passkeys=self._passkeys)
 
 
 class SignupPage:
@@ -135,17 +142,20 @@ class AccountPage:
     login_required = True
     session_required = True  # pages are for browsers: a bearer token never signs one in
 
-    def __init__(self, pages: HostedPages, auth: AuthService) -> None:
+    def __init__(self, pages: HostedPages, auth: AuthService, passkeys: Passkeys | None = None) -> None:
         self._pages = pages
         self._auth = auth
+        self._passkeys = passkeys
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.show(req, resp, 200, notice=notice(req))
 
     def show(self, req: falcon.Request, resp: falcon.Response, status: int, **context: object) -> None:
+        user = req.context.user
         current = req.context.session.session_id
-        sessions = [session_view(record, current) for record in self._auth.live_sessions(req.context.user)]
-        self._pages.render(req, resp, "account.html", status, user=req.context.user, sessions=sessions, **context)
+        sessions = [session_view(record, current) for record in self._auth.live_sessions(user)]
+        passkeys = None if self._passkeys is None else [passkey_view(passkey) for passkey in user.passkeys]
+        self._pages.render(req, resp, "account.html", status, user=user, sessions=sessions, passkeys=passkeys, **context)
 
 
 class EndSessionForm:
@@ -273,13 +283,17 @@ class ResetConfirmPage:
         self._pages.redirect(resp, "/ui/login?done=reset")
 
 
-def add_pages(app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog) -> None:
-    app.add_route("/ui/login", LoginPage(pages, auth, audit))
+def add_pages(
+    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog, passkeys: Passkeys | None = None
+) -> None:
+    app.add_route("/ui/login", LoginPage(pages, auth, audit, passkeys is not None))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
-    account = AccountPage(pages, auth)
+    account = AccountPage(pages, auth, passkeys)
     app.add_route("/ui/account", account)
     app.add_route("/ui/account/sessions/{session_id}", EndSessionForm(pages, auth, audit))
+    if passkeys is not None:
+        add_passkey_forms(app, account, pages, passkeys, audit)
     app.add_route("/ui/account/profile", ProfileForm(account, pages, accounts, audit))
     app.add_route("/ui/account/password", PasswordForm(account, pages, accounts, audit))
     app.add_route("/ui/reset", ResetPage(pages, accounts, audit))

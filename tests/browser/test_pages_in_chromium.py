@@ -36,7 +36,7 @@ def sign_in(page: Page, base: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/ui/login")
     page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base}/ui/account")
 
 
@@ -77,7 +77,7 @@ def test_wrong_password_is_shown_in_words(context: BrowserContext, esauth: Esaut
     sign_up(page, esauth.url)
     page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("That email address and password do not match an account.")
     screenshot(page, "login-error")
 
