@@ -116,6 +116,7 @@ class Passkeys:
         if user is not None and user.user_id == handle:  # an address signed up again has another id
             passkey = next((p for p in user.passkeys if p.credential_id == assertion.credential_id), None)
         if user is None or passkey is None:
+            self._verifier.verify_assertion(credential, challenge, self._verifier.decoy_public_key, 0)  # refuses
             raise PasskeyRefused("no such credential for this user handle")
         count = self._verifier.verify_assertion(credential, challenge, passkey.public_key, passkey.sign_count)
         now = self._clock()

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import cbor2
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -41,6 +44,7 @@ class WebauthnVerifier:
         self._timeout_ms = timeout_s * 1000
         self._uv = UserVerificationRequirement(user_verification)
         self._require_uv = self._uv is UserVerificationRequirement.REQUIRED
+        self.decoy_public_key = _decoy_key()
 
     def registration_options(
         self, user_id: str, user_name: str, display_name: str, challenge: bytes, exclude: tuple[str, ...]
@@ -107,6 +111,13 @@ class WebauthnVerifier:
         except UNREADABLE as error:
             raise PasskeyRefused(f"assertion: {error}") from None
         return verified.new_sign_count
+
+
+def _decoy_key() -> str:
+    """A P-256 COSE key nobody holds the private half of (it is dropped at once)."""
+    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    cose = {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+    return bytes_to_base64url(cbor2.dumps(cose))
 
 
 def _json_object(credential: object) -> str:

@@ -29,6 +29,10 @@ class PasskeyVerifier(Protocol):
     """Bound to one relying party (its id, the origins it accepts, whether user verification is
     required). Every check failure raises `PasskeyRefused` (domain.errors), never anything else."""
 
+    decoy_public_key: str
+    """A key no authenticator holds: an answer naming no known credential is checked against
+    it, so that refusal costs the signature check a known credential's does."""
+
     def registration_options(
         self, user_id: str, user_name: str, display_name: str, challenge: bytes, exclude: tuple[str, ...]
     ) -> dict[str, Any]:
