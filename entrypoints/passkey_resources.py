@@ -29,14 +29,9 @@ def passkey_view(passkey: Passkey) -> dict[str, Any]:
     }
 
 
-def read_optional_object(req: falcon.Request) -> dict[str, Any]:
-    """An options call may come with no body or with `{}`; anything else is read as usual."""
-    return read_object(req) if req.content_length or req.get_header("Transfer-Encoding") else {}
-
-
 class RegistrationOptionsResource:
-    """`POST /v1/users/me/passkeys/options`: start adding a passkey (session only, like every
-    change of credentials)."""
+    """`POST /v1/users/me/passkeys/options` (no body, like logout): start adding a passkey
+    (session only, like every change of credentials)."""
 
     login_required = True
     session_required = True
@@ -46,7 +41,6 @@ class RegistrationOptionsResource:
         self._ceremonies = ceremonies
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        check_fields(read_optional_object(req), ())
         options, challenge = self._passkeys.registration_options(req.context.user.email_address)
         self._ceremonies.start(resp, REGISTER, challenge, req.context.session.session_id)
         resp.media = {"message": "Create the passkey with these options.", "success": True, "data": {"publicKey": options}}
@@ -100,7 +94,7 @@ class PasskeyResource:
 
 
 class SignInOptionsResource:
-    """`POST /v1/auth/passkey/options`: the same options for every caller (no address asked)."""
+    """`POST /v1/auth/passkey/options` (no body): the same options for every caller (no address asked)."""
 
     rate_limited = True
 
@@ -109,7 +103,6 @@ class SignInOptionsResource:
         self._ceremonies = ceremonies
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        check_fields(read_optional_object(req), ())
         options, challenge = self._passkeys.authentication_options()
         self._ceremonies.start(resp, SIGN_IN, challenge)
         resp.media = {"message": "Sign in with a passkey using these options.", "success": True, "data": {"publicKey": options}}

@@ -27,7 +27,6 @@ CREDENTIAL: Schema = {
     "description": "The answer of `navigator.credentials.create()` / `.get()` in its JSON form (`PublicKeyCredential.toJSON()`).",
 }
 PASSKEY_ID = {"name": "passkey_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-NO_BODY = body_object({})
 CEREMONY_COOKIE = {
     "Set-Cookie": {
         "description": "The ceremony cookie `webauthn` (`__Host-webauthn` with Secure cookies): the signed challenge, "
@@ -65,12 +64,11 @@ PATHS: dict[str, dict[str, Any]] = {
                 200: answer("The options for `navigator.credentials.create()`.", OPTIONS, CEREMONY_COOKIE),
                 409: error(409, f"You have {MAX_PASSKEYS_PER_USER} passkeys, the most allowed: remove one first."),
             },
-            body=NO_BODY,
             login=True,
             session_only=True,
             unsafe=True,
-            description="The body may be left out. The credential asked for is discoverable (a passkey) and names the "
-            "user by their id, never their address.",
+            description="No body. The credential asked for is discoverable (a passkey) and names the user by their id, "
+            "never their address.",
         )
     },
     "/v1/users/me/passkeys": {
@@ -129,11 +127,10 @@ PATHS: dict[str, dict[str, Any]] = {
             "Start signing in with a passkey: request options, the same for everyone, and the ceremony cookie",
             "passkeys",
             {200: answer("The options for `navigator.credentials.get()`; they name no account.", OPTIONS, CEREMONY_COOKIE)},
-            body=NO_BODY,
             unsafe=True,
             rate_limited=True,
             store=False,
-            description="The body may be left out. No address is asked for, so the answer cannot tell which accounts exist.",
+            description="No body. No address is asked for, so the answer cannot tell which accounts exist.",
         )
     },
     "/v1/auth/passkey/login": {
