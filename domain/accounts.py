@@ -111,7 +111,8 @@ class AccountService:
         if stored is not None:
             self._failures.forget(email)
         new_hash = self._hasher.hash(new_password)
-        kept = replace(session, session_id=self._new_session_id())
+        # The current password was proven just now: the renewed session counts as re-authenticated.
+        kept = replace(session, session_id=self._new_session_id(), authenticated_at=self._clock())
 
         def change(current: User) -> User:
             if current.password_hash != verified:

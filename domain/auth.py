@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from domain.errors import (
     InactiveUser,
     InvalidCredentials,
+    InvalidSecondFactor,
+    PendingLoginInvalid,
+    SecondFactorRequired,
     LoginThrottled,
     SessionInvalid,
     SessionNotFound,
@@ -20,6 +23,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.passwords import PasswordRules
+from domain.second_factor import PendingLogin, SecondFactorCheck, credential_fingerprint, prove, second_factor_methods
 from domain.session import Session, SessionRecord
 from domain.throttle import FailureCounter
 from domain.user import User, check_name, check_text, email_spellings, normalize_email
@@ -32,6 +36,8 @@ from ports.password_screen import PasswordScreen
 
 MAX_LIVE_SESSIONS = 10
 """Live sessions kept per user; logging in an eleventh time ends the oldest."""
+PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
+"""How long a proven password waits for its second factor."""
 
 
 def new_session_id() -> str:
@@ -51,8 +57,10 @@ class AuthService:
         *,
         screen: PasswordScreen,
         breached: BreachedPasswords | None = None,
+        pending_lifetime: timedelta = PENDING_LOGIN_LIFETIME,
     ) -> None:
         self._users = users
+        self._pending_lifetime = pending_lifetime
         self._passwords = PasswordRules(screen, breached)
         self._hasher = hasher
         self._clock = clock
@@ -109,6 +117,10 @@ class AuthService:
         account exists. A registered account's outcome (a failure counted, or the count cleared
         and a session opened) is one guarded write of the user; see FailureCounter for why
         answers cannot outrun the count.
+
+        An account with a second factor gets no session for its password: SecondFactorRequired
+        carries the PendingLogin that `finish_login` completes. Its count is left as it was (not
+        cleared), so knowing the password never resets the throttle on guessing codes.
         """
         password = check_text(password, "password")
         if not isinstance(email_address, str):
@@ -126,23 +138,29 @@ class AuthService:
         self._failures.check_user(user, stored)
         right = self._hasher.verify(user.password_hash, password)
         written, session = self._settle(user, password, right, stored, device, client)
+        self._upgrade_hash(written, password)
+        if session is None:
+            pending = PendingLogin(
+                written.email_address, self._clock(), credential_fingerprint(written), second_factor_methods(written)
+            )
+            raise SecondFactorRequired(pending)
         if stored is not None:
             self._failures.forget(email_address)
-        self._upgrade_hash(written, password)
         return written, session
 
     def _settle(
         self, user: User, password: str, right: bool, stored: FailureRecord | None, device: str = "", client: str = ""
-    ) -> tuple[User, Session]:
+    ) -> tuple[User, Session | None]:
         """Write what the attempt came to over the latest user, before any other work: a failure
-        counted, or the count cleared and (for an active account) a session opened."""
-        now = self._clock()
-        session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
+        counted, or the count cleared and (for an active account) a session opened; None for
+        the session of an account whose second factor is still owed (its count kept)."""
+        session = self._new_session(user.email_address)
         verified_hash = user.password_hash
         evicted: tuple[str, ...] = ()
+        owed = False
 
         def settle(current: User) -> User:
-            nonlocal verified_hash, right
+            nonlocal verified_hash, right, evicted, owed
             self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
                 # The password (or its hash) changed since we checked: check again, so a
@@ -151,11 +169,13 @@ class AuthService:
                 verified_hash = current.password_hash
             if not right:
                 return self._failures.failed(current, stored)
+            owed = current.is_active and current.has_second_factor
+            if owed:
+                return current  # written anyway (a decision on the read), so it costs what others cost
             cleared = self._failures.cleared(current)
             if not current.is_active:
                 return cleared
-            nonlocal evicted
-            opened, evicted = _with_session(cleared, SessionRecord(session.session_id, now, now, device, client))
+            opened, evicted = _opened(cleared, session, device, client)
             return opened
 
         try:
@@ -168,6 +188,52 @@ class AuthService:
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
+        return written, None if owed else replace(session, evicted=evicted)
+
+    def _new_session(self, email_address: str) -> Session:
+        now = self._clock()
+        return Session(email_address, self._new_session_id(), issued_at=now, last_seen=now, authenticated_at=now)
+
+    def finish_login(
+        self, pending: PendingLogin, check: SecondFactorCheck, device: str = "", client: str = ""
+    ) -> tuple[User, Session]:
+        """The second step: open the session of a PendingLogin once `check` accepts its proof.
+
+        Throttled as the password is: a wrong proof is a failed login of the account, written
+        (after checking the count again) by the same guarded update that would have opened the
+        session, and a right one clears the count. PendingLoginInvalid when the pending sign-in
+        expired, or its password was changed or reset meanwhile, or the account is gone,
+        deactivated or has no second factor any more."""
+        now = self._clock()
+        if not timedelta(0) <= now - pending.started_at <= self._pending_lifetime:
+            raise PendingLoginInvalid("the pending sign-in expired")
+        user = self._users.get(pending.email_address)
+        if user is None:
+            raise PendingLoginInvalid("the account is gone")
+        session = self._new_session(user.email_address)
+        evicted: tuple[str, ...] = ()
+        proven = False
+
+        def settle(current: User) -> User:
+            nonlocal evicted, proven
+            if not current.is_active or not current.has_second_factor or credential_fingerprint(current) != pending.fingerprint:
+                raise PendingLoginInvalid("the account changed since the password was checked")
+            self._failures.check_user(current)
+            used = check(current)
+            proven = used is not None
+            if used is None:
+                return self._failures.failed(current)
+            opened, evicted = _opened(self._failures.cleared(used), session, device, client)
+            return opened
+
+        try:
+            written = self._users.modify(pending.email_address, settle, read=user)
+        except UserNotFound:
+            raise PendingLoginInvalid("the account is gone") from None
+        except VersionConflict:
+            raise LoginThrottled(1) from None
+        if not proven:
+            raise InvalidSecondFactor()
         return written, replace(session, evicted=evicted)
 
     def open_verified_session(
@@ -179,8 +245,7 @@ class AuthService:
         The password throttle neither holds nor clears it: a passkey cannot be guessed, so an
         attacker's wrong passwords must not keep its owner out, and clearing their count would
         hand that attacker fresh free guesses."""
-        now = self._clock()
-        session = Session(email_address, self._new_session_id(), issued_at=now, last_seen=now)
+        session = self._new_session(email_address)
         evicted: tuple[str, ...] = ()
 
         def open_session(current: User) -> User:
@@ -188,13 +253,37 @@ class AuthService:
             changed = change(current)
             if not changed.is_active:
                 return changed
-            opened, evicted = _with_session(changed, SessionRecord(session.session_id, now, now, device, client))
+            opened, evicted = _opened(changed, session, device, client)
             return opened
 
         written = self._users.modify(email_address, open_session, read=read)
         if not written.is_active:
             raise InactiveUser(email_address)
         return written, replace(session, evicted=evicted)
+
+
+    def reauthenticate(self, session: Session, password: object = None, check: SecondFactorCheck | None = None) -> Session:
+        """Prove the password or a second factor again (sudo mode): the same session, its
+        `authenticated_at` now. Throttled as a login: a wrong proof counts as a failed one."""
+        user = self._users.get(session.email_address)
+        if user is None or not _accepts(user, session):
+            raise SessionInvalid("the session is not valid")
+        if check is None:
+            password = check_text(password, "password")
+            self._failures.check_user(user)  # no hash for an attempt the count already throttles
+            right = self._hasher.verify(user.password_hash, password)
+            verified = user.password_hash
+
+            def check(current: User) -> User | None:
+                return current if right and current.password_hash == verified else None
+
+            try:
+                prove(self._users, self._failures, user, check)
+            except InvalidSecondFactor:
+                raise ValidationError("password", "is not correct") from None
+        else:
+            prove(self._users, self._failures, user, check)
+        return replace(session, authenticated_at=self._clock())
 
     def _upgrade_hash(self, user: User, password: str) -> None:
         """Re-hash with the configured parameters once the login is written (never before: a
@@ -279,16 +368,18 @@ class AuthService:
             pass
 
 
-def _with_session(user: User, record: SessionRecord) -> tuple[User, tuple[str, ...]]:
-    """The user with one more live session (the oldest ended past the cap) and a login counted;
-    and the ids of the sessions that ended."""
-    live = (*user.session_ids, record.session_id)[-MAX_LIVE_SESSIONS:]
+def _opened(user: User, session: Session, device: str, client: str) -> tuple[User, tuple[str, ...]]:
+    """The user with `session` live (the oldest ended past the cap, returned as evicted) and
+    the login counted."""
+    now = session.issued_at
+    live = (*user.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
     evicted = tuple(kept for kept in user.session_ids if kept not in live)
+    record = SessionRecord(session.session_id, now, now, device, client)
     opened = replace(
         user,
         session_ids=live,
         sessions=_records_of(live, (*user.sessions, record)),
-        last_login_at=record.created_at,
+        last_login_at=now,
         login_count=user.login_count + 1,
     )
     return opened, evicted

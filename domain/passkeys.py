@@ -24,6 +24,7 @@ from typing import Any, Callable
 from domain.access_tokens import check_token_name
 from domain.auth import AuthService
 from domain.errors import PasskeyNotFound, PasskeyRefused, SessionInvalid, TooManyPasskeys, UserNotFound
+from domain.second_factor import SecondFactorCheck
 from domain.session import Session
 from domain.user import Passkey, SpentChallenge, User
 from domain.users import Users
@@ -118,24 +119,64 @@ class Passkeys:
         if user is None or passkey is None:
             self._verifier.verify_assertion(credential, challenge, self._verifier.decoy_public_key, 0)  # refuses
             raise PasskeyRefused("no such credential for this user handle")
-        count = self._verifier.verify_assertion(credential, challenge, passkey.public_key, passkey.sign_count)
+        count, user_verified = self._verifier.verify_assertion(credential, challenge, passkey.public_key, passkey.sign_count)
+        if user.has_second_factor and not user_verified:
+            # Only a passkey that verified its user is two factors in one, as an account with a
+            # second factor needs (ESAUTH_WEBAUTHN_USER_VERIFICATION=preferred lets others through).
+            raise PasskeyRefused("no user verification, and the account has a second factor")
         now = self._clock()
 
         def use(current: User) -> User:
-            current = self._spend(current, challenge, now)
-            stored = next((p for p in current.passkeys if p.passkey_id == passkey.passkey_id), None)
-            if stored is None:
-                raise PasskeyRefused("the passkey was removed")
-            if (count or stored.sign_count) and count <= stored.sign_count:
-                raise PasskeyRefused("the signature counter did not grow")  # another use got there first
-            used = replace(stored, sign_count=count, last_used_at=now)
-            return replace(current, passkeys=tuple(used if p is stored else p for p in current.passkeys))
+            return self._used(current, passkey, count, challenge, now)
 
         try:
             written, session = self._auth.open_verified_session(user.email_address, use, device, client, read=user)
         except UserNotFound:
             raise PasskeyRefused("the account was deleted") from None
         return written, session, passkey
+
+    def second_factor_options(self, email_address: str) -> tuple[dict[str, Any], bytes]:
+        """Options for the second step of a sign-in whose password is proven: they may name the
+        account's own credentials, since whoever asks has shown they know the account."""
+        user = self._users.get(email_address)
+        if user is None or not user.passkeys:
+            raise PasskeyRefused("no passkey to sign in with")
+        challenge = self._random(CHALLENGE_BYTES)
+        allow = tuple(passkey.credential_id for passkey in user.passkeys)
+        return self._verifier.authentication_options(challenge, allow), challenge
+
+    def second_factor_check(self, email_address: str, credential: object, challenge: bytes) -> SecondFactorCheck:
+        """Verify an assertion for a pending sign-in (PasskeyRefused if it does not verify) and
+        return the check AuthService.finish_login runs in its guarded write: the challenge spent
+        and the counter moved, or None when another answer got there first."""
+        assertion = self._verifier.read_assertion(credential)
+        user = self._users.get(email_address)
+        passkey = next((p for p in user.passkeys if p.credential_id == assertion.credential_id), None) if user else None
+        if passkey is None:
+            self._verifier.verify_assertion(credential, challenge, self._verifier.decoy_public_key, 0)  # refuses
+            raise PasskeyRefused("not one of this account's passkeys")
+        count, _ = self._verifier.verify_assertion(credential, challenge, passkey.public_key, passkey.sign_count)
+        now = self._clock()
+
+        def check(current: User) -> User | None:
+            try:
+                return self._used(current, passkey, count, challenge, now)
+            except PasskeyRefused:
+                return None
+
+        return check
+
+    def _used(self, current: User, passkey: Passkey, count: int, challenge: bytes, now: datetime) -> User:
+        """`current` with the challenge spent and the passkey's new counter; PasskeyRefused if
+        the challenge was spent, the passkey removed or the counter moved meanwhile."""
+        current = self._spend(current, challenge, now)
+        stored = next((p for p in current.passkeys if p.passkey_id == passkey.passkey_id), None)
+        if stored is None:
+            raise PasskeyRefused("the passkey was removed")
+        if (count or stored.sign_count) and count <= stored.sign_count:
+            raise PasskeyRefused("the signature counter did not grow")  # another use got there first
+        used = replace(stored, sign_count=count, last_used_at=now)
+        return replace(current, passkeys=tuple(used if p is stored else p for p in current.passkeys))
 
     def of(self, email_address: str) -> tuple[Passkey, ...]:
         user = self._users.get(email_address)

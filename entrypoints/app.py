@@ -12,6 +12,7 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.passkeys import Passkeys
+from domain.second_factor import TotpService
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
 from entrypoints.account_resources import (
@@ -33,6 +34,8 @@ from entrypoints.passkey_resources import (
     PasskeyResource,
     PasskeysResource,
     RegistrationOptionsResource,
+    SecondFactorOptionsResource,
+    SecondFactorPasskeyResource,
     SignInOptionsResource,
     SignInResource,
 )
@@ -47,11 +50,13 @@ from entrypoints.resources import (
     UsersResource,
 )
 from entrypoints.request_log import RequestObserver
+from entrypoints.pending_login import PendingLoginCookies, SecondFactorStep
+from entrypoints.second_factor_resources import ReauthenticateResource, SecondFactorLoginResource, TotpResource
 from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
 from entrypoints.ui.resources import add_pages
-from domain.errors import SessionExpired, SessionInvalid
+from domain.errors import ReauthenticationRequired, SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 
@@ -67,6 +72,8 @@ def create_app(
     admin: AdminService,
     tokens: AccessTokens,
     passkeys: Passkeys | None = None,
+    totp: TotpService,
+    pending: PendingLoginCookies,
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -106,6 +113,7 @@ def create_app(
     )
     errors.install(app)
     app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
+    app.add_error_handler(ReauthenticationRequired, pages.reauthentication_error)
 
     signup = SignupResource(auth, audit)
     app.add_route("/v1/users", UsersResource(signup, admin))
@@ -119,7 +127,14 @@ def create_app(
     # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
     # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
     app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
-    app.add_route("/v1/auth/login", LoginResource(auth, audit))
+    step = SecondFactorStep(auth, pending, audit)
+    app.add_route("/v1/auth/login", LoginResource(auth, audit, step))
+    app.add_route("/v1/auth/login/mfa", SecondFactorLoginResource(step, totp))
+    app.add_route("/v1/auth/reauthenticate", ReauthenticateResource(auth, totp, audit))
+    totp_resource = TotpResource(totp, audit)
+    app.add_route("/v1/users/me/totp", totp_resource)
+    app.add_route("/v1/users/me/totp/confirm", totp_resource, suffix="confirm")
+    app.add_route("/v1/users/me/totp/disable", totp_resource, suffix="disable")
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)
     app.add_route("/v1/auth/logout-all", logout, suffix="all")
@@ -142,5 +157,7 @@ def create_app(
         app.add_route("/v1/users/me/passkeys/{passkey_id}", PasskeyResource(passkeys, audit))
         app.add_route("/v1/auth/passkey/options", SignInOptionsResource(passkeys, ceremonies))
         app.add_route("/v1/auth/passkey/login", SignInResource(passkeys, ceremonies, audit))
-    add_pages(app, pages, auth, accounts, audit, passkeys)
+        app.add_route("/v1/auth/login/mfa/passkey/options", SecondFactorOptionsResource(passkeys, ceremonies, step))
+        app.add_route("/v1/auth/login/mfa/passkey", SecondFactorPasskeyResource(passkeys, ceremonies, step, audit))
+    add_pages(app, pages, auth, accounts, audit, step, totp, passkeys)
     return app

@@ -18,6 +18,7 @@ from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
+from domain.second_factor import TotpService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.user import MIN_PASSWORD_LENGTH
@@ -28,10 +29,12 @@ from entrypoints.config import ConfigError, Settings
 from entrypoints.metrics_resource import MetricsResource
 from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
 from entrypoints.shared_buckets import SharedTokenBuckets
+from entrypoints.pending_login import PendingLoginCookies
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
+from infrastructure.fernet_box import FernetSecretBox
 from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
@@ -229,6 +232,7 @@ class Services:
     tokens: AccessTokens
     passkeys: Passkeys | None
     """None when no relying party is configured (ESAUTH_WEBAUTHN_RP_ID, ESAUTH_PUBLIC_URL)."""
+    totp: TotpService
     notifier: Notifier
     background: BackgroundWorker
     keys: tuple[str, ...]
@@ -301,7 +305,10 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     # Loaded here, once, rather than at the first sign-up: no request waits for it.
     screen = shipped_list(MIN_PASSWORD_LENGTH)
     breached = PwnedPasswordsRange(settings.pwned_passwords_url) if settings.pwned_passwords_url else None
-    auth = AuthService(users, hasher, clock, failures, screen=screen, breached=breached)
+    auth = AuthService(
+        users, hasher, clock, failures, screen=screen, breached=breached,
+        pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
+    )
     return Services(
         stores=stores,
         users=users,
@@ -309,6 +316,9 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached),
         admin=AdminService(users),
         tokens=AccessTokens(users, clock),
+        # Sealed with their own keys when given, else the signing keys (FernetSecretBox derives
+        # a key of its own from each, so a TOTP key never equals a signing key).
+        totp=TotpService(users, failures, FernetSecretBox(settings.totp_keys or keys), clock, settings.totp_issuer),
         passkeys=build_passkeys(settings, users, auth, clock),
         notifier=notifier,
         background=background,
@@ -376,6 +386,7 @@ def build_app(
     policy = SessionPolicy(
         idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
         absolute_lifetime=timedelta(seconds=settings.session_absolute_lifetime_s),
+        sudo_max_age=timedelta(seconds=settings.sudo_max_age_s),
     )
     if not settings.cookie_secure:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
@@ -396,6 +407,10 @@ def build_app(
         admin=services.admin,
         tokens=services.tokens,
         passkeys=services.passkeys,
+        totp=services.totp,
+        pending=PendingLoginCookies(
+            services.keys, timedelta(seconds=settings.mfa_pending_ttl_s), secure=settings.cookie_secure, domain=settings.cookie_domain
+        ),
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
         public_url=settings.public_url,

@@ -3,7 +3,7 @@
 Signed (itsdangerous, every configured key verifies, the newest signs), HttpOnly, SameSite=Strict
 and short-lived (its own timestamp, checked against the injected clock, and Max-Age): the browser
 that asked for the options is the one that must answer them. A registration's cookie also names
-the session that asked, so another session cannot finish it. That it is used once is the
+the session that asked, and a second step's the pending sign-in, so no other can finish it. That it is used once is the
 store's business (domain.passkeys records each answered challenge on the user in the guarded
 write); the cookie is cleared whatever the outcome.
 """
@@ -24,6 +24,7 @@ from ports.clock import Clock
 SALT = "esauth.webauthn.v1"
 REGISTER = "register"
 SIGN_IN = "sign-in"
+SECOND_FACTOR = "second-factor"
 
 
 class CeremonyCookies:

@@ -10,11 +10,13 @@ import falcon
 
 from domain.errors import InactiveUser, PasskeyRefused
 from domain.passkeys import Passkeys
+from domain.second_factor import PendingLogin
 from domain.timestamps import format_time
 from domain.user import Passkey, User
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
-from entrypoints.passkey_ceremony import REGISTER, SIGN_IN, CeremonyCookies
+from entrypoints.passkey_ceremony import REGISTER, SECOND_FACTOR, SIGN_IN, CeremonyCookies
+from entrypoints.pending_login import SecondFactorStep
 from entrypoints.representations import public_user
 from entrypoints.user_agent import summarize
 
@@ -35,6 +37,7 @@ class RegistrationOptionsResource:
 
     login_required = True
     session_required = True
+    recent_auth_required = True  # sudo mode: a passkey is a credential
 
     def __init__(self, passkeys: Passkeys, ceremonies: CeremonyCookies) -> None:
         self._passkeys = passkeys
@@ -51,6 +54,7 @@ class PasskeysResource:
 
     login_required = True
     session_required = True
+    recent_auth_required = frozenset({"POST"})
 
     def __init__(self, passkeys: Passkeys, ceremonies: CeremonyCookies, audit: AuditLog) -> None:
         self._passkeys = passkeys
@@ -71,10 +75,12 @@ class PasskeysResource:
 
 
 class PasskeyResource:
-    """PATCH `{name}` renames one of the caller's passkeys, DELETE removes it."""
+    """PATCH `{name}` renames one of the caller's passkeys, DELETE removes it (sudo mode: it may
+    be the factor that stands between a stolen session and the account)."""
 
     login_required = True
     session_required = True
+    recent_auth_required = frozenset({"DELETE"})
 
     def __init__(self, passkeys: Passkeys, audit: AuditLog) -> None:
         self._passkeys = passkeys
@@ -122,6 +128,55 @@ class SignInResource:
         body = read_object(req)
         check_fields(body, ("credential",))
         user = audited_passkey_login(self._passkeys, self._ceremonies, self._audit, req, resp, body["credential"])
+        resp.media = {"message": f"'{user.email_address}' successfully logged in!", "success": True, "data": public_user(user)}
+
+
+def pending_binding(pending: PendingLogin) -> str:
+    """What ties a second step's ceremony to its pending sign-in."""
+    return f"{int(pending.started_at.timestamp())}:{pending.fingerprint}"
+
+
+class SecondFactorOptionsResource:
+    """`POST /v1/auth/login/mfa/passkey/options` (no body): a pending sign-in's passkey step; the
+    options may name the account's passkeys, since its password is proven."""
+
+    rate_limited = True
+
+    def __init__(self, passkeys: Passkeys, ceremonies: CeremonyCookies, step: SecondFactorStep) -> None:
+        self._passkeys = passkeys
+        self._ceremonies = ceremonies
+        self._step = step
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        pending = self._step.cookies.read(req)
+        options, challenge = self._passkeys.second_factor_options(pending.email_address)
+        self._ceremonies.start(resp, SECOND_FACTOR, challenge, pending_binding(pending))
+        resp.media = {"message": "Use one of your passkeys with these options.", "success": True, "data": {"publicKey": options}}
+
+
+class SecondFactorPasskeyResource:
+    """`POST /v1/auth/login/mfa/passkey` `{credential}`: finish a pending sign-in with a passkey,
+    under the login throttle as a code is (entrypoints.pending_login)."""
+
+    rate_limited = True
+
+    def __init__(self, passkeys: Passkeys, ceremonies: CeremonyCookies, step: SecondFactorStep, audit: AuditLog) -> None:
+        self._passkeys = passkeys
+        self._ceremonies = ceremonies
+        self._step = step
+        self._audit = audit
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_object(req)
+        check_fields(body, ("credential",))
+        pending = self._step.cookies.read(req)
+        try:
+            challenge = self._ceremonies.finish(req, resp, SECOND_FACTOR, pending_binding(pending))
+            check = self._passkeys.second_factor_check(pending.email_address, body["credential"], challenge)
+        except PasskeyRefused as refused:
+            self._audit.record(req, "passkey_login_failed", pending.email_address, reason=str(refused), step="second")
+            raise
+        user = self._step.finish(req, resp, check, factor="passkey")
         resp.media = {"message": f"'{user.email_address}' successfully logged in!", "success": True, "data": public_user(user)}
 
 

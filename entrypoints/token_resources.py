@@ -33,6 +33,7 @@ class TokensResource:
 
     login_required = True
     session_required = True
+    recent_auth_required = frozenset({"POST"})  # sudo mode: a token is a credential
 
     def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
         self._tokens = tokens
@@ -64,6 +65,7 @@ class TokenResource:
 
     login_required = True
     session_required = True
+    recent_auth_required = True
 
     def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
         self._tokens = tokens

@@ -31,6 +31,10 @@ def to_document(user: User) -> dict[str, Any]:
         "spent_challenges": [
             {"digest": spent.digest, "expires_at": format_time(spent.expires_at)} for spent in user.spent_challenges
         ],
+        "totp_secret": user.totp_secret,
+        "totp_enabled": user.totp_enabled,
+        "totp_last_step": user.totp_last_step,
+        "recovery_codes": list(user.recovery_codes),
     }
 
 
@@ -105,6 +109,10 @@ def from_document(document: dict[str, Any], version: str) -> User:
         spent_challenges=tuple(
             SpentChallenge(spent["digest"], parse_time(spent["expires_at"])) for spent in document.get("spent_challenges") or ()
         ),
+        totp_secret=document.get("totp_secret") or "",
+        totp_enabled=document.get("totp_enabled", False),
+        totp_last_step=document.get("totp_last_step") or 0,
+        recovery_codes=tuple(document.get("recovery_codes") or ()),
         version=version,
     )
 

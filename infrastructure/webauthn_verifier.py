@@ -83,9 +83,10 @@ class WebauthnVerifier:
             transports=tuple(transport.value for transport in parsed.response.transports or ()),
         )
 
-    def authentication_options(self, challenge: bytes) -> dict[str, Any]:
+    def authentication_options(self, challenge: bytes, allow: tuple[str, ...] = ()) -> dict[str, Any]:
         options = generate_authentication_options(
-            rp_id=self.rp_id, challenge=challenge, timeout=self._timeout_ms, user_verification=self._uv
+            rp_id=self.rp_id, challenge=challenge, timeout=self._timeout_ms, user_verification=self._uv,
+            allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(known)) for known in allow],
         )
         return json.loads(options_to_json(options))
 
@@ -97,7 +98,7 @@ class WebauthnVerifier:
             raise PasskeyRefused(f"assertion: {error}") from None
         return Assertion(bytes_to_base64url(parsed.raw_id), user_handle)
 
-    def verify_assertion(self, credential: object, challenge: bytes, public_key: str, sign_count: int) -> int:
+    def verify_assertion(self, credential: object, challenge: bytes, public_key: str, sign_count: int) -> tuple[int, bool]:
         try:
             verified = verify_authentication_response(
                 credential=parse_authentication_credential_json(_json_object(credential)),
@@ -110,7 +111,7 @@ class WebauthnVerifier:
             )
         except UNREADABLE as error:
             raise PasskeyRefused(f"assertion: {error}") from None
-        return verified.new_sign_count
+        return verified.new_sign_count, verified.user_verified
 
 
 def _decoy_key() -> str:

@@ -42,13 +42,15 @@ class PasskeyVerifier(Protocol):
     def verify_registration(self, credential: object, challenge: bytes) -> NewCredential:
         """Check the answer of `navigator.credentials.create()` (its JSON form)."""
 
-    def authentication_options(self, challenge: bytes) -> dict[str, Any]:
-        """`PublicKeyCredentialRequestOptions` as JSON, naming no credential: the same options
-        for everyone, so they can tell nothing about which accounts exist."""
+    def authentication_options(self, challenge: bytes, allow: tuple[str, ...] = ()) -> dict[str, Any]:
+        """`PublicKeyCredentialRequestOptions` as JSON. Naming no credential (`allow` empty) they
+        are the same for everyone, so they tell nothing about which accounts exist; a second
+        step, whose caller has proven the password, may name the account's own."""
 
     def read_assertion(self, credential: object) -> Assertion:
         """The credential id and user handle of the answer of `navigator.credentials.get()`."""
 
-    def verify_assertion(self, credential: object, challenge: bytes, public_key: str, sign_count: int) -> int:
-        """Check the assertion against the stored key; returns the authenticator's new counter.
-        A counter that does not grow (when either side is past 0) is refused: a cloned key."""
+    def verify_assertion(self, credential: object, challenge: bytes, public_key: str, sign_count: int) -> tuple[int, bool]:
+        """Check the assertion against the stored key; returns the authenticator's new counter and
+        whether it verified the user (PIN, biometric). A counter that does not grow (when either
+        side is past 0) is refused: a cloned key."""

@@ -8,7 +8,7 @@ from typing import Any
 from domain.access_tokens import MAX_TOKEN_NAME_LENGTH
 from domain.passkeys import MAX_PASSKEYS_PER_USER
 from entrypoints.errors import PASSKEY_REFUSED
-from entrypoints.openapi.parts import INSTANT, Schema, answer, body_object, error, operation, ref, success_body
+from entrypoints.openapi.parts import INSTANT, RETRY_AFTER, Schema, answer, body_object, error, operation, ref, success_body
 
 PASSKEY: Schema = {
     "type": "object",
@@ -47,6 +47,7 @@ OPTIONS = success_body({
     "properties": {"publicKey": {"type": "object", "description": "For `PublicKeyCredential.parse...OptionsFromJSON()`."}},
     "required": ["publicKey"],
 })
+PENDING = error(401, "No pending sign-in, or it expired: log in with your password first.")
 REFUSED = error(
     400,
     f"`{PASSKEY_REFUSED}` for every refusal: no ceremony cookie, an expired, forged or already answered challenge, "
@@ -67,6 +68,7 @@ PATHS: dict[str, dict[str, Any]] = {
             login=True,
             session_only=True,
             unsafe=True,
+            sudo=True,
             description="No body. The credential asked for is discoverable (a passkey) and names the user by their id, "
             "never their address.",
         )
@@ -85,6 +87,7 @@ PATHS: dict[str, dict[str, Any]] = {
             login=True,
             session_only=True,
             unsafe=True,
+            sudo=True,
         ),
         "get": operation(
             "listPasskeys",
@@ -119,6 +122,7 @@ PATHS: dict[str, dict[str, Any]] = {
             login=True,
             session_only=True,
             unsafe=True,
+            sudo=True,
         ),
     },
     "/v1/auth/passkey/options": {
@@ -147,6 +151,38 @@ PATHS: dict[str, dict[str, Any]] = {
             unsafe=True,
             rate_limited=True,
             description="The password throttle neither holds nor clears this: a passkey cannot be guessed.",
+        )
+    },
+    "/v1/auth/login/mfa/passkey/options": {
+        "post": operation(
+            "startPasskeySecondFactor",
+            "The second step of a sign-in with a passkey: request options naming the account's passkeys",
+            "passkeys",
+            {
+                200: answer("The options for `navigator.credentials.get()`.", OPTIONS, CEREMONY_COOKIE),
+                400: error(400, f"`{PASSKEY_REFUSED}`: the account has no passkey."),
+                401: PENDING,
+            },
+            unsafe=True,
+            rate_limited=True,
+            description="No body. Needs the pending sign-in cookie a right password set (`202` from `POST /v1/auth/login`).",
+        )
+    },
+    "/v1/auth/login/mfa/passkey": {
+        "post": operation(
+            "finishPasskeySecondFactor",
+            "The second step of a sign-in with a passkey: a new session cookie",
+            "passkeys",
+            {
+                200: answer("Signed in.", success_body(ref("schemas", "User")), SIGNED_IN_COOKIES),
+                400: error(400, f"`{PASSKEY_REFUSED}` (see `passkeySignIn`), or `The code is not correct.` when another answer "
+                           "to the same challenge got there first (counted as a failed login), or a malformed body."),
+                401: PENDING,
+                429: error(429, "The account's login throttle, or this client's rate limit.", RETRY_AFTER),
+            },
+            body=body_object({"credential": CREDENTIAL}),
+            unsafe=True,
+            rate_limited=True,
         )
     },
 }

@@ -82,6 +82,7 @@ PATHS: dict[str, dict[str, Any]] = {
             ),
             login=True,
             session_only=True,
+            sudo=True,
             unsafe=True,
         ),
         "get": operation(
@@ -105,6 +106,7 @@ PATHS: dict[str, dict[str, Any]] = {
             path_parameters=[TOKEN_ID],
             login=True,
             session_only=True,
+            sudo=True,
             unsafe=True,
         )
     },

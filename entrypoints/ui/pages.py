@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote
 import falcon
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from domain.errors import SessionExpired, SessionInvalid
+from domain.errors import LoginThrottled, SessionExpired, SessionInvalid
 from domain.timestamps import parse_time
 from entrypoints import errors
 from entrypoints.origins import normalize_origin, request_origin
@@ -32,6 +32,8 @@ FIELD_LABELS = {
     "last_name": "Last name",
     "token": "The reset link",
     "name": "The passkey's name",
+    "code": "The code",
+    "body": "The form",
 }
 ERROR_TITLES = {
     400: "That did not work",
@@ -69,6 +71,7 @@ class HostedPages:
         self._trusted_proxies = trusted_proxies
         self._public_origin = normalize_origin(public_url) if public_url else None
         self.csrf = CsrfTokens(cookies.secret_keys, cookies.secure)
+        self.scripts = scripts
         self._templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True),
@@ -108,6 +111,7 @@ class HostedPages:
         context.setdefault("error", None)
         context.setdefault("notice", None)
         context.setdefault("signed_in", req.context.get("user") is not None)
+        context["passkeys_on"] = self.scripts
         context["csrf_field"] = FIELD
         context["csrf_token"] = self.csrf.token(req.context.csrf_nonce, self.session_id(req))
         req.context.csrf_token_shown = True
@@ -133,8 +137,16 @@ class HostedPages:
         resp.content_type = HTML
         resp.text = self._templates.get_template("error.html").render(
             title=ERROR_TITLES.get(code, "That did not work"), message=message, signed_in=False,
-            error=None, notice=None,
+            error=None, notice=None, passkeys_on=self.scripts,
         )
+
+    def reauthentication_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
+        """Sudo mode on a page: to the re-authentication page, then back to the account page
+        (a form post cannot be replayed; the person presses its button again)."""
+        if req.context.get("error_page") is None:
+            errors.domain_error(req, resp, ex, params)
+            return
+        self.redirect(resp, "/ui/reauthenticate?next=" + quote("/ui/account?done=reauthenticated", safe="/"))
 
     def session_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
         """A page that needs a session sends the person to sign in (and back here afterwards);
@@ -212,6 +224,10 @@ def human_time(instant: str | None) -> str:
         return "unknown"
     moment = parse_time(instant)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def throttled_message(throttled: LoginThrottled) -> str:
+    return f"Too many failed attempts for this account. Try again in {seconds(throttled.retry_after_s)}."
 
 
 def seconds(count: int) -> str:

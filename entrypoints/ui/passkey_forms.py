@@ -41,10 +41,11 @@ class RenamePasskeyForm:
 
 
 class RemovePasskeyForm:
-    """`POST /ui/account/passkeys/{id}/remove`."""
+    """`POST /ui/account/passkeys/{id}/remove`; sudo mode, as in the API."""
 
     login_required = True
     session_required = True  # pages are for browsers: a bearer token never signs one in
+    recent_auth_required = True
 
     def __init__(self, pages: HostedPages, passkeys: Passkeys, audit: AuditLog) -> None:
         self._pages = pages

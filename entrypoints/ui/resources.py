@@ -10,15 +10,27 @@ import falcon
 from domain.accounts import AccountService
 from domain.auth import AuthService
 from domain.passkeys import Passkeys
-from domain.errors import InactiveUser, InvalidCredentials, InvalidToken, LoginThrottled, UserAlreadyExists, ValidationError
+from domain.second_factor import TotpService
+from domain.errors import (
+    InactiveUser,
+    InvalidCredentials,
+    InvalidToken,
+    LoginThrottled,
+    SecondFactorRequired,
+    UserAlreadyExists,
+    ValidationError,
+)
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session
 from entrypoints.passkey_resources import passkey_view
 from entrypoints.representations import session_view
 from entrypoints.audit import AuditLog
+from entrypoints.pending_login import SecondFactorStep
 from entrypoints.resources import audited_login
+from entrypoints.second_factor_resources import totp_status
+from entrypoints.ui.second_factor_pages import add_second_factor_pages
 from entrypoints.ui.next_url import DEFAULT_NEXT
 from entrypoints.ui.passkey_forms import add_passkey_forms
-from entrypoints.ui.pages import STATIC_DIR, HostedPages, seconds, validation_message
+from entrypoints.ui.pages import STATIC_DIR, HostedPages, throttled_message, validation_message
 
 NOTICES = {
     "signed-up": "Account created. Sign in with your new password.",
@@ -32,6 +44,9 @@ NOTICES = {
     "passkey-added": "Passkey added. You can sign in with it instead of your password.",
     "passkey-renamed": "Passkey renamed.",
     "passkey-removed": "Passkey removed. It no longer signs you in.",
+    "pending-expired": "That sign-in took too long. Sign in again.",
+    "totp-off": "The authenticator app is no longer needed to sign in.",
+    "reauthenticated": "Confirmed. You can change your second factor and tokens now.",
 }
 BAD_CREDENTIALS = "That email address and password do not match an account."
 """One message whether the address is unknown or the password wrong: no enumeration."""
@@ -41,22 +56,18 @@ def notice(req: falcon.Request) -> str | None:
     return NOTICES.get(req.get_param("done") or "")
 
 
-def throttled_message(throttled: LoginThrottled) -> str:
-    return f"Too many failed attempts for this account. Try again in {seconds(throttled.retry_after_s)}."
-
-
 class LoginPage:
     rate_limited = True
 
-    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog, passkeys: bool = False) -> None:
+    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog, step: SecondFactorStep) -> None:
         self._pages = pages
         self._auth = auth
         self._audit = audit
-        self._passkeys = passkeys
+        self._step = step
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_url = self._pages.next_url(req, req.get_param("next"))
-        self._pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req), passkeys=self._passkeys)
+        self._pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = req.context.form
@@ -64,6 +75,9 @@ class LoginPage:
         next_url = self._pages.next_url(req, form.get("next"))
         try:
             audited_login(self._auth, self._audit, req, email, form.get("password", ""))
+        except SecondFactorRequired as owed:
+            self._step.begin(req, resp, owed.pending)
+            self._pages.redirect(resp, "/ui/login/code?next=" + quote(next_url, safe=""))
         except (InvalidCredentials, ValidationError):
             self._again(req, resp, 400, email, next_url, BAD_CREDENTIALS)
         except LoginThrottled as throttled:
@@ -76,7 +90,7 @@ class LoginPage:
             self._pages.redirect(resp, "/ui/account?done=evicted" if evicted and next_url == DEFAULT_NEXT else next_url)
 
     def _again(self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str) -> None:
-        self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error, passkeys=self._passkeys)
+        self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error)
 
 
 class SignupPage:
@@ -155,7 +169,9 @@ class AccountPage:
         current = req.context.session.session_id
         sessions = [session_view(record, current) for record in self._auth.live_sessions(user)]
         passkeys = None if self._passkeys is None else [passkey_view(passkey) for passkey in user.passkeys]
-        self._pages.render(req, resp, "account.html", status, user=user, sessions=sessions, passkeys=passkeys, **context)
+        self._pages.render(
+            req, resp, "account.html", status, user=user, sessions=sessions, totp=totp_status(user), passkeys=passkeys, **context
+        )
 
 
 class EndSessionForm:
@@ -284,9 +300,10 @@ class ResetConfirmPage:
 
 
 def add_pages(
-    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog, passkeys: Passkeys | None = None
+    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog,
+    step: SecondFactorStep, totp: TotpService, passkeys: Passkeys | None = None,
 ) -> None:
-    app.add_route("/ui/login", LoginPage(pages, auth, audit, passkeys is not None))
+    app.add_route("/ui/login", LoginPage(pages, auth, audit, step))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
     account = AccountPage(pages, auth, passkeys)
@@ -298,4 +315,5 @@ def add_pages(
     app.add_route("/ui/account/password", PasswordForm(account, pages, accounts, audit))
     app.add_route("/ui/reset", ResetPage(pages, accounts, audit))
     app.add_route("/ui/reset/confirm", ResetConfirmPage(pages, accounts, audit))
+    add_second_factor_pages(app, pages, account, auth, step, totp, audit)
     app.add_static_route("/ui/static", str(STATIC_DIR))

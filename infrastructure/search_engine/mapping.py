@@ -36,6 +36,11 @@ USERS: dict[str, Any] = {
         # with the user so one guarded write settles a sign-in, never searched.
         "passkeys": {"type": "object", "enabled": False},
         "spent_challenges": {"type": "object", "enabled": False},
+        # The second factor (domain.second_factor): kept, never searched; the secret is sealed.
+        "totp_secret": {"type": "keyword", "index": False, "doc_values": False},
+        "totp_enabled": {"type": "boolean"},
+        "totp_last_step": {"type": "long"},
+        "recovery_codes": {"type": "keyword", "index": False, "doc_values": False},
     },
 }
 

@@ -31,7 +31,7 @@ from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 from infrastructure.webauthn_verifier import WebauthnVerifier
 from tests.fakes import FakeClock, RecordingNotifier
-from tests.http.helpers import KEY, Api, MakeApi
+from tests.http.helpers import KEY, Api, MakeApi, second_factor_parts
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def passkeys(users: Users, auth: AuthService, clock: FakeClock) -> Passkeys:
 
 
 @pytest.fixture
-def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: FakeClock) -> MakeApi:
+def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: FakeClock, failures: FailureCounter) -> MakeApi:
     """Apps over the one store and clock of the test, each with its own keys and cookie setting.
 
     The per-client rate limit is generous here (these tests make many requests from one address);
@@ -100,7 +100,8 @@ def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: F
         audit = AuditLog(keys[0], clock)
         app = create_app(
             auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
-            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock), **app_options,
+            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock),
+            **second_factor_parts(users, failures, clock, keys, secure, cookie_domain), **app_options,
         )
         return Api(app, cookies)
 

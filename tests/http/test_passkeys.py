@@ -20,6 +20,7 @@ from infrastructure.webauthn_verifier import WebauthnVerifier
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, MakeApi, assert_error
 from tests.http.ui_browser import ORIGIN, PageClient, page_text
+from tests.http.test_second_factor import SUDO_MESSAGE, enrol
 from tests.soft_authenticator import SoftAuthenticator, b64url, unb64url
 
 RP_ID = "falconframework.org"
@@ -307,10 +308,10 @@ class VerifiedTogether(WebauthnVerifier):
         super().__init__(RP_ID, "esauth", (ORIGIN,), 120)
         self._barrier = barrier
 
-    def verify_assertion(self, *args: Any) -> int:
-        count = super().verify_assertion(*args)
+    def verify_assertion(self, *args: Any) -> tuple[int, bool]:
+        verified = super().verify_assertion(*args)
         self._barrier.wait(timeout=10)
-        return count
+        return verified
 
 
 def test_two_answers_to_one_challenge_racing_let_exactly_one_sign_in(
@@ -325,3 +326,96 @@ def test_two_answers_to_one_challenge_racing_let_exactly_one_sign_in(
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda _: finish_sign_in(api, ceremony, answer), range(2)))
     assert sorted(result.status_code for result in results) == [200, 400]
+
+
+PENDING = "__Host-esauth-pending"
+
+
+def password_step_with_passkey(api: Api) -> str:
+    result = api.login()
+    assert result.status_code == 202, result.text
+    assert result.json["data"]["methods"] == ["totp", "recovery_code", "passkey"]
+    return result.cookies[PENDING].value
+
+
+def test_a_passkey_finishes_the_pending_sign_in_of_an_account_with_a_second_factor(
+    api: Api, device: SoftAuthenticator, clock: FakeClock, audit_lines
+) -> None:
+    cookie = api.signup_and_login()
+    register(api, cookie, device)
+    enrol(api, cookie, clock)
+    pending = password_step_with_passkey(api)
+    options = api.client.simulate_post("/v1/auth/login/mfa/passkey/options", cookies={PENDING: pending})
+    assert options.status_code == 200, options.text
+    public_key, ceremony = options.json["data"]["publicKey"], options.cookies[CEREMONY].value
+    assert [entry["id"] for entry in public_key["allowCredentials"]] == [b64url(device.credentials[0].credential_id)]
+    answer = device.get(public_key)
+    finished = api.client.simulate_post(
+        "/v1/auth/login/mfa/passkey", json={"credential": answer}, cookies={PENDING: pending, CEREMONY: ceremony}
+    )
+    assert finished.status_code == 200, finished.text
+    assert api.get_test(finished.cookies[api.cookie_name].value).status_code == 200
+    assert not finished.cookies[PENDING].value  # the pending sign-in is used up
+    assert [line.get("factor") for line in audit_lines() if line["event"] == "login_ok"][-1] == "passkey"
+
+    # the same answer again, with a new pending sign-in: the challenge was spent
+    again = api.client.simulate_post(
+        "/v1/auth/login/mfa/passkey", json={"credential": answer}, cookies={PENDING: password_step_with_passkey(api), CEREMONY: ceremony}
+    )
+    assert_refused(again)
+
+
+def test_the_passkey_step_needs_a_pending_sign_in_and_a_ceremony_of_its_own(api: Api, device: SoftAuthenticator, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    register(api, cookie, device)
+    enrol(api, cookie, clock)
+    assert_error(api.client.simulate_post("/v1/auth/login/mfa/passkey/options"), 401)
+    options, sign_in_ceremony = start_sign_in(api)  # a usernameless sign-in's cookie is not this step's
+    pending = password_step_with_passkey(api)
+    result = api.client.simulate_post(
+        "/v1/auth/login/mfa/passkey", json={"credential": device.get(options)}, cookies={PENDING: pending, CEREMONY: sign_in_ceremony}
+    )
+    assert_refused(result)
+    other = SoftAuthenticator(ORIGIN)  # a passkey of another account cannot be this one's second factor
+    register(api, api.signup_and_login(OTHER), other)
+    started = api.client.simulate_post("/v1/auth/login/mfa/passkey/options", cookies={PENDING: pending})
+    result = api.client.simulate_post(
+        "/v1/auth/login/mfa/passkey", json={"credential": other.get(started.json["data"]["publicKey"])},
+        cookies={PENDING: pending, CEREMONY: started.cookies[CEREMONY].value},
+    )
+    assert_refused(result)
+
+
+def test_a_passkey_with_user_verification_signs_in_an_account_with_a_second_factor_in_one_step(
+    api: Api, device: SoftAuthenticator, clock: FakeClock
+) -> None:
+    cookie = api.signup_and_login()
+    register(api, cookie, device)
+    enrol(api, cookie, clock)
+    assert sign_in(api, device).status_code == 200  # possession and the authenticator's PIN or biometric
+
+
+def test_adding_or_removing_a_passkey_needs_a_recent_proof(api: Api, device: SoftAuthenticator, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    passkey_id = register(api, cookie, device).json["data"]["id"]
+    clock.advance(minutes=16)
+    assert_error(api.client.simulate_post("/v1/users/me/passkeys/options", cookies={api.cookie_name: cookie}), 403, SUDO_MESSAGE)
+    assert_error(api.client.simulate_delete(f"/v1/users/me/passkeys/{passkey_id}", cookies={api.cookie_name: cookie}), 403, SUDO_MESSAGE)
+    renamed = api.client.simulate_patch(f"/v1/users/me/passkeys/{passkey_id}", json={"name": "Old"}, cookies={api.cookie_name: cookie})
+    assert renamed.status_code == 200  # a name is no credential
+    fresh = sign_in(api, device).cookies[api.cookie_name].value  # a passkey sign-in is a fresh proof
+    assert api.client.simulate_delete(f"/v1/users/me/passkeys/{passkey_id}", cookies={api.cookie_name: fresh}).status_code == 200
+
+
+def test_with_user_verification_preferred_only_a_verified_passkey_stands_in_for_two_factors(
+    make_api: MakeApi, users: Users, auth: AuthService, clock: FakeClock
+) -> None:
+    verifier = WebauthnVerifier(RP_ID, "esauth", (ORIGIN,), 120, user_verification="preferred")
+    api = make_api(passkeys=Passkeys(users, auth, verifier, clock, timedelta(seconds=120)))
+    device = SoftAuthenticator(ORIGIN)
+    cookie = api.signup_and_login()
+    assert register(api, cookie, device, verified=False).status_code == 201  # a security key's touch
+    assert sign_in(api, device, verified=False).status_code == 200
+    enrol(api, cookie, clock)
+    assert_refused(sign_in(api, device, verified=False))
+    assert sign_in(api, device).status_code == 200

@@ -57,6 +57,25 @@
     });
   }
 
+  const secondStep = document.getElementById("passkey-second-step");
+  if (secondStep && supported) {
+    const problem = document.getElementById("passkey-problem");
+    secondStep.hidden = false;
+    secondStep.querySelector("button").addEventListener("click", async () => {
+      problem.hidden = true;
+      try {
+        const options = await post("/v1/auth/login/mfa/passkey/options");
+        const credential = await navigator.credentials.get({
+          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.data.publicKey),
+        });
+        await post("/v1/auth/login/mfa/passkey", { credential: credential.toJSON() });
+        window.location.assign(secondStep.dataset.next);
+      } catch (error) {
+        shown(problem, explain(error));
+      }
+    });
+  }
+
   const add = document.getElementById("passkey-add");
   if (add && supported) {
     const problem = document.getElementById("passkey-problem");
