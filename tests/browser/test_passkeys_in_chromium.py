@@ -8,13 +8,15 @@ and ESAUTH_PUBLIC_URL names that origin, so the relying party is `localhost`.
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
+import pyotp
 import pytest
 from playwright.sync_api import BrowserContext, CDPSession, Page, expect
 
 from entrypoints.errors import PASSKEY_REFUSED
-from tests.browser.test_pages_in_chromium import EMAIL, sign_in, sign_up
+from tests.browser.test_pages_in_chromium import EMAIL, PASSWORD, sign_in, sign_up
 from tests.e2e.harness import StartServer, free_port
 
 pytestmark = pytest.mark.browser
@@ -101,3 +103,30 @@ def test_without_javascript_the_pages_work_and_hide_the_passkey_controls(browser
         expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
     finally:
         context.close()
+
+
+def test_a_passkey_as_the_second_step_after_the_password(
+    page: Page, base: str, authenticator: tuple[CDPSession, str], screenshot
+) -> None:
+    sign_up(page, base)
+    sign_in(page, base)
+    page.get_by_label("Name of the new passkey").fill("This laptop")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page).to_have_url(f"{base}/ui/account?done=passkey-added")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("The 6-digit code the app shows").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.goto(f"{base}/ui/account")
+    sign_out(page, base)
+
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(re.compile(re.escape(f"{base}/ui/login/code")))
+    screenshot(page, "second-step-with-passkey")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(f"{base}/ui/account")
+    expect(page.locator("#account-email")).to_have_text(EMAIL)
+    assert not [cookie for cookie in page.context.cookies() if cookie["name"] == "esauth-pending"]
