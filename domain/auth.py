@@ -234,6 +234,9 @@ class AuthService:
             raise LoginThrottled(1) from None
         if not proven:
             raise InvalidSecondFactor()
+        # As a one-step login does once it succeeds: a count the failure store holds for the
+        # address (from before the account, or an earlier release) is dropped, best effort.
+        self._failures.forget(pending.email_address)
         return written, replace(session, evicted=evicted)
 
     def open_verified_session(

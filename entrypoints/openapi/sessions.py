@@ -61,6 +61,12 @@ def _logged_in_links(cookie_name: str) -> dict[str, Any]:
         "Verify": {"operationId": "verifyGet", "parameters": cookie},
         "ListTokens": {"operationId": "listTokens", "parameters": cookie},
         "ListSessions": {"operationId": "listSessions", "parameters": cookie},
+        "GetTotp": {"operationId": "getTotp", "parameters": cookie},
+        "Reauthenticate": {
+            "operationId": "reauthenticate",
+            "parameters": cookie,
+            "requestBody": {"password": "$request.body#/password"},
+        },
         "LogOut": {"operationId": "logOut", "parameters": cookie},
         "LogOutAll": {"operationId": "logOutAll", "parameters": cookie},
     }

@@ -20,7 +20,7 @@ from domain.errors import (
 )
 from domain.second_factor import RECOVERY_CODES, PendingLogin, TotpService
 from domain.session import SessionPolicy
-from domain.throttle import FailureCounter
+from domain.throttle import FailureCounter, failure_key
 from domain.users import Users
 from infrastructure.fernet_box import FernetSecretBox
 from tests.fakes import FakeClock, FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
@@ -244,3 +244,18 @@ def test_a_cookie_of_an_earlier_release_counts_from_its_login() -> None:
     world.clock.advance(seconds=1)
     with pytest.raises(ReauthenticationRequired):
         policy.check_recent(old, world.clock())
+
+
+def test_the_finished_sign_in_drops_a_count_the_failure_store_held_for_the_address() -> None:
+    failures = InMemoryLoginFailureRepository()
+    world = World()
+    world.failures = FailureCounter(failures, world.clock)
+    world.auth = AuthService(world.users, FakeHasher(), world.clock, world.failures, screen=FakePasswordScreen())
+    world.totp = TotpService(world.users, world.failures, FernetSecretBox((KEY,)), world.clock)
+    authenticator, _ = world.enrol()
+    for _ in range(3):
+        world.failures.count_unknown(EMAIL, failures.get(failure_key(EMAIL)))  # as if counted before sign-up
+    pending = world.pending()
+    assert failures.get(failure_key(EMAIL)).failures == 3  # a right password alone keeps it
+    world.auth.finish_login(pending, world.totp.check(world.code(authenticator)))
+    assert failures.get(failure_key(EMAIL)) is None
