@@ -22,10 +22,11 @@ from domain.errors import (
     ValidationError,
     VersionConflict,
 )
+from domain.devices import DeviceCookie, issue_device_cookie
 from domain.passwords import PasswordRules
 from domain.second_factor import PendingLogin, SecondFactorCheck, credential_fingerprint, prove, second_factor_methods
 from domain.session import Session, SessionRecord
-from domain.throttle import FailureCounter
+from domain.throttle import FailureCounter, TrustedDevice
 from domain.user import User, check_name, check_text, email_spellings, normalize_email
 from domain.users import Users
 from ports.breached_passwords import BreachedPasswords
@@ -109,14 +110,27 @@ class AuthService:
                 raise UserAlreadyExists(user.email_address)
         return self._users.add(replace(user, password_hash=self._hasher.hash(password)))
 
-    def login(self, email_address: object, password: object, device: str = "", client: str = "") -> tuple[User, Session]:
-        """Check the credentials and open a new session (a new id each time: no fixation).
+    def login(
+        self,
+        email_address: object,
+        password: object,
+        device: str = "",
+        client: str = "",
+        device_cookie: DeviceCookie | None = None,
+    ) -> tuple[User, Session]:
+        """Check the credentials and open a new session (a new id each time: no fixation), which
+        carries a new device cookie for the client to keep.
 
         Unknown emails cost the same reads, hash and write and are throttled the same way as
         known ones, so neither the answer, its timing nor the throttling tells whether an
         account exists. A registered account's outcome (a failure counted, or the count cleared
         and a session opened) is one guarded write of the user; see FailureCounter for why
         answers cannot outrun the count.
+
+        With the account's own `device_cookie` (signature already checked by the caller) the
+        attempt counts in that device's bucket instead (see FailureCounter): the account's
+        count for untrusted clients neither holds it back nor is cleared by it, and a failure
+        is one guarded write of the device's count.
 
         An account with a second factor gets no session for its password: SecondFactorRequired
         carries the PendingLogin that `finish_login` completes. Its count is left as it was (not
@@ -130,30 +144,50 @@ class AuthService:
         except ValidationError:
             spellings = ()  # a malformed address is just an unknown one
         user = self._users.find(spellings)
-        stored = self._failures.check(email_address)
+        stored = self._failures.read(email_address)
+        trusted = self._failures.trusted_device(device_cookie, user)
+        if trusted is None:
+            self._failures.check_untrusted(stored)
         if user is None:
             self._hasher.verify(self._dummy_hash, password)
             self._failures.count_unknown(email_address, stored)
             raise InvalidCredentials()
-        self._failures.check_user(user, stored)
+        if trusted is None:
+            self._failures.check_user(user, stored)
         right = self._hasher.verify(user.password_hash, password)
-        written, session = self._settle(user, password, right, stored, device, client)
+        if trusted is not None:
+            if not right:
+                self._failures.device_failed(trusted)
+                raise InvalidCredentials()
+            self._failures.recheck_device(trusted)
+        written, session = self._settle(user, password, right, stored, device, client, trusted)
+        if trusted is not None:
+            self._failures.forget_device(trusted)
+        elif stored is not None and session is not None:
+            self._failures.forget(email_address)  # with a second factor owed, finish_login does
         self._upgrade_hash(written, password)
         if session is None:
             pending = PendingLogin(
                 written.email_address, self._clock(), credential_fingerprint(written), second_factor_methods(written)
             )
             raise SecondFactorRequired(pending)
-        if stored is not None:
-            self._failures.forget(email_address)
-        return written, session
+        return written, replace(session, device_cookie=issue_device_cookie(written))
 
     def _settle(
-        self, user: User, password: str, right: bool, stored: FailureRecord | None, device: str = "", client: str = ""
+        self,
+        user: User,
+        password: str,
+        right: bool,
+        stored: FailureRecord | None,
+        device: str = "",
+        client: str = "",
+        trusted: TrustedDevice | None = None,
     ) -> tuple[User, Session | None]:
         """Write what the attempt came to over the latest user, before any other work: a failure
         counted, or the count cleared and (for an active account) a session opened; None for
-        the session of an account whose second factor is still owed (its count kept)."""
+        the session of an account whose second factor is still owed (its count kept). From a
+        trusted device the untrusted count is neither checked nor cleared (an attacker's
+        failures elsewhere must not be forgiven by the user's login)."""
         session = self._new_session(user.email_address)
         verified_hash = user.password_hash
         evicted: tuple[str, ...] = ()
@@ -161,18 +195,19 @@ class AuthService:
 
         def settle(current: User) -> User:
             nonlocal verified_hash, right, evicted, owed
-            self._failures.check_user(current, stored)  # others' failures got there first: withhold
+            if trusted is None:
+                self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
                 # The password (or its hash) changed since we checked: check again, so a
                 # concurrent password change is never undone by this login.
                 right = self._hasher.verify(current.password_hash, password)
                 verified_hash = current.password_hash
             if not right:
-                return self._failures.failed(current, stored)
+                return current if trusted is not None else self._failures.failed(current, stored)
             owed = current.is_active and current.has_second_factor
             if owed:
                 return current  # written anyway (a decision on the read), so it costs what others cost
-            cleared = self._failures.cleared(current)
+            cleared = current if trusted is not None else self._failures.cleared(current)
             if not current.is_active:
                 return cleared
             opened, evicted = _opened(cleared, session, device, client)
@@ -185,6 +220,8 @@ class AuthService:
         except VersionConflict:
             raise LoginThrottled(1) from None  # as an unknown address's count answers a crowd
         if not right:
+            if trusted is not None:
+                self._failures.device_failed(trusted)  # the password changed under this attempt
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
@@ -195,7 +232,12 @@ class AuthService:
         return Session(email_address, self._new_session_id(), issued_at=now, last_seen=now, authenticated_at=now)
 
     def finish_login(
-        self, pending: PendingLogin, check: SecondFactorCheck, device: str = "", client: str = ""
+        self,
+        pending: PendingLogin,
+        check: SecondFactorCheck,
+        device: str = "",
+        client: str = "",
+        device_cookie: DeviceCookie | None = None,
     ) -> tuple[User, Session]:
         """The second step: open the session of a PendingLogin once `check` accepts its proof.
 
@@ -203,13 +245,19 @@ class AuthService:
         (after checking the count again) by the same guarded update that would have opened the
         session, and a right one clears the count. PendingLoginInvalid when the pending sign-in
         expired, or its password was changed or reset meanwhile, or the account is gone,
-        deactivated or has no second factor any more."""
+        deactivated or has no second factor any more.
+
+        From the account's own device (`device_cookie`, as at login) a wrong proof counts in
+        that device's bucket instead, and the account's count neither holds it back nor is
+        cleared by it: failures from elsewhere cannot keep the user's own browser out at this
+        step either. The session carries a new device cookie, as a one-step login's does."""
         now = self._clock()
         if not timedelta(0) <= now - pending.started_at <= self._pending_lifetime:
             raise PendingLoginInvalid("the pending sign-in expired")
         user = self._users.get(pending.email_address)
         if user is None:
             raise PendingLoginInvalid("the account is gone")
+        trusted = self._failures.trusted_device(device_cookie, user)
         session = self._new_session(user.email_address)
         evicted: tuple[str, ...] = ()
         proven = False
@@ -218,12 +266,13 @@ class AuthService:
             nonlocal evicted, proven
             if not current.is_active or not current.has_second_factor or credential_fingerprint(current) != pending.fingerprint:
                 raise PendingLoginInvalid("the account changed since the password was checked")
-            self._failures.check_user(current)
+            if trusted is None:
+                self._failures.check_user(current)
             used = check(current)
             proven = used is not None
             if used is None:
-                return self._failures.failed(current)
-            opened, evicted = _opened(self._failures.cleared(used), session, device, client)
+                return current if trusted is not None else self._failures.failed(current)
+            opened, evicted = _opened(used if trusted is not None else self._failures.cleared(used), session, device, client)
             return opened
 
         try:
@@ -233,11 +282,16 @@ class AuthService:
         except VersionConflict:
             raise LoginThrottled(1) from None
         if not proven:
+            if trusted is not None:
+                self._failures.device_failed(trusted)
             raise InvalidSecondFactor()
-        # As a one-step login does once it succeeds: a count the failure store holds for the
-        # address (from before the account, or an earlier release) is dropped, best effort.
-        self._failures.forget(pending.email_address)
-        return written, replace(session, evicted=evicted)
+        # As a one-step login does once it succeeds: the device's old count, or a count the
+        # failure store holds for the address (from before the account), is dropped, best effort.
+        if trusted is not None:
+            self._failures.forget_device(trusted)
+        else:
+            self._failures.forget(pending.email_address)
+        return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
 
     def open_verified_session(
         self, email_address: str, change: Callable[[User], User], device: str = "", client: str = "", read: User | None = None
@@ -262,7 +316,8 @@ class AuthService:
         written = self._users.modify(email_address, open_session, read=read)
         if not written.is_active:
             raise InactiveUser(email_address)
-        return written, replace(session, evicted=evicted)
+        # The browser of someone who proved the account: its device cookie, as a login gives.
+        return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
 
 
     def reauthenticate(self, session: Session, password: object = None, check: SecondFactorCheck | None = None) -> Session:
@@ -360,9 +415,21 @@ class AuthService:
         """Revoke this one session; the user's other sessions stay live."""
         self._revoke(session.email_address, lambda live: tuple(s for s in live if s != session.session_id))
 
-    def logout_all(self, session: Session) -> None:
-        """Revoke every session of the user, this one included."""
-        self._revoke(session.email_address, lambda live: ())
+    def logout_all(self, session: Session) -> int:
+        """Revoke every session of the user, this one included, and every personal access token;
+        returns how many tokens ended. It is what a person presses when someone else may have
+        their account: a token made by that someone would outlive every session ended here."""
+        ended: list[int] = []
+
+        def end_all(current: User) -> User:
+            ended[:] = [len(current.access_tokens)]
+            return replace(_keep_sessions(current, ()), access_tokens=())
+
+        try:
+            self._users.modify(session.email_address, end_all)
+        except UserNotFound:
+            return 0
+        return ended[0]
 
     def _revoke(self, email_address: str, keep: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
         try:

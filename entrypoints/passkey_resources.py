@@ -159,6 +159,7 @@ class SecondFactorPasskeyResource:
     under the login throttle as a code is (entrypoints.pending_login)."""
 
     rate_limited = True
+    reads_device_cookie = True  # a failure from the account's own device counts apart
 
     def __init__(self, passkeys: Passkeys, ceremonies: CeremonyCookies, step: SecondFactorStep, audit: AuditLog) -> None:
         self._passkeys = passkeys
@@ -222,4 +223,5 @@ def audited_passkey_login(
     if session.evicted:
         audit.record(req, "session_evicted", user.email_address, count=len(session.evicted))
     req.context.issue_session = session
+    req.context.issue_device = session.device_cookie
     return user

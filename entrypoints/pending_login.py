@@ -9,8 +9,10 @@ How a factor plugs in (TOTP does exactly this, in entrypoints/second_factor_reso
     user = step.finish(req, check, factor="passkey")  # check: domain.second_factor.SecondFactorCheck
 
 `finish` reads the pending cookie (401 without a valid one), lets AuthService.finish_login run
-`check` on the current user under the login throttle, audits the outcome, leaves the new session
-in `req.context.issue_session` (the session middleware sends it) and clears the pending cookie.
+`check` on the current user under the login throttle (the device's bucket for the account's own
+device cookie: the factor's resource declares `reads_device_cookie = True`), audits the outcome,
+leaves the new session in `req.context.issue_session` and the new device cookie in
+`req.context.issue_device` (their middlewares send them) and clears the pending cookie.
 
 The pending cookie is its own cookie, never the session cookie, so it can do nothing else: no
 route that needs a login reads it. It is signed (its own salt), HttpOnly, SameSite=Strict, lives
@@ -120,7 +122,9 @@ class SecondFactorStep:
             raise
         email = pending.email_address
         try:
-            user, session = self._auth.finish_login(pending, check, summarize(req.user_agent), self._audit.client(req))
+            user, session = self._auth.finish_login(
+                pending, check, summarize(req.user_agent), self._audit.client(req), device_cookie=req.context.get("device_cookie")
+            )
         except InvalidSecondFactor:
             self._audit.record(req, "login_failed", email, factor=factor)
             raise
@@ -135,4 +139,5 @@ class SecondFactorStep:
             self._audit.record(req, "session_evicted", email, count=len(session.evicted))
         self.cookies.clear(resp)
         req.context.issue_session = session
+        req.context.issue_device = session.device_cookie
         return user

@@ -99,6 +99,7 @@ class SecondFactorLoginResource:
     """`POST /v1/auth/login/mfa {code}`: the second step of a sign-in, with a TOTP or recovery code."""
 
     rate_limited = True
+    reads_device_cookie = True  # the code step is throttled as the password step is
 
     def __init__(self, step: SecondFactorStep, totp: TotpService) -> None:
         self._step = step

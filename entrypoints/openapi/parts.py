@@ -295,9 +295,9 @@ def components(cookie_name: str) -> dict[str, Any]:
                 "schema": {"type": "string", "pattern": "^(__Host-|__Secure-)?esauth-pending="},
             },
             "SetSignInCookies": {
-                "description": "The pending sign-in cookie cleared and, on success, the session cookie set.",
+                "description": "The pending sign-in cookie cleared and, on success, the session and a new device cookie set.",
                 "required": False,
-                "schema": {"type": "string", "pattern": "^(__Host-|__Secure-)?(esauth-pending|session)="},
+                "schema": {"type": "string", "pattern": "^(__Host-|__Secure-)?(esauth-pending|session|device)="},
             },
             "Location": {"required": True, "schema": {"type": "string", "pattern": "^/v1/users/"}},
             "ClearSiteData": {"required": True, "schema": {"const": '"cookies"'}},

@@ -58,6 +58,7 @@ def notice(req: falcon.Request) -> str | None:
 
 class LoginPage:
     rate_limited = True
+    reads_device_cookie = True
 
     def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog, step: SecondFactorStep) -> None:
         self._pages = pages

@@ -28,6 +28,7 @@ class CodePage:
     """`/ui/login/code`: where the sign-in page sends a person whose account has a second factor."""
 
     rate_limited = True
+    reads_device_cookie = True
 
     def __init__(self, pages: HostedPages, step: SecondFactorStep, totp: TotpService) -> None:
         self._pages = pages

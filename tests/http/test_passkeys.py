@@ -263,7 +263,7 @@ def test_the_password_throttle_does_not_hold_a_passkey_nor_does_a_passkey_clear_
 
 def test_a_token_cannot_manage_passkeys(api: Api, device: SoftAuthenticator) -> None:
     cookie = api.signup_and_login()
-    token = api.client.simulate_post("/v1/users/me/tokens", json={"name": "ci"}, cookies={api.cookie_name: cookie}).json["data"]["token"]
+    token = api.client.simulate_post("/v1/users/me/tokens", json={"name": "ci", "current_password": PASSWORD}, cookies={api.cookie_name: cookie}).json["data"]["token"]
     bearer = {"Authorization": f"Bearer {token}"}
     assert_error(api.client.simulate_post("/v1/users/me/passkeys/options", headers=bearer), 403)
     assert_error(api.client.simulate_get("/v1/users/me/passkeys", headers=bearer), 403)
@@ -419,3 +419,11 @@ def test_with_user_verification_preferred_only_a_verified_passkey_stands_in_for_
     enrol(api, cookie, clock)
     assert_refused(sign_in(api, device, verified=False))
     assert sign_in(api, device).status_code == 200
+
+
+def test_a_passkey_sign_in_gives_the_browser_a_device_cookie(api: Api, device: SoftAuthenticator) -> None:
+    register(api, api.signup_and_login(), device)
+    result = sign_in(api, device)
+    assert result.status_code == 200
+    [name] = [name for name in result.cookies if "device" in name]
+    assert result.cookies[name].value and result.cookies[name].http_only

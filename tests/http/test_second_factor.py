@@ -113,7 +113,6 @@ def test_sudo_mode_guards_tokens_and_the_second_factor(api: Api, clock: FakeCloc
     clock.advance(minutes=15, seconds=1)
     cookies = api.with_cookie(cookie)
     for method, path, body in [
-        ("POST", "/v1/users/me/tokens", {"name": "ci"}),
         ("DELETE", "/v1/users/me/tokens/nope", None),
         ("POST", "/v1/users/me/totp", None),
         ("POST", "/v1/users/me/totp/confirm", {"code": "123456"}),
@@ -121,6 +120,11 @@ def test_sudo_mode_guards_tokens_and_the_second_factor(api: Api, clock: FakeCloc
     ]:
         assert_error(api.client.simulate_request(method, path, json=body, cookies=cookies), 403, SUDO_MESSAGE)
     assert api.client.simulate_get("/v1/users/me/tokens", cookies=cookies).status_code == 200  # reading is not sudo
+    # Making one takes the current password in its body: that is the proof, no sudo needed.
+    made = api.client.simulate_post("/v1/users/me/tokens", json={"name": "ci", "current_password": PASSWORD}, cookies=cookies)
+    assert made.status_code == 201, made.text
+    token_path = made.headers["location"]
+    assert_error(api.client.simulate_delete(token_path, cookies=cookies), 403, SUDO_MESSAGE)
     assert audit_lines()[-1]["event"] == "reauthentication_required"
     wrong = api.client.simulate_post("/v1/auth/reauthenticate", json={"password": "not the password"}, cookies=cookies)
     assert_error(wrong, 400, "password: is not correct")
@@ -128,8 +132,8 @@ def test_sudo_mode_guards_tokens_and_the_second_factor(api: Api, clock: FakeCloc
     done = api.client.simulate_post("/v1/auth/reauthenticate", json={"password": PASSWORD}, cookies=cookies)
     assert done.status_code == 200, done.text
     renewed = api.with_cookie(done.cookies[api.cookie_name].value)
-    assert api.client.simulate_post("/v1/users/me/tokens", json={"name": "ci"}, cookies=renewed).status_code == 201
-    assert [line["event"] for line in audit_lines()][-3:] == ["reauthentication_failed", "reauthenticated", "token_created"]
+    assert api.client.simulate_delete(token_path, cookies=renewed).status_code == 200
+    assert [line["event"] for line in audit_lines()][-3:] == ["reauthentication_failed", "reauthenticated", "token_revoked"]
 
 
 def test_reauthenticating_with_a_code_then_disabling(api: Api, clock: FakeClock) -> None:
@@ -148,7 +152,8 @@ def test_reauthenticating_with_a_code_then_disabling(api: Api, clock: FakeClock)
 
 def test_a_bearer_token_cannot_touch_the_second_factor(api: Api) -> None:
     cookie = api.signup_and_login()
-    token = api.client.simulate_post("/v1/users/me/tokens", json={"name": "ci"}, cookies=api.with_cookie(cookie)).json["data"]["token"]
+    made = api.client.simulate_post("/v1/users/me/tokens", json={"name": "ci", "current_password": PASSWORD}, cookies=api.with_cookie(cookie))
+    token = made.json["data"]["token"]
     for path in ("/v1/users/me/totp", "/v1/auth/reauthenticate"):
         result = api.client.simulate_post(path, json={"password": PASSWORD} if "re" in path else None, headers={"Authorization": f"Bearer {token}"})
         assert_error(result, 403)

@@ -10,6 +10,7 @@ import pytest
 
 from domain.auth import AuthService
 from domain.errors import (
+    InvalidCredentials,
     InvalidSecondFactor,
     LoginThrottled,
     PendingLoginInvalid,
@@ -259,3 +260,26 @@ def test_the_finished_sign_in_drops_a_count_the_failure_store_held_for_the_addre
     assert failures.get(failure_key(EMAIL)).failures == 3  # a right password alone keeps it
     world.auth.finish_login(pending, world.totp.check(world.code(authenticator)))
     assert failures.get(failure_key(EMAIL)) is None
+
+
+def test_the_accounts_own_device_gets_through_both_steps_while_others_fail_elsewhere(world: World) -> None:
+    """Device cookies (domain.devices) hold at the code step too: an attacker failing from
+    elsewhere throttles the account's count, not the rightful user's browser."""
+    authenticator, _ = world.enrol()
+    _, session = world.auth.finish_login(world.pending(), world.totp.check(world.code(authenticator)))
+    device = session.device_cookie
+    assert device is not None and device.fits(world.repo.get(EMAIL))
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            world.auth.login(EMAIL, "an attacker's guess")
+    with pytest.raises(LoginThrottled):
+        world.auth.login(EMAIL, PASSWORD)
+    with pytest.raises(SecondFactorRequired) as owed:
+        world.auth.login(EMAIL, PASSWORD, device_cookie=device)
+    with pytest.raises(InvalidSecondFactor):
+        world.auth.finish_login(owed.value.pending, world.totp.check("12-34"), device_cookie=device)
+    assert world.repo.get(EMAIL).failed_logins == 5  # counted in the device's bucket, not the account's
+    next_step = authenticator.at(world.clock() + timedelta(seconds=30))  # this step's code is spent
+    user, opened = world.auth.finish_login(owed.value.pending, world.totp.check(next_step), device_cookie=device)
+    assert opened.session_id in user.session_ids and opened.device_cookie is not None
+    assert user.failed_logins == 5  # the attacker's failures are not forgiven by the user's sign-in
