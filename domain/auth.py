@@ -293,6 +293,33 @@ class AuthService:
             self._failures.forget(pending.email_address)
         return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
 
+    def open_verified_session(
+        self, email_address: str, change: Callable[[User], User], device: str = "", client: str = "", read: User | None = None
+    ) -> tuple[User, Session]:
+        """A session for a user that another proof than the password verified (a passkey), in
+        one guarded write with `change` (which may raise to refuse, e.g. a spent challenge).
+
+        The password throttle neither holds nor clears it: a passkey cannot be guessed, so an
+        attacker's wrong passwords must not keep its owner out, and clearing their count would
+        hand that attacker fresh free guesses."""
+        session = self._new_session(email_address)
+        evicted: tuple[str, ...] = ()
+
+        def open_session(current: User) -> User:
+            nonlocal evicted
+            changed = change(current)
+            if not changed.is_active:
+                return changed
+            opened, evicted = _opened(changed, session, device, client)
+            return opened
+
+        written = self._users.modify(email_address, open_session, read=read)
+        if not written.is_active:
+            raise InactiveUser(email_address)
+        # The browser of someone who proved the account: its device cookie, as a login gives.
+        return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
+
+
     def reauthenticate(self, session: Session, password: object = None, check: SecondFactorCheck | None = None) -> Session:
         """Prove the password or a second factor again (sudo mode): the same session, its
         `authenticated_at` now. Throttled as a login: a wrong proof counts as a failed one."""

@@ -17,6 +17,7 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.devices import DevicePolicy
+from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
 from domain.second_factor import TotpService
 from domain.session import SessionPolicy
@@ -230,6 +231,8 @@ class Services:
     accounts: AccountService
     admin: AdminService
     tokens: AccessTokens
+    passkeys: Passkeys | None
+    """None when no relying party is configured (ESAUTH_WEBAUTHN_RP_ID, ESAUTH_PUBLIC_URL)."""
     totp: TotpService
     notifier: Notifier
     background: BackgroundWorker
@@ -304,19 +307,21 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     # Loaded here, once, rather than at the first sign-up: no request waits for it.
     screen = shipped_list(MIN_PASSWORD_LENGTH)
     breached = PwnedPasswordsRange(settings.pwned_passwords_url) if settings.pwned_passwords_url else None
+    auth = AuthService(
+        users, hasher, clock, failures, screen=screen, breached=breached,
+        pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
+    )
     return Services(
         stores=stores,
         users=users,
-        auth=AuthService(
-            users, hasher, clock, failures, screen=screen, breached=breached,
-            pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
-        ),
+        auth=auth,
         accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached),
         admin=AdminService(users),
         tokens=AccessTokens(users, clock),
         # Sealed with their own keys when given, else the signing keys (FernetSecretBox derives
         # a key of its own from each, so a TOTP key never equals a signing key).
         totp=TotpService(users, failures, FernetSecretBox(settings.totp_keys or keys), clock, settings.totp_issuer),
+        passkeys=build_passkeys(settings, users, auth, clock),
         notifier=notifier,
         background=background,
         keys=keys,
@@ -324,6 +329,20 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         metrics=metrics,
         outages=outages,
     )
+
+
+def build_passkeys(settings: Settings, users: Users, auth: AuthService, clock: Clock) -> Passkeys | None:
+    if settings.webauthn_rp_id is None:
+        log.info("passkeys are off: set ESAUTH_WEBAUTHN_RP_ID or an ESAUTH_PUBLIC_URL with a host name")
+        return None
+    from infrastructure.webauthn_verifier import WebauthnVerifier  # its CBOR and crypto load only when used
+
+    verifier = WebauthnVerifier(
+        settings.webauthn_rp_id, "esauth", settings.webauthn_origins, settings.webauthn_timeout_s,
+        settings.webauthn_user_verification,
+    )
+    log.info("passkeys: relying party %s, origins %s", settings.webauthn_rp_id, ", ".join(settings.webauthn_origins))
+    return Passkeys(users, auth, verifier, clock, timedelta(seconds=settings.webauthn_timeout_s))
 
 
 def worker_count(settings: Settings) -> int:
@@ -389,6 +408,7 @@ def build_app(
         accounts=services.accounts,
         admin=services.admin,
         tokens=services.tokens,
+        passkeys=services.passkeys,
         totp=services.totp,
         pending=PendingLoginCookies(
             services.keys, timedelta(seconds=settings.mfa_pending_ttl_s), secure=settings.cookie_secure, domain=settings.cookie_domain

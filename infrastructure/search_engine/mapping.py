@@ -32,6 +32,10 @@ USERS: dict[str, Any] = {
         "user_id": {"type": "keyword"},
         # Kept, never searched: stored as given, with no mapping of its own (so no field limits).
         "access_tokens": {"type": "object", "enabled": False},
+        # Passkeys (public keys and counters) and the WebAuthn challenges already answered: kept
+        # with the user so one guarded write settles a sign-in, never searched.
+        "passkeys": {"type": "object", "enabled": False},
+        "spent_challenges": {"type": "object", "enabled": False},
         # The second factor (domain.second_factor): kept, never searched; the secret is sealed.
         "totp_secret": {"type": "keyword", "index": False, "doc_values": False},
         "totp_enabled": {"type": "boolean"},

@@ -16,7 +16,7 @@ import pytest
 from domain.errors import StoreNeedsInit, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError, VersionConflict
 from domain.search import UserPage, query_terms
 from domain.session import SessionRecord
-from domain.user import AccessToken, User
+from domain.user import AccessToken, Passkey, SpentChallenge, User
 from domain.users import Users
 from infrastructure.search_engine.client import NotFound, connect
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
@@ -76,8 +76,13 @@ class UserRepositoryContract:
             AccessToken("t" * 13, "ci ☃", "ab" * 32, CREATED, CREATED + timedelta(days=90)),
             AccessToken("u" * 13, "deploy", "cd" * 32, CREATED, CREATED + timedelta(days=1), last_used_at=CREATED),
         )
+        passkeys = (
+            Passkey("p" * 13, "Y3JlZC0x", "pQECAyYgASFYIA", 0, "Laptop ☃", CREATED, transports=("internal", "hybrid")),
+            Passkey("q" * 13, "Y3JlZC0y" * 40, "pQECAyYgASFYIB", 2**32 - 1, "Key", CREATED, last_used_at=CREATED),
+        )
+        spent = (SpentChallenge("ef" * 32, CREATED + timedelta(minutes=2)),)
         user = make_user(first_name="Ada Ünïcode", last_name="Lövelace 💡", is_active=False, session_ids=("s1", "s2"),
-                         user_id="a" * 26, access_tokens=tokens,
+                         user_id="a" * 26, access_tokens=tokens, passkeys=passkeys, spent_challenges=spent,
                          sessions=(SessionRecord("s1", CREATED, CREATED, "Firefox on Linux", "127.0.0.1"), SessionRecord("s2", None, None)))
         added = repo.add(user)
         assert added.version is not None
@@ -174,6 +179,16 @@ class UserRepositoryContract:
         assert (stored.totp_last_step, stored.recovery_codes, stored.first_name) == (101, ("b" * 64,), winners[0])
 
     # user ids
+
+    def test_passkeys_and_spent_challenges_change_only_by_a_guarded_update(self, repo):
+        added = repo.add(make_user())
+        with_key = repo.update(replace(added, passkeys=(Passkey("p" * 13, "Y3JlZA", "a2V5", 1, "Laptop", CREATED),)))
+        with pytest.raises(VersionConflict):  # a second answer decided on the same read loses
+            repo.update(replace(added, spent_challenges=(SpentChallenge("ab" * 32, CREATED),)))
+        used = repo.update(replace(with_key, passkeys=(replace(with_key.passkeys[0], sign_count=2),),
+                                   spent_challenges=(SpentChallenge("ab" * 32, CREATED),)))
+        found = repo.get("ada@example.com")
+        assert found == used and found.passkeys[0].sign_count == 2 and found.spent_challenges[0].digest == "ab" * 32
 
     def test_the_user_id_round_trips_and_a_guarded_update_keeps_it(self, repo):
         added = repo.add(make_user(user_id="b" * 26))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -13,6 +14,7 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.passkeys import Passkeys
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
 from domain.user import MIN_PASSWORD_LENGTH
@@ -27,6 +29,7 @@ from infrastructure.passwords.common_list import shipped_list
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.webauthn_verifier import WebauthnVerifier
 from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import KEY, Api, MakeApi, second_factor_parts
 
@@ -72,6 +75,13 @@ def notifier() -> RecordingNotifier:
 def accounts(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failures: FailureCounter, notifier: RecordingNotifier) -> AccountService:
     tokens = ItsdangerousTokenSigner([KEY], salt="esauth.password-reset.v1")
     return AccountService(users, cheap_hasher, clock, failures, tokens, notifier, screen=shipped_list(MIN_PASSWORD_LENGTH))
+
+
+@pytest.fixture
+def passkeys(users: Users, auth: AuthService, clock: FakeClock) -> Passkeys:
+    """Passkeys for the origin falcon.testing requests are made on (tests/http/ui_browser.ORIGIN)."""
+    verifier = WebauthnVerifier("falconframework.org", "esauth", ("http://falconframework.org",), 120)
+    return Passkeys(users, auth, verifier, clock, timedelta(seconds=120))
 
 
 @pytest.fixture
