@@ -12,6 +12,7 @@ from entrypoints.bootstrap import (
     SECRET_KEY_FILE,
     build_hasher,
     build_services,
+    describe_view,
     build_stores,
     secret_keys,
     settings_for_workers,
@@ -127,3 +128,21 @@ def test_each_worker_gets_its_share_of_the_servers_hashing_threads(configured, w
     settings = Settings(hash_workers=configured)
     assert [settings_of_worker(settings, workers, worker).hash_workers for worker in range(1, workers + 1)] == expected
     assert worker_count(Settings(workers=3)) == 3 and worker_count(Settings()) == cores_available()
+
+
+@pytest.mark.parametrize(
+    "environ, line",
+    [
+        ({}, "session view: up to 50,000 users, a change elsewhere seen within 1000 ms (the store is asked what changed every 250 ms)"),
+        ({"ESAUTH_SESSION_VIEW_ENTRIES": "1000", "ESAUTH_SESSION_CHECK_CACHE_MS": "2000"},
+         "session view: up to 1,000 users, a change elsewhere seen within 2000 ms (the store is asked what changed every 500 ms)"),
+        ({"ESAUTH_SESSION_CHECK_CACHE_MS": "0"}, "session view off: every session check reads the store"),
+    ],
+)
+def test_the_session_views_bounds_are_what_the_settings_say_and_are_logged(tmp_path, environ, line):
+    settings = replace(Settings.from_env(environ), data_dir=tmp_path)
+    services = build_services(settings)
+    try:
+        assert describe_view(services.users.view) == line
+    finally:
+        services.close()
