@@ -31,10 +31,10 @@ from tests.fakes import (
 PASSWORD = "correct horse battery"
 
 
-def make_auth(repo, hasher, clock, failures=None, session_check_ttl=timedelta(seconds=1), **options) -> AuthService:
+def make_auth(repo, hasher, clock, failures=None, session_check_bound=timedelta(seconds=1), **options) -> AuthService:
     """An AuthService over fakes, wired as the composition root wires the real one."""
     return AuthService(
-        Users(repo, clock, session_check_ttl),
+        Users(repo, clock, session_check_bound),
         hasher,
         clock,
         FailureCounter(failures if failures is not None else InMemoryLoginFailureRepository(), clock),
@@ -288,7 +288,7 @@ def test_a_revocation_elsewhere_is_seen_within_the_bound_and_one_here_at_once(cl
 
 def test_a_zero_bound_reads_the_store_every_time(clock):
     users = CountingUserRepository()
-    auth = make_auth(users, FakeHasher(), clock, session_check_ttl=timedelta(0))
+    auth = make_auth(users, FakeHasher(), clock, session_check_bound=timedelta(0))
     auth.register("ada@example.com", PASSWORD)
     _, session = auth.login("ada@example.com", PASSWORD)
     users.calls.clear()
