@@ -93,11 +93,11 @@ def seed_directly(env: dict[str, str], first: int, count: int,
         # 100,000). So the first user goes through the repository, and the rest are bulk
         # copies of the very document it stored (with whatever fields the repository adds),
         # with the user's own fields laid over it, through esauth's own client for the engine.
-        from entrypoints.bootstrap import client_options
+        from entrypoints.bootstrap import client_options, cluster_access
         from infrastructure.search_engine.client import connect
 
         client = connect(settings.elasticsearch_url, engine=settings.es_engine, request_timeout_s=120,
-                         options=client_options(settings))
+                         options=client_options(cluster_access(settings)))
         try:
             stored = client.get(settings.es_index, EMAIL.format(first))["_source"]
             if stored.get("email_address") != EMAIL.format(first):
