@@ -61,10 +61,15 @@ class Users:
         return next((user for user in found if user is not None), None)
 
     def recent(self, email_address: str) -> User | None:
-        """The user as this process's session view holds it, or read (and kept) on a miss."""
+        return self.recent_or_read(email_address)[0]
+
+    def recent_or_read(self, email_address: str) -> tuple[User | None, bool]:
+        """`recent()`, and whether it read the store for it (a caller that would refresh on a
+        refusal need not read again): the user as this process's session view holds it, or read
+        (and kept) on a miss."""
         found, user = self.view.lookup(email_address)
         self._metrics.session_cache(found)
-        return user if found else self.refresh(email_address)
+        return (user, False) if found else (self.refresh(email_address), True)
 
     def refresh(self, email_address: str) -> User | None:
         """Read the store and remember what it said."""
@@ -103,10 +108,11 @@ class Users:
     def link_id(self, user: User) -> None:
         self._repository.link_id(user.user_id, user.email_address)
 
-    def email_for_id(self, user_id: str) -> str | None:
+    def email_for_id(self, user_id: str, fresh: bool = False) -> str | None:
         """The email an id belongs to. Kept once found (the pair never changes; whether the
-        user still exists and still has that id is for the caller to check on the user)."""
-        email = self._emails_by_id.get(user_id)
+        user still exists and still has that id is for the caller to check on the user);
+        `fresh` reads the store even so."""
+        email = None if fresh else self._emails_by_id.get(user_id)
         if email is None:
             email = self._repository.email_for_id(user_id)
             if email is not None:

@@ -3,30 +3,19 @@
 A deleted document leaves nothing a search can find, so the change feed of the users index
 (SearchEngineUserRepository.changes_since) cannot list a deletion by itself. One document per
 deleted email (its `_id`) holds the time of its deletion, searched by range like the users'
-own stamps. Made and upgraded like the other indices (search_engine.indices) and written with
+own stamps. Made and upgraded like the other indices (search_engine.indices.AliasedIndex) and written with
 `require_alias`. A tombstone is small and is kept: a later sign-up under the same address is
 listed by its own stamp, and a listed tombstone only ever makes a process read the user again.
 """
 
 from __future__ import annotations
 
-from infrastructure.search_engine import indices
-from infrastructure.search_engine.client import SearchClient
-from infrastructure.search_engine.documents import MissingIndex
+from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import TOMBSTONES
 
 
-class SearchEngineTombstones:
-    def __init__(self, client: SearchClient, index: str) -> None:
-        self._client = client
-        self.index = index
-        self._missing = MissingIndex(index)
-
-    def ensure_index(self) -> str:
-        return indices.ensure_ready(self._client, self.index, TOMBSTONES)
-
-    def upgrade_index(self) -> str:
-        return indices.upgrade(self._client, self.index, TOMBSTONES)
+class SearchEngineTombstones(AliasedIndex):
+    MAPPING = TOMBSTONES
 
     def bury(self, email_address: str, stamp_ms: int) -> None:
         self._missing.run(lambda: self._client.put(self.index, email_address, {"changed_at": stamp_ms}))

@@ -11,10 +11,10 @@ from domain.changes import Changes
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, VersionConflict
 from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.user import User
-from infrastructure.search_engine import indices
 from infrastructure.search_engine.client import Conflict, NotFound, SearchClient
 from infrastructure.search_engine.id_links import SearchEngineIdLinks
-from infrastructure.search_engine.documents import MissingIndex, document_version, version_guard
+from infrastructure.search_engine.documents import document_version, version_guard
+from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import USERS
 from infrastructure.search_engine.tombstones import SearchEngineTombstones, stamped_since
 from infrastructure.user_document import from_document, to_document
@@ -33,7 +33,7 @@ CHANGES_LISTED = 2_000
 """More changed users than this in one look is answered as incomplete (the view starts afresh)."""
 
 
-class SearchEngineUserRepository:
+class SearchEngineUserRepository(AliasedIndex):
     """UserRepository over one alias; the normalized email is the document `_id`.
 
     Sign-up uses `op_type=create`, so the engine's own atomic create decides races; updates
@@ -41,21 +41,13 @@ class SearchEngineUserRepository:
     alias, and writes require it, so a lost index is a 503 and never silently re-created.
     """
 
+    MAPPING = USERS
+
     def __init__(self, client: SearchClient, index: str = "esauth-users") -> None:
-        self._client = client
-        self.index = index
+        super().__init__(client, index)
         self.kind = client.engine
-        self._missing = MissingIndex(index)
         self.id_links = SearchEngineIdLinks(client, f"{index}-ids")
         self.tombstones = SearchEngineTombstones(client, f"{index}-gone")
-
-    def ensure_index(self) -> str:
-        """For serving: 'created', 'exists' or 'fields added' (indices.ensure_ready)."""
-        return indices.ensure_ready(self._client, self.index, USERS)
-
-    def upgrade_index(self) -> str:
-        """For `esauth init`: also reindexes what serving refuses (indices.upgrade)."""
-        return indices.upgrade(self._client, self.index, USERS)
 
     def link_id(self, user_id: str, email_address: str) -> None:
         self.id_links.link(user_id, email_address)
