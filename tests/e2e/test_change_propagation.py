@@ -128,7 +128,7 @@ def demotion(s: Scenario) -> Change:
 
 def token_revocation(s: Scenario) -> Change:
     _, (cookie,) = s.user()
-    made = s.first.request("POST", "/v1/users/me/tokens", {"name": "ci"}, cookie=cookie)
+    made = s.first.request("POST", "/v1/users/me/tokens", {"name": "ci", "current_password": PASSWORD}, cookie=cookie)
     assert made.status == 201, made
     token = made.json["data"]
     bearer = {"Authorization": f"Bearer {token['token']}"}
