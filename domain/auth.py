@@ -362,8 +362,9 @@ class AuthService:
     def session_user(self, session: Session, fresh: bool = False) -> User:
         """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone.
 
-        `fresh` reads the store instead of this process's short-lived view: for decisions that a
-        change made elsewhere must reach at once, such as administrator rights.
+        `fresh` reads the store instead of this process's session view (which a change made
+        elsewhere reaches within its bound): for decisions that must see it at once, such as
+        administrator rights.
         """
         user = self._users.refresh(session.email_address) if fresh else self._users.recent(session.email_address)
         if not fresh and not _accepts(user, session):

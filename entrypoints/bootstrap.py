@@ -21,6 +21,7 @@ from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
 from domain.second_factor import TotpService
 from domain.session import SessionPolicy
+from domain.session_view import LOOKS_PER_BOUND, SessionView
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
@@ -86,7 +87,7 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *
         client = connect_checked(settings)
         users = SearchEngineUserRepository(client, settings.es_index)
         failures = SearchEngineLoginFailureRepository(client, f"{settings.es_index}-login-failures")
-        for repository in (users, users.id_links, failures):
+        for repository in (users, users.id_links, users.tombstones, failures):
             outcome = repository.upgrade_index() if upgrade else repository.ensure_index()
             report(f"{client.engine} index {repository.index}: {outcome}")
         return Stores(users, failures)
@@ -293,7 +294,9 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available(), metrics)
     stores, outages = observed(build_stores(settings), metrics, clock)
     keys = secret_keys(settings)
-    users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms), metrics)
+    users = Users(
+        stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms), metrics, settings.session_view_entries
+    )
     throttle = ThrottlePolicy(
         free_failures=settings.login_free_failures,
         base_delay=timedelta(seconds=settings.login_base_delay_s),
@@ -345,6 +348,17 @@ def build_passkeys(settings: Settings, users: Users, auth: AuthService, clock: C
     return Passkeys(users, auth, verifier, clock, timedelta(seconds=settings.webauthn_timeout_s))
 
 
+def describe_view(view: SessionView) -> str:
+    """The session view's bounds, as the start-up log states them."""
+    if not view.entries:
+        return "session view off: every session check reads the store"
+    bound_ms = view.bound // timedelta(milliseconds=1)
+    return (
+        f"session view: up to {view.entries:,} users, a change elsewhere seen within {bound_ms} ms "
+        f"(the store is asked what changed every {bound_ms // LOOKS_PER_BOUND} ms)"
+    )
+
+
 def worker_count(settings: Settings) -> int:
     """Server processes for `esauth serve`: as configured, else one per core it may use."""
     return settings.workers or cores_available()
@@ -393,6 +407,7 @@ def build_app(
     if not settings.cookie_secure:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
     log.info("users are kept in %s", services.users.kind)
+    log.info("%s", describe_view(services.users.view))
     metrics = services.metrics
     metrics_resource = None
     if isinstance(metrics, PrometheusMetrics) and settings.metrics_allow:

@@ -81,6 +81,10 @@ class Settings:
     session_idle_timeout_s: int = 30 * 60
     session_absolute_lifetime_s: int = 12 * 60 * 60
     session_check_cache_ms: int = 1000
+    """The bound on a change made on another process reaching this one's session check
+    (domain.session_view); 0 turns the view off and reads the store on every check."""
+    session_view_entries: int = 50_000
+    """Users each process keeps for the session check (its memory bound, not the store's size)."""
     login_free_failures: int = 5
     login_base_delay_s: int = 1
     login_max_delay_s: int = 15 * 60
@@ -185,7 +189,10 @@ class Settings:
                 environ, "ESAUTH_SESSION_ABSOLUTE_LIFETIME", defaults.session_absolute_lifetime_s
             ),
             session_check_cache_ms=_int(
-                environ, "ESAUTH_SESSION_CHECK_CACHE_MS", defaults.session_check_cache_ms, minimum=0, maximum=1500
+                environ, "ESAUTH_SESSION_CHECK_CACHE_MS", defaults.session_check_cache_ms, minimum=0, maximum=2000
+            ),
+            session_view_entries=_int(
+                environ, "ESAUTH_SESSION_VIEW_ENTRIES", defaults.session_view_entries, minimum=0, maximum=10_000_000
             ),
             login_free_failures=_int(environ, "ESAUTH_LOGIN_FREE_FAILURES", defaults.login_free_failures, maximum=100),
             login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s, maximum=MAX_DELAY_S),

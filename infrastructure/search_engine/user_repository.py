@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from domain.changes import Changes
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, VersionConflict
 from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.user import User
@@ -14,6 +16,7 @@ from infrastructure.search_engine.id_links import SearchEngineIdLinks
 from infrastructure.search_engine.documents import document_version, version_guard
 from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import USERS
+from infrastructure.search_engine.tombstones import SearchEngineTombstones, stamped_since
 from infrastructure.user_document import from_document, to_document
 
 BACKFILL_PAGE = 500
@@ -21,6 +24,13 @@ ORDER = [{"created_at": {"order": "desc"}}, {"email_address": {"order": "asc"}}]
 """Newest first, ties by email: a keyword sort, since a sort on `_id` is refused on ES 8+."""
 
 HEALTH_TIMEOUT_S = 2.0
+CHANGE_WINDOW_MS = 10_000
+"""How far before its mark a look for changes reaches back (each write is stamped by its
+writer's clock, taken before it is sent): it covers clock skew between the machines that write
+and the one that looks, plus how long a write takes to be acknowledged. A change is listed in
+every look within this window, never in none."""
+CHANGES_LISTED = 2_000
+"""More changed users than this in one look is answered as incomplete (the view starts afresh)."""
 
 
 class SearchEngineUserRepository(AliasedIndex):
@@ -37,6 +47,7 @@ class SearchEngineUserRepository(AliasedIndex):
         super().__init__(client, index)
         self.kind = client.engine
         self.id_links = SearchEngineIdLinks(client, f"{index}-ids")
+        self.tombstones = SearchEngineTombstones(client, f"{index}-gone")
 
     def link_id(self, user_id: str, email_address: str) -> None:
         self.id_links.link(user_id, email_address)
@@ -100,15 +111,46 @@ class SearchEngineUserRepository(AliasedIndex):
         return replace(user, version=document_version(written))
 
     def _write(self, user: User, **guard: Any) -> Any:
-        document = {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
+        document = {
+            **to_document(user),
+            "name_words": list(name_words(user.first_name, user.last_name)),
+            "changed_at": _now_ms(),
+        }
         return self._missing.run(lambda: self._client.put(self.index, user.email_address, document, **guard))
 
     def delete(self, email_address: str) -> bool:
+        """The tombstone is written first, so a deletion is never made unseen (a failed one then
+        costs other processes one read); and again after, so its stamp is no older than the
+        deletion even when the delete call was slow."""
+        self.tombstones.bury(email_address, _now_ms())
         try:
             self._missing.run(lambda: self._client.delete(self.index, email_address))
         except NotFound:
             return False
+        self.tombstones.bury(email_address, _now_ms())
         return True
+
+    def changes_since(self, mark: str | None) -> Changes:
+        """Users whose `changed_at` stamp, or whose tombstone, is at most CHANGE_WINDOW_MS older
+        than the mark (the time the previous look began).
+
+        Each index is refreshed first, so that every write acknowledged before this look is
+        searchable (search is near-real-time: a write is found only after a refresh, about 1 s
+        by default, never with refresh_interval -1). One refresh per look, not per write: no
+        write waits for one (refresh=wait_for would hold every login up to a second)."""
+        now = _now_ms()
+        if mark is None:
+            return Changes(str(now))
+        since = int(mark) - CHANGE_WINDOW_MS
+        self._missing.run(lambda: self._client.refresh(self.index))
+        found = self._missing.run(lambda: self._client.search(self.index, stamped_since(since, CHANGES_LISTED)))
+        hits = found["hits"]["hits"]
+        gone = self.tombstones.since(since, CHANGES_LISTED)
+        if len(hits) > CHANGES_LISTED or len(gone) > CHANGES_LISTED:
+            return Changes(str(now), complete=False)
+        versions: dict[str, str | None] = {email: None for email in gone}
+        versions.update((hit["_id"], document_version(hit)) for hit in hits)  # made again since
+        return Changes(str(now), versions)
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
         """A bool query sorted by [created_at desc, email_address asc], paged with `search_after`.
@@ -166,6 +208,10 @@ def _term_filter(term: str) -> dict[str, Any]:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _epoch_millis(instant: datetime) -> int:
