@@ -1,9 +1,11 @@
 """Does login time tell whether an account exists? Does a refused bearer token's time tell whether
 its ids are known? Prints median times and their ratios.
 
-Logins: unknown email vs wrong password, through the whole app (composition root, SQLite, argon2
-with the configured defaults), requests interleaved so machine noise hits both alike. Each attempt
-uses its own account, so per-account throttling never kicks in.
+Logins: unknown email vs wrong password, through the whole app (composition root, SQLite, argon2 with the
+configured defaults), requests interleaved so machine noise hits both alike. Each attempt uses its
+own account, so per-account throttling never kicks in. Both are measured without a device cookie
+and with one (a valid cookie of another account, as an attacker holds for their own account: it
+makes the attempt untrusted, and its count is read either way).
 
 Tokens: `GET /v1/auth/verify` with a bearer token whose user id is unknown, vs one with a real
 user's id and a token id that user has (or has not) but a wrong secret; every attempt a new token,
@@ -52,23 +54,32 @@ def login_timing(rounds: int) -> None:
                 "/v1/users", json={"email_address": f"user{n}@example.com", "password": PASSWORD}
             ).status_code == 201
 
-        def timed(email: str, password: str) -> float:
+        assert client.simulate_post("/v1/users", json={"email_address": "mallory@example.com", "password": PASSWORD}).status_code == 201
+        own = client.simulate_post("/v1/auth/login", json={"email_address": "mallory@example.com", "password": PASSWORD})
+        device = {"__Host-device": own.cookies["__Host-device"].value}
+
+        def timed(email: str, password: str, cookies: dict[str, str] | None) -> float:
             start = time.perf_counter()
-            result = client.simulate_post("/v1/auth/login", json={"email_address": email, "password": password})
+            result = client.simulate_post("/v1/auth/login", json={"email_address": email, "password": password}, cookies=cookies)
             elapsed = time.perf_counter() - start
             assert result.status_code == 400, result.text
             return elapsed
 
-        unknown, wrong = [], []
+        cases = {"no device cookie": None, "another account's device cookie": device}
+        times: dict[str, tuple[list[float], list[float]]] = {case: ([], []) for case in cases}
         for n in range(rounds):
-            unknown.append(timed(f"nobody{n}@example.com", PASSWORD))
-            wrong.append(timed(f"user{n}@example.com", PASSWORD + "!"))
+            for case, cookies in cases.items():
+                unknown, wrong = times[case]
+                unknown.append(timed(f"nobody{n}@example.com", PASSWORD, cookies))
+                wrong.append(timed(f"user{n}@example.com", PASSWORD + "!", cookies))
 
-    u, w = statistics.median(unknown), statistics.median(wrong)
     print(f"argon2 t={settings.argon2_time_cost} m={settings.argon2_memory_kib} KiB p={settings.argon2_parallelism}, {rounds} rounds each")
-    print(f"median unknown email:  {u * 1000:7.2f} ms")
-    print(f"median wrong password: {w * 1000:7.2f} ms")
-    print(f"ratio unknown/wrong:   {u / w:7.3f}  (target: within 0.80-1.20)")
+    for case, (unknown, wrong) in times.items():
+        u, w = statistics.median(unknown), statistics.median(wrong)
+        print(f"{case}:")
+        print(f"  median unknown email:  {u * 1000:7.2f} ms")
+        print(f"  median wrong password: {w * 1000:7.2f} ms")
+        print(f"  ratio unknown/wrong:   {u / w:7.3f}  (target: within 0.80-1.20)")
 
 
 def _base32(n: int) -> str:

@@ -40,6 +40,11 @@ class LoginThrottled(AuthError):
         self.retry_after_s = retry_after_s
 
 
+class DeviceLocked(LoginThrottled):
+    """The device cookie the attempt came with failed too often: this device waits `retry_after_s`
+    (answered like any throttled login; told apart in the audit log)."""
+
+
 class SessionInvalid(AuthError):
     """No session, or one that is tampered, revoked or for a user who is gone."""
 

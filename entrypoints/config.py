@@ -19,6 +19,10 @@ from entrypoints.origins import normalize_origin
 MIN_SECRET_KEY_LENGTH = 32
 MAX_DELAY_S = 3600
 """A throttle delay longer than an hour would be a lockout in all but name."""
+MAX_DEVICE_COOKIE_DAYS = 730
+"""Two years: past that a device cookie names a browser nobody remembers signing in on."""
+MAX_DEVICE_LOCKOUT_S = 24 * 60 * 60
+"""A device's failures are purged with every other count after a day (domain.throttle)."""
 MAX_WORKERS = 64
 """More server processes than this is a typo, not a machine."""
 MIN_IDLE_TIMEOUT_S = 60
@@ -74,6 +78,9 @@ class Settings:
     login_free_failures: int = 5
     login_base_delay_s: int = 1
     login_max_delay_s: int = 15 * 60
+    device_cookie_days: int = 365
+    device_failures: int = 10
+    device_lockout_s: int = 60 * 60
     client_requests_per_minute: int = 30
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
@@ -165,6 +172,11 @@ class Settings:
             login_free_failures=_int(environ, "ESAUTH_LOGIN_FREE_FAILURES", defaults.login_free_failures, maximum=100),
             login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s, maximum=MAX_DELAY_S),
             login_max_delay_s=_int(environ, "ESAUTH_LOGIN_MAX_DELAY", defaults.login_max_delay_s, maximum=MAX_DELAY_S),
+            device_cookie_days=_int(environ, "ESAUTH_DEVICE_COOKIE_DAYS", defaults.device_cookie_days, maximum=MAX_DEVICE_COOKIE_DAYS),
+            device_failures=_int(environ, "ESAUTH_DEVICE_FAILURES", defaults.device_failures, maximum=100),
+            device_lockout_s=_int(
+                environ, "ESAUTH_DEVICE_LOCKOUT", defaults.device_lockout_s, minimum=60, maximum=MAX_DEVICE_LOCKOUT_S
+            ),
             client_requests_per_minute=_int(
                 environ, "ESAUTH_CLIENT_REQUESTS_PER_MINUTE", defaults.client_requests_per_minute
             ),

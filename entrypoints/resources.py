@@ -8,7 +8,7 @@ import falcon
 
 from domain.admin import AdminService
 from domain.auth import AuthService
-from domain.errors import InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
+from domain.errors import DeviceLocked, InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
 from domain.user import User
 from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
@@ -67,6 +67,7 @@ class UsersResource:
 
 class LoginResource:
     rate_limited = True
+    reads_device_cookie = True
 
     def __init__(self, auth: AuthService, audit: AuditLog) -> None:
         self._auth = auth
@@ -86,22 +87,28 @@ class LoginResource:
 def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email: object, password: object) -> User:
     """Log in and audit the outcome, for the API and the hosted pages alike; the new session is
     left in `req.context.issue_session` for the session middleware to send (its `evicted` names
-    the oldest sessions the cap on live sessions ended)."""
+    the oldest sessions the cap on live sessions ended), and the new device cookie in
+    `req.context.issue_device` (entrypoints.device_cookies). Audit lines say whether a valid
+    device cookie came (`device_cookie`), and a throttled attempt which bucket held it back."""
+    presented = req.context.get("device_cookie")
+    came = presented is not None
     try:
-        user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req))
+        user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req), device_cookie=presented)
     except InvalidCredentials:
-        audit.record(req, "login_failed", email)
+        audit.record(req, "login_failed", email, device_cookie=came)
         raise
     except LoginThrottled as throttled:
-        audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s)
+        bucket = "device" if isinstance(throttled, DeviceLocked) else "account"
+        audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s, bucket=bucket, device_cookie=came)
         raise
     except InactiveUser:
         audit.record(req, "login_refused_inactive", email)
         raise
-    audit.record(req, "login_ok", user.email_address)
+    audit.record(req, "login_ok", user.email_address, trusted_device=came and presented.fits(user))
     if session.evicted:
         audit.record(req, "session_evicted", user.email_address, count=len(session.evicted))
     req.context.issue_session = session
+    req.context.issue_device = session.device_cookie
     return user
 
 

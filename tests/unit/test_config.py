@@ -24,6 +24,7 @@ def test_defaults_when_nothing_is_set():
     assert (settings.log_format, settings.access_log) == ("text", False)
     assert [str(net) for net in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]  # loopback only
     assert settings.ready_hash_queue == 0  # 4 per hashing worker
+    assert (settings.device_cookie_days, settings.device_failures, settings.device_lockout_s) == (365, 10, 3600)
 
 
 def test_every_variable_is_read():
@@ -47,6 +48,9 @@ def test_every_variable_is_read():
             "ESAUTH_LOGIN_FREE_FAILURES": "3",
             "ESAUTH_LOGIN_BASE_DELAY": "2",
             "ESAUTH_LOGIN_MAX_DELAY": "600",
+            "ESAUTH_DEVICE_COOKIE_DAYS": "30",
+            "ESAUTH_DEVICE_FAILURES": "4",
+            "ESAUTH_DEVICE_LOCKOUT": "600",
             "ESAUTH_CLIENT_REQUESTS_PER_MINUTE": "10",
             "ESAUTH_TRUSTED_PROXIES": "2",
             "ESAUTH_ALLOWED_ORIGINS": "https://App.example.com/, http://localhost:3000",
@@ -74,6 +78,9 @@ def test_every_variable_is_read():
         login_free_failures=3,
         login_base_delay_s=2,
         login_max_delay_s=600,
+        device_cookie_days=30,
+        device_failures=4,
+        device_lockout_s=600,
         client_requests_per_minute=10,
         trusted_proxies=2,
         allowed_origins=("https://app.example.com", "http://localhost:3000"),
@@ -101,6 +108,10 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_SESSION_IDLE_TIMEOUT": "-5"}, "ESAUTH_SESSION_IDLE_TIMEOUT"),
         ({"ESAUTH_SESSION_CHECK_CACHE_MS": "1501"}, "ESAUTH_SESSION_CHECK_CACHE_MS"),
         ({"ESAUTH_LOGIN_FREE_FAILURES": "101"}, "ESAUTH_LOGIN_FREE_FAILURES"),
+        ({"ESAUTH_DEVICE_COOKIE_DAYS": "731"}, "ESAUTH_DEVICE_COOKIE_DAYS"),
+        ({"ESAUTH_DEVICE_FAILURES": "0"}, "ESAUTH_DEVICE_FAILURES"),
+        ({"ESAUTH_DEVICE_LOCKOUT": "86401"}, "ESAUTH_DEVICE_LOCKOUT"),
+        ({"ESAUTH_DEVICE_LOCKOUT": "59"}, "ESAUTH_DEVICE_LOCKOUT"),
         ({"ESAUTH_TRUSTED_PROXIES": "-1"}, "ESAUTH_TRUSTED_PROXIES"),
         ({"ESAUTH_ALLOWED_ORIGINS": "app.example.com"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_COOKIE_DOMAIN": "localhost"}, "ESAUTH_COOKIE_DOMAIN"),
