@@ -129,5 +129,5 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    add_pages(app, pages, auth, accounts, audit)
+    add_pages(app, pages, auth, accounts, tokens, audit)
     return app
