@@ -12,6 +12,7 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.second_factor import TotpService
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
 from entrypoints.device_cookies import DeviceCookieMiddleware, DeviceCookies
@@ -40,11 +41,14 @@ from entrypoints.resources import (
     UsersResource,
 )
 from entrypoints.request_log import RequestObserver
+from entrypoints.pending_login import PendingLoginCookies, SecondFactorStep
+from entrypoints.second_factor_resources import ReauthenticateResource, SecondFactorLoginResource, TotpResource
 from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
 from entrypoints.ui.resources import add_pages
-from domain.errors import SessionExpired, SessionInvalid
+from entrypoints.ui.second_factor_pages import add_second_factor_pages
+from domain.errors import ReauthenticationRequired, SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 
@@ -59,6 +63,8 @@ def create_app(
     accounts: AccountService,
     admin: AdminService,
     tokens: AccessTokens,
+    totp: TotpService,
+    pending: PendingLoginCookies,
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -100,6 +106,7 @@ def create_app(
     )
     errors.install(app)
     app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
+    app.add_error_handler(ReauthenticationRequired, pages.reauthentication_error)
 
     signup = SignupResource(auth, audit)
     app.add_route("/v1/users", UsersResource(signup, admin))
@@ -113,7 +120,14 @@ def create_app(
     # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
     # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
     app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
-    app.add_route("/v1/auth/login", LoginResource(auth, audit))
+    step = SecondFactorStep(auth, pending, audit)
+    app.add_route("/v1/auth/login", LoginResource(auth, audit, step))
+    app.add_route("/v1/auth/login/mfa", SecondFactorLoginResource(step, totp))
+    app.add_route("/v1/auth/reauthenticate", ReauthenticateResource(auth, totp, audit))
+    totp_resource = TotpResource(totp, audit)
+    app.add_route("/v1/users/me/totp", totp_resource)
+    app.add_route("/v1/users/me/totp/confirm", totp_resource, suffix="confirm")
+    app.add_route("/v1/users/me/totp/disable", totp_resource, suffix="disable")
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)
     app.add_route("/v1/auth/logout-all", logout, suffix="all")
@@ -129,5 +143,6 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    add_pages(app, pages, auth, accounts, tokens, audit)
+    account = add_pages(app, pages, auth, accounts, tokens, audit, step)
+    add_second_factor_pages(app, pages, account, auth, step, totp, audit)
     return app

@@ -27,6 +27,10 @@ def to_document(user: User) -> dict[str, Any]:
         "last_failed_login_at": format_time(user.last_failed_login_at) if user.last_failed_login_at else None,
         "user_id": user.user_id,
         "access_tokens": [_token_document(token) for token in user.access_tokens],
+        "totp_secret": user.totp_secret,
+        "totp_enabled": user.totp_enabled,
+        "totp_last_step": user.totp_last_step,
+        "recovery_codes": list(user.recovery_codes),
     }
 
 
@@ -71,6 +75,10 @@ def from_document(document: dict[str, Any], version: str) -> User:
         last_failed_login_at=parse_time(document["last_failed_login_at"]) if document.get("last_failed_login_at") else None,
         user_id=document.get("user_id") or "",
         access_tokens=tuple(_token(token) for token in document.get("access_tokens") or ()),
+        totp_secret=document.get("totp_secret") or "",
+        totp_enabled=document.get("totp_enabled", False),
+        totp_last_step=document.get("totp_last_step") or 0,
+        recovery_codes=tuple(document.get("recovery_codes") or ()),
         version=version,
     )
 

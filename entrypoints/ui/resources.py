@@ -18,6 +18,7 @@ from domain.errors import (
     InvalidCredentials,
     InvalidToken,
     LoginThrottled,
+    SecondFactorRequired,
     TokenNotFound,
     TooManyTokens,
     UserAlreadyExists,
@@ -25,7 +26,9 @@ from domain.errors import (
 )
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session, own_sessions
 from entrypoints.audit import AuditLog
+from entrypoints.pending_login import SecondFactorStep
 from entrypoints.resources import audited_login, audited_logout
+from entrypoints.second_factor_resources import totp_status
 from entrypoints.token_resources import audited_token_create, audited_token_revoke, own_tokens
 from entrypoints.ui.next_url import DEFAULT_NEXT
 from entrypoints.ui.pages import STATIC_DIR, HostedPages, redirect, seconds, validation_message
@@ -40,6 +43,9 @@ NOTICES = {
     "session-ended": "Session ended.",
     "token-revoked": "Token revoked. Whatever used it is refused from now on.",
     "evicted": "Signed in. You had the most sessions allowed, so your oldest one was signed out.",
+    "pending-expired": "That sign-in took too long. Sign in again.",
+    "totp-off": "The authenticator app is no longer needed to sign in.",
+    "reauthenticated": "Confirmed. You can change your second factor and tokens now.",
 }
 TOKEN_SHOWN_ONCE = "Token created. Copy it now: it is not shown again."
 TOKEN_LIFETIMES = (7, 30, 90, 365)
@@ -71,6 +77,7 @@ class LoginPage:
     pages: HostedPages
     auth: AuthService
     audit: AuditLog
+    step: SecondFactorStep
     rate_limited = True
     reads_device_cookie = True
 
@@ -84,6 +91,9 @@ class LoginPage:
         next_url = self.pages.next_url(req, form.get("next"))
         try:
             audited_login(self.auth, self.audit, req, email, form.get("password", ""))
+        except SecondFactorRequired as owed:
+            self.step.begin(req, resp, owed.pending)
+            redirect(resp, "/ui/login/code?next=" + quote(next_url, safe=""))
         except (InvalidCredentials, ValidationError):
             self._again(req, resp, 400, email, next_url, BAD_CREDENTIALS)
         except LoginThrottled as refusal:
@@ -170,6 +180,7 @@ class AccountPage(SignedIn):
         context.setdefault("new_token", None)
         self.pages.render(
             req, resp, "account.html", status, user=req.context.user, sessions=own_sessions(self.auth, req),
+            totp=totp_status(req.context.user),
             tokens=own_tokens(self.tokens, req), lifetimes=TOKEN_LIFETIMES, default_lifetime=DEFAULT_LIFETIME_DAYS,
             **context,
         )
@@ -341,9 +352,11 @@ class ResetConfirmPage:
 
 
 def add_pages(
-    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, tokens: AccessTokens, audit: AuditLog
-) -> None:
-    app.add_route("/ui/login", LoginPage(pages, auth, audit))
+    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, tokens: AccessTokens, audit: AuditLog,
+    step: SecondFactorStep,
+) -> AccountPage:
+    """Adds the pages; the account page, for the pages of the second factor to show again."""
+    app.add_route("/ui/login", LoginPage(pages, auth, audit, step))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
     account = AccountPage(pages, auth, tokens)
@@ -356,3 +369,4 @@ def add_pages(
     app.add_route("/ui/reset", ResetPage(pages, accounts, audit))
     app.add_route("/ui/reset/confirm", ResetConfirmPage(pages, accounts, audit))
     app.add_static_route("/ui/static", str(STATIC_DIR))
+    return account
