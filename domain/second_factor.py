@@ -14,13 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
-import pyotp
-
 from domain.errors import InvalidSecondFactor, LoginThrottled, SecondFactorState, SessionInvalid, UserNotFound, VersionConflict
 from domain.throttle import FailureCounter
 from domain.user import User
 from domain.users import Users
 from ports.clock import Clock
+from ports.one_time_codes import OneTimeCodes
 from ports.secret_box import SecretBox
 
 SecondFactorCheck = Callable[[User], "User | None"]
@@ -30,12 +29,11 @@ guarded update, maybe more than once if a concurrent write forces a retry, so it
 the user and the proof only."""
 
 TOTP_DIGITS = 6
+"""Digits of a code; the codes port (infrastructure.pyotp_codes) makes them this long."""
 TOTP_INTERVAL_S = 30
 TOTP_DRIFT_STEPS = 1
 """Codes of the step before and after now are accepted too (RFC 6238 5.2: clock drift and the
 time it takes to type)."""
-TOTP_SECRET_CHARS = 32
-"""160 bits of base32, the HMAC-SHA1 key length RFC 4226 recommends."""
 RECOVERY_CODES = 10
 RECOVERY_CODE_CHARS = 10
 """50 random bits each: ten are at most 2**-46.7 of the space, far beyond any throttled guessing,
@@ -105,8 +103,11 @@ class TotpService:
     written by the same guarded update that accepts the code).
     """
 
-    def __init__(self, users: Users, failures: FailureCounter, box: SecretBox, clock: Clock, issuer: str = "esauth") -> None:
+    def __init__(
+        self, users: Users, failures: FailureCounter, box: SecretBox, clock: Clock, codes: OneTimeCodes, issuer: str = "esauth"
+    ) -> None:
         self._users = users
+        self._codes = codes
         self._failures = failures
         self._box = box
         self._clock = clock
@@ -114,7 +115,7 @@ class TotpService:
 
     def begin(self, email_address: str) -> Enrolment:
         """Start (or restart) enrolment: a new secret, not yet in force until confirmed."""
-        secret = pyotp.random_base32(TOTP_SECRET_CHARS)
+        secret = self._codes.new_secret()
 
         def start(current: User) -> User:
             if current.totp_enabled:
@@ -122,9 +123,7 @@ class TotpService:
             return replace(current, totp_secret=self._box.seal(secret), totp_last_step=0, recovery_codes=())
 
         self._modify(email_address, start)
-        uri = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_INTERVAL_S).provisioning_uri(
-            name=email_address, issuer_name=self._issuer
-        )
+        uri = self._codes.uri(secret, email_address, self._issuer)
         return Enrolment(secret, uri)
 
     def confirm(self, email_address: str, code: object) -> tuple[str, ...]:
@@ -182,10 +181,9 @@ class TotpService:
         secret = self._box.open(user.totp_secret) if user.totp_secret else None
         if typed is None or secret is None or len(typed) != TOTP_DIGITS or not typed.isdigit():
             return None
-        totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_INTERVAL_S)
-        now = totp.timecode(self._clock())
+        now = self._codes.step(self._clock())
         for step in range(now - TOTP_DRIFT_STEPS, now + TOTP_DRIFT_STEPS + 1):
-            if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), typed):
+            if step > user.totp_last_step and hmac.compare_digest(self._codes.code(secret, step), typed):
                 sealed = user.totp_secret if self._box.is_current(user.totp_secret) else self._box.seal(secret)
                 return replace(user, totp_last_step=step, totp_secret=sealed)
         return None

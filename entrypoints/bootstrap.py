@@ -19,7 +19,7 @@ from domain.auth import AuthService
 from domain.devices import DevicePolicy
 from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
-from domain.second_factor import TotpService
+from domain.second_factor import TOTP_DIGITS, TOTP_INTERVAL_S, TotpService
 from domain.session import SessionPolicy
 from domain.session_view import LOOKS_PER_BOUND, SessionView
 from domain.throttle import FailureCounter, ThrottlePolicy
@@ -37,6 +37,7 @@ from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
 from infrastructure.fernet_box import FernetSecretBox
+from infrastructure.pyotp_codes import PyotpCodes
 from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
@@ -323,7 +324,10 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         tokens=AccessTokens(users, clock),
         # Sealed with their own keys when given, else the signing keys (FernetSecretBox derives
         # a key of its own from each, so a TOTP key never equals a signing key).
-        totp=TotpService(users, failures, FernetSecretBox(settings.totp_keys or keys), clock, settings.totp_issuer),
+        totp=TotpService(
+            users, failures, FernetSecretBox(settings.totp_keys or keys), clock, PyotpCodes(TOTP_DIGITS, TOTP_INTERVAL_S),
+            settings.totp_issuer,
+        ),
         passkeys=build_passkeys(settings, users, auth, clock),
         notifier=notifier,
         background=background,

@@ -14,12 +14,13 @@ from typing import Any, Callable, Sequence
 import falcon
 import falcon.testing
 
-from domain.second_factor import TotpService
+from domain.second_factor import TOTP_DIGITS, TOTP_INTERVAL_S, TotpService
 from domain.throttle import FailureCounter
 from domain.users import Users
 from entrypoints.pending_login import PendingLoginCookies
 from entrypoints.session import SessionCookies
 from infrastructure.fernet_box import FernetSecretBox
+from infrastructure.pyotp_codes import PyotpCodes
 from ports.clock import Clock
 
 EMAIL = "test@abc.com"
@@ -41,7 +42,7 @@ def second_factor_parts(
 ) -> dict[str, Any]:
     """create_app's TOTP service and pending-sign-in cookies, wired as bootstrap wires them."""
     return {
-        "totp": TotpService(users, failures, FernetSecretBox(keys), clock),
+        "totp": TotpService(users, failures, FernetSecretBox(keys), clock, PyotpCodes(TOTP_DIGITS, TOTP_INTERVAL_S)),
         "pending": PendingLoginCookies(keys, timedelta(minutes=5), secure=secure, domain=domain),
     }
 

@@ -19,12 +19,15 @@ from domain.errors import (
     SecondFactorState,
     ValidationError,
 )
-from domain.second_factor import RECOVERY_CODES, PendingLogin, TotpService
+from domain.second_factor import RECOVERY_CODES, TOTP_DIGITS, TOTP_INTERVAL_S, PendingLogin, TotpService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, failure_key
 from domain.users import Users
 from infrastructure.fernet_box import FernetSecretBox
+from infrastructure.pyotp_codes import PyotpCodes
 from tests.fakes import FakeClock, FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
+
+CODES = PyotpCodes(TOTP_DIGITS, TOTP_INTERVAL_S)  # pure computation: the real algorithm, no fake needed
 
 EMAIL = "ada@example.com"
 PASSWORD = "correct horse battery"
@@ -41,7 +44,7 @@ class World:
         self.users = Users(self.repo, self.clock, timedelta(0))
         self.failures = FailureCounter(InMemoryLoginFailureRepository(), self.clock)
         self.auth = AuthService(self.users, FakeHasher(), self.clock, self.failures, screen=FakePasswordScreen())
-        self.totp = TotpService(self.users, self.failures, FernetSecretBox(keys), self.clock)
+        self.totp = TotpService(self.users, self.failures, FernetSecretBox(keys), self.clock, CODES)
         self.auth.register(EMAIL, PASSWORD)
 
     def enrol(self) -> tuple[pyotp.TOTP, tuple[str, ...]]:
@@ -209,7 +212,7 @@ def test_a_secret_sealed_by_an_older_key_is_resealed_by_the_newest_when_used() -
     world = World()
     authenticator, _ = world.enrol()
     sealed = world.repo.get(EMAIL).totp_secret
-    world.totp = TotpService(world.users, world.failures, FernetSecretBox((NEWER_KEY, KEY)), world.clock)
+    world.totp = TotpService(world.users, world.failures, FernetSecretBox((NEWER_KEY, KEY)), world.clock, CODES)
     world.auth.finish_login(world.pending(), world.totp.check(world.code(authenticator)))
     resealed = world.repo.get(EMAIL).totp_secret
     assert resealed != sealed and FernetSecretBox((NEWER_KEY,)).open(resealed) == authenticator.secret
@@ -252,7 +255,7 @@ def test_the_finished_sign_in_drops_a_count_the_failure_store_held_for_the_addre
     world = World()
     world.failures = FailureCounter(failures, world.clock)
     world.auth = AuthService(world.users, FakeHasher(), world.clock, world.failures, screen=FakePasswordScreen())
-    world.totp = TotpService(world.users, world.failures, FernetSecretBox((KEY,)), world.clock)
+    world.totp = TotpService(world.users, world.failures, FernetSecretBox((KEY,)), world.clock, CODES)
     authenticator, _ = world.enrol()
     for _ in range(3):
         world.failures.count_unknown(EMAIL, failures.get(failure_key(EMAIL)))  # as if counted before sign-up
