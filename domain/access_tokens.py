@@ -147,6 +147,12 @@ class AccessTokens:
             user = self._users.refresh(email)
             entry = _accepted(user, user_id, token_id, digest, now)
         if entry is None:
+            # The user may have changed their address since this process learnt the id's.
+            moved = self._users.email_for_id(user_id, fresh=True)
+            if moved is not None and moved != email:
+                user = self._users.refresh(moved)
+                entry = _accepted(user, user_id, token_id, digest, now)
+        if entry is None:
             raise TokenRefused("unknown, revoked or expired")
         return user, entry, self._note_use(user, entry, now)
 

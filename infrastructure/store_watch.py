@@ -12,7 +12,7 @@ from ports.metrics import Metrics
 
 log = logging.getLogger("esauth.store")
 
-OPERATIONS = ("get", "add", "update", "delete", "search", "check", "put", "purge")
+OPERATIONS = ("get", "add", "update", "move", "delete", "search", "check", "put", "purge")
 READS = frozenset({"get", "search"})
 MAX_CAUSE_CHARS = 300
 

@@ -29,6 +29,20 @@ class UserRepository(Protocol):
         Raises `UserNotFound` if the user is gone. Returns the user with its new version.
         """
 
+    def move(self, user: User, from_email: str) -> User:
+        """Store `user` under its (new) `email_address` in place of the user stored under
+        `from_email` at `user.version`, keeping everything else (its id above all), and let
+        `user.user_id` name the new address (`email_for_id`). All or nothing as readers see it:
+        afterwards `from_email` is free and `get` of the new address is the user; if it fails,
+        the user is still under `from_email` as it was.
+
+        Raises `UserAlreadyExists` if the new address is taken (the store decides, as at
+        sign-up: no check-then-write), `VersionConflict` if the user changed since it was read,
+        `UserNotFound` if it is gone. A store that cannot do it in one step must leave, after a
+        crash at any point, one user readable under one of the two addresses, and never the new
+        address held for good by a move that did not finish.
+        """
+
     def delete(self, email_address: str) -> bool:
         """Remove the user; True if there was one."""
 
