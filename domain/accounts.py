@@ -10,6 +10,7 @@ from typing import Callable
 
 from domain.auth import new_session_id
 from domain.errors import InvalidToken, LoginThrottled, SessionInvalid, UserNotFound, ValidationError, VersionConflict
+from domain.mail_cooldown import MailCooldown
 from domain.passwords import PasswordRules
 from domain.session import Session
 from domain.throttle import FailureCounter
@@ -52,6 +53,7 @@ class AccountService:
         *,
         screen: PasswordScreen,
         breached: BreachedPasswords | None = None,
+        cooldown: MailCooldown | None = None,
     ) -> None:
         """`defer` runs the lookup and sending of a reset off the request path, so how long the
         answer takes does not depend on whether the account exists."""
@@ -64,6 +66,7 @@ class AccountService:
         self._new_session_id = new_session_id
         self._defer = defer
         self._passwords = PasswordRules(screen, breached)
+        self._cooldown = cooldown
 
     def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
         """Change the names given in `changes` (validated as at sign-up)."""
@@ -86,30 +89,7 @@ class AccountService:
         current_password = check_text(current_password, "current_password")
         email = session.email_address
         new_password = self._passwords.check(new_password, "new_password", email)
-        user = self._users.get(email)
-        if user is None or not user.is_active:
-            raise SessionInvalid("the account is gone or deactivated")
-        stored = self._failures.check(email)
-        self._failures.check_user(user, stored)
-        right = self._hasher.verify(user.password_hash, current_password)
-        verified = user.password_hash
-
-        def settle(current: User) -> User:
-            # The outcome is written before the new password is hashed, so a withheld right
-            # guess answers as fast as a wrong one.
-            self._failures.check_user(current, stored)  # others' failures got there first: withhold
-            if current.password_hash != verified:
-                raise ValidationError("current_password", "was changed meanwhile; log in again")
-            return self._failures.cleared(current) if right else self._failures.failed(current, stored)
-
-        try:
-            self._users.modify(email, settle, read=user)
-        except VersionConflict:
-            raise LoginThrottled(1) from None
-        if not right:
-            raise ValidationError("current_password", "is not correct")
-        if stored is not None:
-            self._failures.forget(email)
+        verified = self.check_current_password(email, current_password).password_hash
         new_hash = self._hasher.hash(new_password)
         kept = replace(session, session_id=self._new_session_id())
 
@@ -126,6 +106,37 @@ class AccountService:
 
         return self._users.modify(email, change), kept
 
+    def check_current_password(self, email: str, current_password: object) -> User:
+        """The user, once `current_password` is proved right through the login throttle: a
+        wrong one is a failed login for the account (ValidationError on `current_password`).
+        For changes that need the password again (the password itself, the email address)."""
+        current_password = check_text(current_password, "current_password")
+        user = self._users.get(email)
+        if user is None or not user.is_active:
+            raise SessionInvalid("the account is gone or deactivated")
+        stored = self._failures.check(email)
+        self._failures.check_user(user, stored)
+        right = self._hasher.verify(user.password_hash, current_password)
+        verified = user.password_hash
+
+        def settle(current: User) -> User:
+            # The outcome is written before any further work (hashing a new password), so a
+            # withheld right guess answers as fast as a wrong one.
+            self._failures.check_user(current, stored)  # others' failures got there first: withhold
+            if current.password_hash != verified:
+                raise ValidationError("current_password", "was changed meanwhile; log in again")
+            return self._failures.cleared(current) if right else self._failures.failed(current, stored)
+
+        try:
+            written = self._users.modify(email, settle, read=user)
+        except VersionConflict:
+            raise LoginThrottled(1) from None
+        if not right:
+            raise ValidationError("current_password", "is not correct")
+        if stored is not None:
+            self._failures.forget(email)
+        return written
+
     def request_password_reset(self, email_address: object) -> None:
         """Send a reset token if the account exists and is active; do nothing visible otherwise."""
         spellings = email_spellings(email_address)
@@ -136,6 +147,8 @@ class AccountService:
         if user is None or not user.is_active:
             return
         email = user.email_address  # the mailbox as stored, never the spelling typed here
+        if self._cooldown is not None and not self._cooldown.claim(email):
+            return  # one message per address per cooldown, whichever kind
         expires = self._clock() + RESET_TOKEN_LIFETIME
         token = self._tokens.sign(
             {"u": email, "h": reset_fingerprint(user), "e": int(expires.timestamp())}
@@ -169,7 +182,12 @@ class AccountService:
             cleared = self._failures.cleared(current)
             # A reset is account recovery: whoever had the account may have made tokens, so they
             # end with the sessions (a password change, made knowing the password, keeps them).
-            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=(), sessions=())
+            # The token came to the mailbox: that proves the address as a verification link does.
+            verified = current.email_verified_at or self._clock()
+            return replace(
+                cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=(), sessions=(),
+                email_verified_at=verified,
+            )
 
         try:
             user = self._users.modify(email, reset)

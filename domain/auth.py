@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Callable
 
 from domain.errors import (
+    EmailNotVerified,
     InactiveUser,
     InvalidCredentials,
     LoginThrottled,
@@ -51,7 +52,11 @@ class AuthService:
         *,
         screen: PasswordScreen,
         breached: BreachedPasswords | None = None,
+        require_verified_email: bool = False,
     ) -> None:
+        """`require_verified_email` (ESAUTH_EMAIL_VERIFICATION=required) opens no session for an
+        account whose address is not proved yet: EmailNotVerified, once the password is right."""
+        self._require_verified = require_verified_email
         self._users = users
         self._passwords = PasswordRules(screen, breached)
         self._hasher = hasher
@@ -152,7 +157,7 @@ class AuthService:
             if not right:
                 return self._failures.failed(current, stored)
             cleared = self._failures.cleared(current)
-            if not current.is_active:
+            if not current.is_active or self._refuses_unverified(current):
                 return cleared
             nonlocal evicted
             live = (*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
@@ -176,7 +181,12 @@ class AuthService:
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
+        if self._refuses_unverified(written):
+            raise EmailNotVerified()
         return written, replace(session, evicted=evicted)
+
+    def _refuses_unverified(self, user: User) -> bool:
+        return self._require_verified and user.email_verified_at is None
 
     def _upgrade_hash(self, user: User, password: str) -> None:
         """Re-hash with the configured parameters once the login is written (never before: a

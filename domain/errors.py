@@ -105,3 +105,9 @@ class StoreAccessDenied(StoreUnavailable):
 
 class StoreNeedsInit(StoreUnavailable):
     """The store is there but cannot be served as it is; the message says why and what repairs it."""
+
+
+class EmailNotVerified(AuthError):
+    """The password was right, but the account's address is not proved yet and the service
+    requires it (ESAUTH_EMAIL_VERIFICATION=required). Said only after the password was checked,
+    so it tells nothing to someone without it."""

@@ -11,6 +11,7 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
 from entrypoints.account_resources import (
@@ -21,6 +22,7 @@ from entrypoints.account_resources import (
     SessionsResource,
 )
 from entrypoints.admin_resources import UserResource
+from entrypoints.email_resources import EmailChangeResource, VerifyEmailResource
 from entrypoints.audit import AuditLog
 from entrypoints.forward_auth import ForwardedRequestGuard, VerifyResource
 from entrypoints.health import LiveResource, ReadyResource
@@ -41,6 +43,7 @@ from entrypoints.request_log import RequestObserver
 from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
+from entrypoints.ui.email_pages import add_email_pages
 from entrypoints.ui.resources import add_pages
 from domain.errors import SessionExpired, SessionInvalid
 from ports.clock import Clock
@@ -55,6 +58,7 @@ def create_app(
     clock: Clock,
     *,
     accounts: AccountService,
+    emails: EmailAddresses,
     admin: AdminService,
     tokens: AccessTokens,
     allowed_origins: Iterable[str] = (),
@@ -96,11 +100,12 @@ def create_app(
     errors.install(app)
     app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
 
-    signup = SignupResource(auth, audit)
+    signup = SignupResource(auth, audit, emails)
     app.add_route("/v1/users", UsersResource(signup, admin))
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
+    app.add_route("/v1/users/me/email", EmailChangeResource(emails, audit))
     app.add_route("/v1/users/me/tokens", TokensResource(tokens, audit))
     app.add_route("/v1/users/me/tokens/{token_id}", TokenResource(tokens, audit))
     app.add_route("/v1/users/me/sessions", SessionsResource(auth))
@@ -116,6 +121,9 @@ def create_app(
     app.add_route("/v1/auth/password-reset", reset)
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/auth/verify", VerifyResource())
+    verify_email = VerifyEmailResource(emails, audit)
+    app.add_route("/v1/auth/verify-email", verify_email)
+    app.add_route("/v1/auth/verify-email/resend", verify_email, suffix="resend")
     app.add_route("/v1/test", TestResource())
     health = HealthResource(auth)
     app.add_route("/health", health)
@@ -124,5 +132,6 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    add_pages(app, pages, auth, accounts, audit)
+    account_page = add_pages(app, pages, auth, accounts, audit, emails)
+    add_email_pages(app, pages, emails, audit, account_page)
     return app

@@ -63,6 +63,11 @@ ACCOUNT_FIELDS: dict[str, Schema] = {
     "is_admin": {"type": "boolean"},
     "last_login_at": {**INSTANT, "type": ["string", "null"]},
     "login_count": {"type": "integer", "minimum": 0},
+    "email_verified": {"type": "boolean", "description": "Whether the owner followed a confirmation link (or a reset) sent to the address."},
+    "pending_email_address": {
+        "type": ["string", "null"],
+        "description": "An asked-for new address, until its confirmation link is followed.",
+    },
 }
 """What entrypoints.representations.account_view adds."""
 

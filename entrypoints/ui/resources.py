@@ -3,13 +3,15 @@ audit events and throttles, and answers a person: a page with the problem in wor
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote
 
 import falcon
 
 from domain.accounts import AccountService
 from domain.auth import AuthService
-from domain.errors import InactiveUser, InvalidCredentials, InvalidToken, LoginThrottled, UserAlreadyExists, ValidationError
+from domain.email_addresses import EmailAddresses
+from domain.errors import EmailNotVerified, InactiveUser, InvalidCredentials, InvalidToken, LoginThrottled, UserAlreadyExists, ValidationError
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session
 from entrypoints.representations import session_view
 from entrypoints.audit import AuditLog
@@ -26,7 +28,11 @@ NOTICES = {
     "password": "Password changed. Your other sessions were signed out.",
     "session-ended": "Session ended.",
     "evicted": "Signed in. You had the most sessions allowed, so your oldest one was signed out.",
+    "email-verified": "Email address confirmed.",
+    "email-changed": "Email address changed. Sign in with the new address; every session was signed out.",
+    "email-requested": "A confirmation link is on its way to the new address; the change takes effect when you follow it.",
 }
+NOT_VERIFIED = "Confirm your email address first: follow the link we sent you, or ask for a new one below."
 BAD_CREDENTIALS = "That email address and password do not match an account."
 """One message whether the address is unknown or the password wrong: no enumeration."""
 
@@ -49,7 +55,7 @@ class LoginPage:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_url = self._pages.next_url(req, req.get_param("next"))
-        self._pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req))
+        self._pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req), unverified=False)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = req.context.form
@@ -64,21 +70,27 @@ class LoginPage:
             self._again(req, resp, 429, email, next_url, throttled_message(throttled))
         except InactiveUser:
             self._again(req, resp, 403, email, next_url, "This account is deactivated.")
+        except EmailNotVerified:
+            self._again(req, resp, 403, email, next_url, NOT_VERIFIED, unverified=True)
         else:
             evicted = req.context.issue_session.evicted
             self._pages.redirect(resp, "/ui/account?done=evicted" if evicted and next_url == DEFAULT_NEXT else next_url)
 
-    def _again(self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str) -> None:
-        self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error)
+    def _again(
+        self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str,
+        unverified: bool = False,
+    ) -> None:
+        self._pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error, unverified=unverified)
 
 
 class SignupPage:
     rate_limited = True
 
-    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog) -> None:
+    def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog, emails: EmailAddresses) -> None:
         self._pages = pages
         self._auth = auth
         self._audit = audit
+        self._emails = emails
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_url = self._pages.next_url(req, req.get_param("next"))
@@ -101,6 +113,7 @@ class SignupPage:
             self._pages.render(req, resp, "signup.html", 409, next_url=next_url, form=form, error=message)
             return
         self._audit.record(req, "signup", user.email_address)
+        self._emails.welcome(user)
         target = "/ui/login?done=signed-up"
         if next_url != DEFAULT_NEXT:
             target += "&next=" + quote(next_url, safe="")
@@ -141,6 +154,20 @@ class AccountPage:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.show(req, resp, 200, notice=notice(req))
+
+    def run_form(self, req: falcon.Request, resp: falcon.Response, action: Callable[[], object]) -> bool:
+        """Run a form's action that proves the current password; when it is refused, show this
+        page again with the problem (and Retry-After when throttled) and say False."""
+        try:
+            action()
+        except ValidationError as error:
+            self.show(req, resp, 400, error=validation_message(error.field, error.reason))
+            return False
+        except LoginThrottled as throttled:
+            resp.set_header("Retry-After", str(throttled.retry_after_s))
+            self.show(req, resp, 429, error=throttled_message(throttled))
+            return False
+        return True
 
     def show(self, req: falcon.Request, resp: falcon.Response, status: int, **context: object) -> None:
         current = req.context.session.session_id
@@ -203,18 +230,11 @@ class PasswordForm:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = req.context.form
-        try:
-            audited_password_change(
-                self._accounts, self._audit, req, form.get("current_password", ""), form.get("new_password", "")
-            )
-        except ValidationError as error:
-            self._account.show(req, resp, 400, error=validation_message(error.field, error.reason))
-            return
-        except LoginThrottled as throttled:
-            resp.set_header("Retry-After", str(throttled.retry_after_s))
-            self._account.show(req, resp, 429, error=throttled_message(throttled))
-            return
-        self._pages.redirect(resp, "/ui/account?done=password")
+        change = lambda: audited_password_change(  # noqa: E731
+            self._accounts, self._audit, req, form.get("current_password", ""), form.get("new_password", "")
+        )
+        if self._account.run_form(req, resp, change):
+            self._pages.redirect(resp, "/ui/account?done=password")
 
 
 class ResetPage:
@@ -273,9 +293,12 @@ class ResetConfirmPage:
         self._pages.redirect(resp, "/ui/login?done=reset")
 
 
-def add_pages(app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog) -> None:
+def add_pages(
+    app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, audit: AuditLog, emails: EmailAddresses
+) -> AccountPage:
+    """Routes every page but the email ones (ui.email_pages), which come back to the account page returned."""
     app.add_route("/ui/login", LoginPage(pages, auth, audit))
-    app.add_route("/ui/signup", SignupPage(pages, auth, audit))
+    app.add_route("/ui/signup", SignupPage(pages, auth, audit, emails))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
     account = AccountPage(pages, auth)
     app.add_route("/ui/account", account)
@@ -285,3 +308,4 @@ def add_pages(app: falcon.App, pages: HostedPages, auth: AuthService, accounts: 
     app.add_route("/ui/reset", ResetPage(pages, accounts, audit))
     app.add_route("/ui/reset/confirm", ResetConfirmPage(pages, accounts, audit))
     app.add_static_route("/ui/static", str(STATIC_DIR))
+    return account

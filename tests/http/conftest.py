@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -13,6 +14,8 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
+from domain.mail_cooldown import MailCooldown
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
 from domain.user import MIN_PASSWORD_LENGTH
@@ -75,7 +78,18 @@ def accounts(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failure
 
 
 @pytest.fixture
-def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: FakeClock) -> MakeApi:
+def cooldown(database: SqliteDatabase, clock: FakeClock) -> MailCooldown:
+    return MailCooldown(SqliteLoginFailureRepository(database), clock, timedelta(seconds=60))
+
+
+@pytest.fixture
+def emails(users: Users, accounts: AccountService, clock: FakeClock, notifier: RecordingNotifier, cooldown: MailCooldown) -> EmailAddresses:
+    tokens = ItsdangerousTokenSigner([KEY], salt="esauth.email-verification.v1")
+    return EmailAddresses(users, accounts, clock, tokens, notifier, cooldown)
+
+
+@pytest.fixture
+def make_api(auth: AuthService, accounts: AccountService, emails: EmailAddresses, users: Users, clock: FakeClock) -> MakeApi:
     """Apps over the one store and clock of the test, each with its own keys and cookie setting.
 
     The per-client rate limit is generous here (these tests make many requests from one address);
@@ -90,7 +104,7 @@ def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: F
         audit = AuditLog(keys[0], clock)
         app = create_app(
             auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
-            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock), **app_options,
+            accounts=accounts, emails=emails, admin=AdminService(users), tokens=AccessTokens(users, clock), **app_options,
         )
         return Api(app, cookies)
 
