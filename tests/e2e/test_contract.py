@@ -53,6 +53,11 @@ def run_schemathesis(url: str, cookie_name: str, phases: str, report_dir: Path) 
         "run", "--workers", "1", "--phases", phases, "--report", "junit,har", "--output-sanitize", "false",
         "--report-dir", str(report_dir), f"{url}/openapi.json",
     ]
+    if phases == "stateful":
+        # Confirmation tokens come by mail, so no chain can reach a valid one; the links
+        # schemathesis infers to them from other `token` fields (access tokens) only spent the
+        # chains' steps (one login in eighty chains). The other phases still cover them.
+        command[-1:-1] = ["--exclude-path-regex", "^/v1/auth/verify-email"]
     return subprocess.run(
         command, cwd=HERE, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
     )
