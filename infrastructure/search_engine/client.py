@@ -21,6 +21,9 @@ T = TypeVar("T")
 ENGINES = ("elasticsearch", "opensearch")
 
 ADMIN_TIMEOUT_S = 30.0
+# Connections kept open per node: elasticsearch-py's own default, above esauth's 8 request threads
+# plus its background tasks, so no thread opens a TCP connection per call (opensearch-py keeps 1).
+CONNECTIONS_PER_NODE = 10
 """For index and alias changes (start-up and `esauth init`, never a request): making an index
 waits for its shards, which takes seconds on a busy cluster, well past a request's timeout."""
 

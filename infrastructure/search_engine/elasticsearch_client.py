@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from elastic_transport import TransportError, Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 
-from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, CONNECTIONS_PER_NODE, SearchClient
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -38,6 +38,7 @@ class ElasticsearchClient(SearchClient):
             request_timeout=request_timeout_s,
             max_retries=0,
             retry_on_timeout=False,
+            connections_per_node=CONNECTIONS_PER_NODE,
             **dict(options or {}),
         )
 

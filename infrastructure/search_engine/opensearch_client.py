@@ -12,7 +12,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import TransportError
 
-from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, CONNECTIONS_PER_NODE, SearchClient
 
 
 class OpenSearchClient(SearchClient):
@@ -22,7 +22,12 @@ class OpenSearchClient(SearchClient):
 
     def __init__(self, url: str, request_timeout_s: float = 5.0, options: Mapping[str, Any] | None = None) -> None:
         self.library = OpenSearch(
-            [part.strip() for part in url.split(",")], timeout=request_timeout_s, max_retries=0, retry_on_timeout=False, **dict(options or {})
+            [part.strip() for part in url.split(",")],
+            timeout=request_timeout_s,
+            max_retries=0,
+            retry_on_timeout=False,
+            pool_maxsize=CONNECTIONS_PER_NODE,
+            **dict(options or {}),
         )
 
     def _failure(self, error: Exception) -> tuple[int | None, Any]:
