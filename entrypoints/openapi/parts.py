@@ -301,7 +301,7 @@ def components(cookie_name: str) -> dict[str, Any]:
             "RateLimited": error(
                 429,
                 "This client address spent its requests for the minute (ESAUTH_CLIENT_REQUESTS_PER_MINUTE, default 30, "
-                "shared by login, sign-up, password change and reset).",
+                "shared by login, sign-up, password change, reset and the email routes).",
                 RETRY_AFTER,
             ),
             "StoreUnavailable": error(503, "The store does not answer; esauth recovers by itself when it does.", RETRY_AFTER),
