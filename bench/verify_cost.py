@@ -77,7 +77,7 @@ def main() -> int:
             cookie = next(value.split(";", 1)[0] for name, value in headers if name.lower() == "set-cookie")
             with_cookie = {"Cookie": cookie}
             token = None
-            status, _, body = call(app, "POST", "/v1/users/me/tokens", with_cookie, b'{"name": "bench"}')
+            status, _, body = call(app, "POST", "/v1/users/me/tokens", with_cookie, json.dumps({"name": "bench", "current_password": PASSWORD}).encode())
             if status.startswith("201"):
                 token = json.loads(body)["data"]["token"]
             rows = [

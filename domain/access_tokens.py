@@ -38,6 +38,8 @@ LAST_USED_PRECISION = timedelta(hours=1)
 store write each time, and an hourly mark is what an owner needs to spot a stale token."""
 NOTED_USES_KEPT = 50_000
 PARSED_TOKENS_KEPT = 10_000
+NO_ACCOUNT = "no-account"
+"""A user key no account can have (an address has an `@`): the decoy read before any token named a user."""
 
 _TOKEN = re.compile(TOKEN_PREFIX + r"([a-z2-7]{26})_([a-z2-7]{13})_[a-z2-7]{52}")
 
@@ -85,6 +87,7 @@ class AccessTokens:
         self._noted: dict[str, datetime] = {}  # token id -> the hour this process last wrote
         self._parsed: dict[str, tuple[str, str, str]] = {}
         self._lock = threading.Lock()
+        self._decoy = NO_ACCOUNT
 
     def create(self, email_address: str, name: object, expires_in_days: object = None) -> tuple[str, AccessToken]:
         """A new token, returned once in full; only its digest is stored."""
@@ -135,25 +138,38 @@ class AccessTokens:
 
         Every refusal is the same TokenRefused. As for sessions, this process's view of the user
         is trusted to accept, never to refuse: a token made on another process a moment ago
-        costs one store read the first time. `fresh` reads the store (administrator rights)."""
+        costs one store read the first time. `fresh` reads the store (administrator rights).
+
+        Every refusal of a well-formed token does the same work, whether or not its ids are
+        known: an id no link names is checked against a decoy user (the last one a token named
+        here; the read only refreshes this process's view of it) by the same steps, and a known
+        id's link is read again where an unknown one's was read. Otherwise a known id would
+        answer measurably slower than a made-up one (bench/login_timing.py measures both)."""
         user_id, token_id, digest = self._parse(token)
-        email = self._users.email_for_id(user_id)
-        if email is None:
-            raise TokenRefused("unknown user id")
+        email = self._users.email_for_id(user_id)  # an unknown id was looked for in the store
+        linked = email is not None
+        target = email if linked else self._decoy  # the decoy never has this id: it has no link
         now = self._clock()
-        user = self._users.refresh(email) if fresh else self._users.recent(email)
+        if fresh:
+            user, read = self._users.refresh(target), True
+        else:
+            user, read = self._users.recent_or_read(target)
         entry = _accepted(user, user_id, token_id, digest, now)
-        if entry is None and not fresh:
-            user = self._users.refresh(email)
+        if entry is None and not read:
+            user = self._users.refresh(target)
             entry = _accepted(user, user_id, token_id, digest, now)
+        if linked:
+            self._decoy = target
         if entry is None:
-            # The user may have changed their address since this process learnt the id's.
-            moved = self._users.email_for_id(user_id, fresh=True)
-            if moved is not None and moved != email:
-                user = self._users.refresh(moved)
-                entry = _accepted(user, user_id, token_id, digest, now)
+            if linked:
+                # Read again where an unknown id's link was read; it also finds an address the
+                # user changed to since this process learnt the id's (an email change).
+                moved = self._users.email_for_id(user_id, fresh=True)
+                if moved is not None and moved != email:
+                    user = self._users.refresh(moved)
+                    entry = _accepted(user, user_id, token_id, digest, now)
         if entry is None:
-            raise TokenRefused("unknown, revoked or expired")
+            raise TokenRefused("unknown, revoked or expired", user_id)
         return user, entry, self._note_use(user, entry, now)
 
     def _parse(self, token: str) -> tuple[str, str, str]:

@@ -89,7 +89,7 @@ class AccountService:
         current_password = check_text(current_password, "current_password")
         email = session.email_address
         new_password = self._passwords.check(new_password, "new_password", email)
-        verified = self.check_current_password(email, current_password).password_hash
+        verified = self.confirm_password(email, current_password).password_hash
         new_hash = self._hasher.hash(new_password)
         kept = replace(session, session_id=self._new_session_id())
 
@@ -106,36 +106,37 @@ class AccountService:
 
         return self._users.modify(email, change), kept
 
-    def check_current_password(self, email: str, current_password: object) -> User:
-        """The user, once `current_password` is proved right through the login throttle: a
-        wrong one is a failed login for the account (ValidationError on `current_password`).
-        For changes that need the password again (the password itself, the email address)."""
+    def confirm_password(self, email_address: str, current_password: object) -> User:
+        """The account, once `current_password` is proved right, for acts a stolen session alone
+        must not do (changing the password, making a token). Checked through the login throttle:
+        a wrong one is a failed login for the account (ValidationError naming the field), and
+        a throttled account gets LoginThrottled whether or not it is right."""
         current_password = check_text(current_password, "current_password")
-        user = self._users.get(email)
+        user = self._users.get(email_address)
         if user is None or not user.is_active:
             raise SessionInvalid("the account is gone or deactivated")
-        stored = self._failures.check(email)
+        stored = self._failures.check(email_address)
         self._failures.check_user(user, stored)
         right = self._hasher.verify(user.password_hash, current_password)
         verified = user.password_hash
 
         def settle(current: User) -> User:
-            # The outcome is written before any further work (hashing a new password), so a
-            # withheld right guess answers as fast as a wrong one.
+            # The outcome is written before anything else is done (hashing a new password, say),
+            # so a withheld right guess answers as fast as a wrong one.
             self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified:
                 raise ValidationError("current_password", "was changed meanwhile; log in again")
             return self._failures.cleared(current) if right else self._failures.failed(current, stored)
 
         try:
-            written = self._users.modify(email, settle, read=user)
+            settled = self._users.modify(email_address, settle, read=user)
         except VersionConflict:
             raise LoginThrottled(1) from None
         if not right:
             raise ValidationError("current_password", "is not correct")
         if stored is not None:
-            self._failures.forget(email)
-        return written
+            self._failures.forget(email_address)
+        return settled
 
     def request_password_reset(self, email_address: object) -> None:
         """Send a reset token if the account exists and is active; do nothing visible otherwise."""

@@ -20,9 +20,10 @@ from domain.errors import (
     ValidationError,
     VersionConflict,
 )
+from domain.devices import DeviceCookie, issue_device_cookie
 from domain.passwords import PasswordRules
 from domain.session import Session, SessionRecord
-from domain.throttle import FailureCounter
+from domain.throttle import FailureCounter, TrustedDevice
 from domain.user import User, check_name, check_text, email_spellings, normalize_email
 from domain.users import Users
 from ports.breached_passwords import BreachedPasswords
@@ -106,14 +107,27 @@ class AuthService:
                 raise UserAlreadyExists(user.email_address)
         return self._users.add(replace(user, password_hash=self._hasher.hash(password)))
 
-    def login(self, email_address: object, password: object, device: str = "", client: str = "") -> tuple[User, Session]:
-        """Check the credentials and open a new session (a new id each time: no fixation).
+    def login(
+        self,
+        email_address: object,
+        password: object,
+        device: str = "",
+        client: str = "",
+        device_cookie: DeviceCookie | None = None,
+    ) -> tuple[User, Session]:
+        """Check the credentials and open a new session (a new id each time: no fixation), which
+        carries a new device cookie for the client to keep.
 
         Unknown emails cost the same reads, hash and write and are throttled the same way as
         known ones, so neither the answer, its timing nor the throttling tells whether an
         account exists. A registered account's outcome (a failure counted, or the count cleared
         and a session opened) is one guarded write of the user; see FailureCounter for why
         answers cannot outrun the count.
+
+        With the account's own `device_cookie` (signature already checked by the caller) the
+        attempt counts in that device's bucket instead (see FailureCounter): the account's
+        count for untrusted clients neither holds it back nor is cleared by it, and a failure
+        is one guarded write of the device's count.
         """
         password = check_text(password, "password")
         if not isinstance(email_address, str):
@@ -123,24 +137,44 @@ class AuthService:
         except ValidationError:
             spellings = ()  # a malformed address is just an unknown one
         user = self._users.find(spellings)
-        stored = self._failures.check(email_address)
+        stored = self._failures.read(email_address)
+        trusted = self._failures.trusted_device(device_cookie, user)
+        if trusted is None:
+            self._failures.check_untrusted(stored)
         if user is None:
             self._hasher.verify(self._dummy_hash, password)
             self._failures.count_unknown(email_address, stored)
             raise InvalidCredentials()
-        self._failures.check_user(user, stored)
+        if trusted is None:
+            self._failures.check_user(user, stored)
         right = self._hasher.verify(user.password_hash, password)
-        written, session = self._settle(user, password, right, stored, device, client)
-        if stored is not None:
+        if trusted is not None:
+            if not right:
+                self._failures.device_failed(trusted)
+                raise InvalidCredentials()
+            self._failures.recheck_device(trusted)
+        written, session = self._settle(user, password, right, stored, device, client, trusted)
+        if trusted is not None:
+            self._failures.forget_device(trusted)
+        elif stored is not None:
             self._failures.forget(email_address)
         self._upgrade_hash(written, password)
-        return written, session
+        return written, replace(session, device_cookie=issue_device_cookie(written))
 
     def _settle(
-        self, user: User, password: str, right: bool, stored: FailureRecord | None, device: str = "", client: str = ""
+        self,
+        user: User,
+        password: str,
+        right: bool,
+        stored: FailureRecord | None,
+        device: str = "",
+        client: str = "",
+        trusted: TrustedDevice | None = None,
     ) -> tuple[User, Session]:
         """Write what the attempt came to over the latest user, before any other work: a failure
-        counted, or the count cleared and (for an active account) a session opened."""
+        counted, or the count cleared and (for an active account) a session opened. From a
+        trusted device the untrusted count is neither checked nor cleared (an attacker's
+        failures elsewhere must not be forgiven by the user's login)."""
         now = self._clock()
         session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
         verified_hash = user.password_hash
@@ -148,15 +182,16 @@ class AuthService:
 
         def settle(current: User) -> User:
             nonlocal verified_hash, right
-            self._failures.check_user(current, stored)  # others' failures got there first: withhold
+            if trusted is None:
+                self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
                 # The password (or its hash) changed since we checked: check again, so a
                 # concurrent password change is never undone by this login.
                 right = self._hasher.verify(current.password_hash, password)
                 verified_hash = current.password_hash
             if not right:
-                return self._failures.failed(current, stored)
-            cleared = self._failures.cleared(current)
+                return current if trusted is not None else self._failures.failed(current, stored)
+            cleared = current if trusted is not None else self._failures.cleared(current)
             if not current.is_active or self._refuses_unverified(current):
                 return cleared
             nonlocal evicted
@@ -178,6 +213,8 @@ class AuthService:
         except VersionConflict:
             raise LoginThrottled(1) from None  # as an unknown address's count answers a crowd
         if not right:
+            if trusted is not None:
+                self._failures.device_failed(trusted)  # the password changed under this attempt
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
@@ -260,9 +297,21 @@ class AuthService:
         """Revoke this one session; the user's other sessions stay live."""
         self._revoke(session.email_address, lambda live: tuple(s for s in live if s != session.session_id))
 
-    def logout_all(self, session: Session) -> None:
-        """Revoke every session of the user, this one included."""
-        self._revoke(session.email_address, lambda live: ())
+    def logout_all(self, session: Session) -> int:
+        """Revoke every session of the user, this one included, and every personal access token;
+        returns how many tokens ended. It is what a person presses when someone else may have
+        their account: a token made by that someone would outlive every session ended here."""
+        ended: list[int] = []
+
+        def end_all(current: User) -> User:
+            ended[:] = [len(current.access_tokens)]
+            return replace(_keep_sessions(current, ()), access_tokens=())
+
+        try:
+            self._users.modify(session.email_address, end_all)
+        except UserNotFound:
+            return 0
+        return ended[0]
 
     def _revoke(self, email_address: str, keep: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
         try:

@@ -136,7 +136,7 @@ class EmailAddresses:
         email = session.email_address
         if new_email == email:
             raise ValidationError("new_email_address", "is already your address")
-        self._accounts.check_current_password(email, current_password)
+        self._accounts.confirm_password(email, current_password)
 
         def ask(current: User) -> User:
             if not current.is_active:

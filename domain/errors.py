@@ -40,6 +40,11 @@ class LoginThrottled(AuthError):
         self.retry_after_s = retry_after_s
 
 
+class DeviceLocked(LoginThrottled):
+    """The device cookie the attempt came with failed too often: this device waits `retry_after_s`
+    (answered like any throttled login; told apart in the audit log)."""
+
+
 class SessionInvalid(AuthError):
     """No session, or one that is tampered, revoked or for a user who is gone."""
 
@@ -54,7 +59,13 @@ class SessionExpired(AuthError):
 
 class TokenRefused(AuthError):
     """A bearer token that is malformed, unknown, revoked, expired or of a deactivated user:
-    deliberately indistinguishable, so a guess learns nothing about which tokens exist."""
+    deliberately indistinguishable, so a guess learns nothing about which tokens exist.
+    `user_id` is the user id a well-formed token names (whether or not it exists), for the
+    audit log only."""
+
+    def __init__(self, reason: str, user_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.user_id = user_id
 
 
 class SessionRequired(AuthError):

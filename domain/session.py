@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from domain.devices import DeviceCookie
 from domain.errors import SessionExpired
 
 
@@ -18,6 +19,8 @@ class Session:
     last_seen: datetime
     evicted: tuple[str, ...] = field(default=(), compare=False)
     """Sessions this login ended because the user already had the most live sessions allowed."""
+    device_cookie: DeviceCookie | None = field(default=None, compare=False)
+    """The device cookie this login issued (a new nonce each time), for the client to keep."""
 
 
 @dataclass(frozen=True)

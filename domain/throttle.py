@@ -8,11 +8,11 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.errors import LoginThrottled, StoreUnavailable, VersionConflict
+from domain.devices import DeviceCookie, DevicePolicy, device_key
+from domain.errors import DeviceLocked, LoginThrottled, StoreUnavailable, VersionConflict
 from domain.user import User, canonical_email
 from ports.clock import Clock
 from ports.login_failures import FailureRecord, LoginFailureRepository
-
 
 
 def failure_key(email_address: str) -> str:
@@ -61,8 +61,30 @@ class ThrottlePolicy:
         return FailureRecord(key, live.failures + 1, max(now, live.last_failure_at), version=record.version)
 
 
+def lockout_policy(devices: DevicePolicy) -> ThrottlePolicy:
+    """A device's lockout as a throttle: free until `failures`, then one fixed wait of `window`,
+    and failures more than `window` apart restart the count."""
+    return ThrottlePolicy(devices.failures, devices.window, devices.window, devices.window)
+
+
+@dataclass(frozen=True)
+class TrustedDevice:
+    """An attempt made with the account's own device cookie, and that device's count as read."""
+
+    cookie: DeviceCookie
+    record: FailureRecord | None
+
+
 class FailureCounter:
     """Applies the policy, for login and password change alike.
+
+    Two kinds of bucket (OWASP's device cookies): an attempt with the account's own valid
+    device cookie counts in that device's bucket, under the device policy, and nothing else
+    holds it back; every other attempt counts in the account's bucket for untrusted clients.
+    An attacker failing from elsewhere thus throttles only the untrusted bucket, never the
+    rightful user's device; a stolen cookie failing too often locks out that device alone.
+    Device counts live in the failure store beside unknown addresses' (a device's key is a
+    digest of its nonce), so every process sees a lockout.
 
     A registered account keeps its count on the user itself (`failed_logins`), so a login costs
     one guarded write of the user whatever its outcome. Addresses nobody registered are counted
@@ -85,10 +107,19 @@ class FailureCounter:
     PURGE_EVERY = timedelta(hours=1)
     COUNT_ATTEMPTS = 5
 
-    def __init__(self, failures: LoginFailureRepository, clock: Clock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
+    def __init__(
+        self,
+        failures: LoginFailureRepository,
+        clock: Clock,
+        policy: ThrottlePolicy = ThrottlePolicy(),
+        devices: DevicePolicy = DevicePolicy(),
+    ) -> None:
+        if devices.window > policy.forget_after:
+            raise ValueError("a device's lockout window must not outlast the purge of old failures")
         self._failures = failures
         self._clock = clock
         self._policy = policy
+        self._device_policy = lockout_policy(devices)
         self._last_purge: datetime | None = None
         # Not hex-only, so no email's digest can be this key; one per process, so probes of
         # several processes never conflict.
@@ -97,10 +128,20 @@ class FailureCounter:
     def check(self, email_address: str) -> FailureRecord | None:
         """Raise LoginThrottled if the failure store says this address must wait; else its
         record there (for `count_unknown`, or for `check_user` to honour)."""
+        record = self.read(email_address)
+        self.check_untrusted(record)
+        return record
+
+    def read(self, email_address: str) -> FailureRecord | None:
+        """The address's record in the failure store, not yet judged: a login first learns
+        which bucket it counts in."""
         record = self._failures.get(failure_key(email_address))
-        self._raise_if_waiting(record)
         self._purge_now_and_then(self._clock())
         return record
+
+    def check_untrusted(self, stored: FailureRecord | None) -> None:
+        """Raise LoginThrottled if the address's stored count says wait."""
+        self._raise_if_waiting(stored)
 
     def probe_write(self) -> None:
         """Write and delete a record no address counts under; StoreUnavailable if the store
@@ -146,16 +187,51 @@ class FailureCounter:
     def count_unknown(self, email_address: str, record: FailureRecord | None) -> None:
         """Count a failure onto `record` (as read by `check`), re-reading and re-checking on
         conflicts; LoginThrottled if the address must wait by then."""
-        key = failure_key(email_address)
+        self._count(failure_key(email_address), record, self._policy, LoginThrottled)
+
+    # -- devices: each counts in its own bucket in the failure store ----------------------------
+
+    def trusted_device(self, cookie: DeviceCookie | None, user: User | None) -> TrustedDevice | None:
+        """The attempt's device if its cookie was issued to this account, else None (untrusted);
+        DeviceLocked if that device is locked out. A cookie's count is read whether or not it
+        fits, so an existing account costs no more store calls than a missing one."""
+        if cookie is None:
+            return None
+        record = self._failures.get(device_key(cookie.nonce))
+        if not cookie.fits(user):
+            return None
+        self._raise_if_waiting(record, self._device_policy, DeviceLocked)
+        return TrustedDevice(cookie, record)
+
+    def device_failed(self, device: TrustedDevice) -> None:
+        """Count a failure in the device's bucket, re-reading and re-checking on conflicts."""
+        self._count(device_key(device.cookie.nonce), device.record, self._device_policy, DeviceLocked)
+
+    def recheck_device(self, device: TrustedDevice) -> None:
+        """A fresh read before a right guess is answered: failures that concurrent guesses with
+        this cookie counted meanwhile withhold it (DeviceLocked), as for the account's count."""
+        self._raise_if_waiting(self._failures.get(device_key(device.cookie.nonce)), self._device_policy, DeviceLocked)
+
+    def forget_device(self, device: TrustedDevice) -> None:
+        """After a successful login from the device (which gets a new nonce): drop its old count.
+        Best effort, as `forget`; a count left behind is purged with the old records."""
+        if device.record is None:
+            return
+        try:
+            self._failures.delete(device_key(device.cookie.nonce))
+        except StoreUnavailable:
+            pass
+
+    def _count(self, key: str, record: FailureRecord | None, policy: ThrottlePolicy, throttled: type[LoginThrottled]) -> None:
         for _ in range(self.COUNT_ATTEMPTS):
             try:
-                self._failures.put(self._policy.after_failure(record, key, self._clock()))
+                self._failures.put(policy.after_failure(record, key, self._clock()))
             except VersionConflict:
                 record = self._failures.get(key)
-                self._raise_if_waiting(record)
+                self._raise_if_waiting(record, policy, throttled)
                 continue
             return
-        raise LoginThrottled(1)
+        raise throttled(1)
 
     def _larger(self, own: FailureRecord | None, stored: FailureRecord | None) -> FailureRecord | None:
         """Of two counts for one account, the one that throttles more (a count that no longer
@@ -166,10 +242,12 @@ class FailureCounter:
             return own or stored
         return max(own, stored, key=lambda record: (record.failures, record.last_failure_at))
 
-    def _raise_if_waiting(self, record: FailureRecord | None) -> None:
-        wait = self._policy.retry_after(record, self._clock())
+    def _raise_if_waiting(
+        self, record: FailureRecord | None, policy: ThrottlePolicy | None = None, throttled: type[LoginThrottled] = LoginThrottled
+    ) -> None:
+        wait = (policy or self._policy).retry_after(record, self._clock())
         if wait > timedelta(0):
-            raise LoginThrottled(math.ceil(wait.total_seconds()))
+            raise throttled(math.ceil(wait.total_seconds()))
 
     def _purge_now_and_then(self, now: datetime) -> None:
         """Records that no longer count are deleted once an hour per process, so addresses an

@@ -66,12 +66,17 @@ class Users:
         return next((user for user in found if user is not None), None)
 
     def recent(self, email_address: str) -> User | None:
+        return self.recent_or_read(email_address)[0]
+
+    def recent_or_read(self, email_address: str) -> tuple[User | None, bool]:
+        """`recent()`, and whether it read the store for it (a caller that would refresh on a
+        refusal need not read again)."""
         hit = self._recent.get(email_address)
         if hit is not None and timedelta(0) <= self._clock() - hit[1] < self._ttl:
             self._metrics.session_cache(True)
-            return hit[0]
+            return hit[0], False
         self._metrics.session_cache(False)
-        return self.refresh(email_address)
+        return self.refresh(email_address), True
 
     def refresh(self, email_address: str) -> User | None:
         """Read the store and remember what it said."""
@@ -113,7 +118,7 @@ class Users:
     def email_for_id(self, user_id: str, fresh: bool = False) -> str | None:
         """The email an id belongs to. Kept once found (it changes only when the user changes
         their address; whether the user still exists and still has that id is for the caller to
-        check on the user, and `fresh` reads the link again when that check fails)."""
+        check on the user); `fresh` reads the store even so."""
         email = None if fresh else self._emails_by_id.get(user_id)
         if email is None:
             email = self._repository.email_for_id(user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Callable, Iterable
 
 import falcon
@@ -14,6 +15,7 @@ from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
+from entrypoints.device_cookies import DeviceCookieMiddleware, DeviceCookies
 from entrypoints.account_resources import (
     MeResource,
     PasswordResetResource,
@@ -70,13 +72,15 @@ def create_app(
     access_log: bool = True,
     pool_saturated: Callable[[], bool] = lambda: False,
     on_unavailable: Callable[[], None] = lambda: None,
+    device_cookie_max_age: timedelta = timedelta(days=365),
 ) -> falcon.App:
     """Middleware order is the order of the checks: the observer around everything (it times
     and logs what leaves), headers on everything (CORS ones too, and preflights answered before
     anything else), then size, CSRF, per-client rate, and the session last, so refused requests
     never touch the store. The hosted pages' middleware comes early so every error under /ui/ is
     a page, and checks a form's CSRF token (in process_resource) before the rate limit and the
-    session are looked at. `/metrics` exists only when a `metrics_resource` is given."""
+    session are looked at. The device cookie is read only past the rate limit, and only for
+    logins. `/metrics` exists only when a `metrics_resource` is given."""
     allowed_origins = tuple(allowed_origins)
     pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url)
     router = CompiledRouter()
@@ -94,6 +98,7 @@ def create_app(
             CrossSiteGuard(allowed_origins, trusted_proxies),
             RateLimitMiddleware(limiter, audit, trusted_proxies),
             ForwardedRequestGuard(audit),
+            DeviceCookieMiddleware(DeviceCookies(cookies.secret_keys, clock, cookies.secure, device_cookie_max_age)),
             SessionMiddleware(cookies, auth, audit, clock, tokens, limiter, trusted_proxies),
         ],
     )
@@ -106,7 +111,7 @@ def create_app(
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
     app.add_route("/v1/users/me/email", EmailChangeResource(emails, audit))
-    app.add_route("/v1/users/me/tokens", TokensResource(tokens, audit))
+    app.add_route("/v1/users/me/tokens", TokensResource(tokens, accounts, audit))
     app.add_route("/v1/users/me/tokens/{token_id}", TokenResource(tokens, audit))
     app.add_route("/v1/users/me/sessions", SessionsResource(auth))
     app.add_route("/v1/users/me/sessions/{session_id}", SessionResource(auth, audit))

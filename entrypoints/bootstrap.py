@@ -18,6 +18,7 @@ from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
 from domain.mail_cooldown import MailCooldown
+from domain.devices import DevicePolicy
 from domain.errors import StoreUnavailable
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
@@ -295,7 +296,8 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         base_delay=timedelta(seconds=settings.login_base_delay_s),
         max_delay=timedelta(seconds=settings.login_max_delay_s),
     )
-    failures = FailureCounter(stores.login_failures, clock, throttle)
+    devices = DevicePolicy(failures=settings.device_failures, window=timedelta(seconds=settings.device_lockout_s))
+    failures = FailureCounter(stores.login_failures, clock, throttle, devices)
     tokens = ItsdangerousTokenSigner(keys, salt="esauth.password-reset.v1")
     notifier = build_notifier(settings, clock)
     background = BackgroundWorker("esauth-password-reset")
@@ -398,4 +400,5 @@ def build_app(
         access_log=settings.access_log,
         pool_saturated=lambda: services.hasher.saturated(ready_queue),
         on_unavailable=services.outages.request_failed,
+        device_cookie_max_age=timedelta(days=settings.device_cookie_days),
     )

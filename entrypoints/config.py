@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from publicsuffixlist import PublicSuffixList
+
 from entrypoints.origins import normalize_origin
 
 MIN_SECRET_KEY_LENGTH = 32
 MAX_DELAY_S = 3600
 """A throttle delay longer than an hour would be a lockout in all but name."""
+MAX_DEVICE_COOKIE_DAYS = 730
+"""Two years: past that a device cookie names a browser nobody remembers signing in on."""
+MAX_DEVICE_LOCKOUT_S = 24 * 60 * 60
+"""A device's failures are purged with every other count after a day (domain.throttle)."""
 MAX_WORKERS = 64
 """More server processes than this is a typo, not a machine."""
 MIN_IDLE_TIMEOUT_S = 60
@@ -76,6 +82,9 @@ class Settings:
     login_free_failures: int = 5
     login_base_delay_s: int = 1
     login_max_delay_s: int = 15 * 60
+    device_cookie_days: int = 365
+    device_failures: int = 10
+    device_lockout_s: int = 60 * 60
     client_requests_per_minute: int = 30
     trusted_proxies: int = 0
     allowed_origins: tuple[str, ...] = ()
@@ -174,6 +183,11 @@ class Settings:
             login_free_failures=_int(environ, "ESAUTH_LOGIN_FREE_FAILURES", defaults.login_free_failures, maximum=100),
             login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s, maximum=MAX_DELAY_S),
             login_max_delay_s=_int(environ, "ESAUTH_LOGIN_MAX_DELAY", defaults.login_max_delay_s, maximum=MAX_DELAY_S),
+            device_cookie_days=_int(environ, "ESAUTH_DEVICE_COOKIE_DAYS", defaults.device_cookie_days, maximum=MAX_DEVICE_COOKIE_DAYS),
+            device_failures=_int(environ, "ESAUTH_DEVICE_FAILURES", defaults.device_failures, maximum=100),
+            device_lockout_s=_int(
+                environ, "ESAUTH_DEVICE_LOCKOUT", defaults.device_lockout_s, minimum=60, maximum=MAX_DEVICE_LOCKOUT_S
+            ),
             client_requests_per_minute=_int(
                 environ, "ESAUTH_CLIENT_REQUESTS_PER_MINUTE", defaults.client_requests_per_minute
             ),
@@ -448,13 +462,22 @@ _DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def _cookie_domain(raw: str | None) -> str | None:
-    """A registrable-looking host name (`example.com`), lower case, without a leading dot."""
+    """A host name (`example.com`), lower case, without a leading dot, that is not a public
+    suffix: `co.uk` or `github.io` would share the session with every site registered under
+    it (browsers refuse such a cookie, so nobody could log in, but the setting says the
+    operator meant to trust them all). Judged by the Public Suffix List that browsers use,
+    ICANN and private sections alike, as bundled by publicsuffixlist (no network at start-up)."""
     if raw is None:
         return None
     domain = raw.strip().lower().removeprefix(".")
     labels = domain.split(".")
-    if len(labels) < 2 or len(domain) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+    if not domain or len(domain) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
         raise ConfigError(f"ESAUTH_COOKIE_DOMAIN: expected a domain like example.com, got {raw!r}")
+    if PublicSuffixList().is_public(domain):
+        raise ConfigError(
+            f"ESAUTH_COOKIE_DOMAIN: {domain!r} is a public suffix (Public Suffix List): a cookie for it would reach "
+            f"every site registered under it and browsers refuse one; give your own domain, such as example.{domain}"
+        )
     return domain
 
 

@@ -9,7 +9,7 @@ import falcon
 from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
-from domain.errors import EmailNotVerified, InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
+from domain.errors import DeviceLocked, EmailNotVerified, InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
 from domain.user import User
 from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
@@ -70,6 +70,7 @@ class UsersResource:
 
 class LoginResource:
     rate_limited = True
+    reads_device_cookie = True
 
     def __init__(self, auth: AuthService, audit: AuditLog) -> None:
         self._auth = auth
@@ -89,14 +90,19 @@ class LoginResource:
 def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email: object, password: object) -> User:
     """Log in and audit the outcome, for the API and the hosted pages alike; the new session is
     left in `req.context.issue_session` for the session middleware to send (its `evicted` names
-    the oldest sessions the cap on live sessions ended)."""
+    the oldest sessions the cap on live sessions ended), and the new device cookie in
+    `req.context.issue_device` (entrypoints.device_cookies). Audit lines say whether a valid
+    device cookie came (`device_cookie`), and a throttled attempt which bucket held it back."""
+    presented = req.context.get("device_cookie")
+    came = presented is not None
     try:
-        user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req))
+        user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req), device_cookie=presented)
     except InvalidCredentials:
-        audit.record(req, "login_failed", email)
+        audit.record(req, "login_failed", email, device_cookie=came)
         raise
     except LoginThrottled as throttled:
-        audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s)
+        bucket = "device" if isinstance(throttled, DeviceLocked) else "account"
+        audit.record(req, "login_throttled", email, retry_after_s=throttled.retry_after_s, bucket=bucket, device_cookie=came)
         raise
     except InactiveUser:
         audit.record(req, "login_refused_inactive", email)
@@ -104,10 +110,11 @@ def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email
     except EmailNotVerified:
         audit.record(req, "login_refused_unverified", email)
         raise
-    audit.record(req, "login_ok", user.email_address)
+    audit.record(req, "login_ok", user.email_address, trusted_device=came and presented.fits(user))
     if session.evicted:
         audit.record(req, "session_evicted", user.email_address, count=len(session.evicted))
     req.context.issue_session = session
+    req.context.issue_device = session.device_cookie
     return user
 
 
@@ -126,12 +133,13 @@ class LogoutResource:
         self._end(req, resp, "logout", "successfully logged out!")
 
     def on_post_all(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth.logout_all(req.context.session)
-        self._end(req, resp, "logout_all", "successfully logged out of every session!")
+        revoked = self._auth.logout_all(req.context.session)
+        self._end(req, resp, "logout_all", "successfully logged out of every session!", tokens_revoked=revoked)
+        resp.media["data"] = {"tokens_revoked": revoked}
 
-    def _end(self, req: falcon.Request, resp: falcon.Response, event: str, done: str) -> None:
+    def _end(self, req: falcon.Request, resp: falcon.Response, event: str, done: str, **details: object) -> None:
         email = req.context.user.email_address
-        self._audit.record(req, event, email)
+        self._audit.record(req, event, email, **details)
         req.context.end_session = True
         resp.set_header("Clear-Site-Data", '"cookies"')
         resp.media = {"message": f"'{email}' {done}", "success": True}

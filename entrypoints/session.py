@@ -224,6 +224,7 @@ class SessionMiddleware:
         wait = self._limiter.wait(client)
         if wait > 0:
             self._audit.record(req, "token_throttled")
+            req.context.throttled_by = "client"  # the per-client bucket, not an account's login throttle
             retry_after = str(max(1, math.ceil(wait)))
             message = "Too many bad tokens from this address. Try again later."
             if getattr(resource, "answers_proxies", False):  # auth_request understands 401, not 429
@@ -232,9 +233,11 @@ class SessionMiddleware:
         admin_only = _required(resource, "admin_required", req)
         try:
             user, token, first_use = self._tokens.authenticate(bearer, fresh=admin_only)
-        except TokenRefused:
+        except TokenRefused as refused:
             self._limiter.take(client)
-            self._audit.record(req, "token_refused")
+            # The id the token names, known or not: naming the account (a keyed digest of its
+            # email) would cost time only when it exists, a timing oracle for ids.
+            self._audit.record(req, "token_refused", user_id=refused.user_id)
             raise
         if first_use:
             self._audit.record(req, "token_used", user.email_address, token_id=token.token_id)

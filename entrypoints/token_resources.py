@@ -6,7 +6,9 @@ from typing import Any
 
 import falcon
 
-from domain.access_tokens import AccessTokens
+from domain.access_tokens import AccessTokens, check_lifetime, check_token_name
+from domain.accounts import AccountService
+from domain.errors import ValidationError
 from domain.timestamps import format_time
 from domain.user import AccessToken
 from entrypoints.audit import AuditLog
@@ -28,21 +30,33 @@ class TokensResource:
     """POST makes a token (201, shown once), GET lists them.
 
     A session is required: a token that could mint tokens would outlive its own revocation, and
-    a leaked one should not list the others.
+    a leaked one should not list the others. Making one also takes the current password: a
+    token outlives the session by months, so a stolen cookie alone must not turn into one (the
+    password is checked as a password change checks it, through the login throttle, and each
+    attempt spends one of the client's rate-limit tokens, since it costs a hash).
     """
 
     login_required = True
     session_required = True
+    rate_limited = True  # POST only
 
-    def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
+    def __init__(self, tokens: AccessTokens, accounts: AccountService, audit: AuditLog) -> None:
         self._tokens = tokens
+        self._accounts = accounts
         self._audit = audit
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
-        check_fields(body, ("name",), ("expires_in_days",))
+        check_fields(body, ("name", "current_password"), ("expires_in_days",))
+        name, days = check_token_name(body["name"]), check_lifetime(body.get("expires_in_days"))  # before any hash
         email = req.context.user.email_address
-        token, entry = self._tokens.create(email, body["name"], body.get("expires_in_days"))
+        try:
+            self._accounts.confirm_password(email, body["current_password"])
+        except ValidationError as error:
+            if error.field == "current_password":
+                self._audit.record(req, "token_create_failed", email)
+            raise
+        token, entry = self._tokens.create(email, name, days)
         self._audit.record(req, "token_created", email, token_id=entry.token_id)
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/users/me/tokens/{entry.token_id}"

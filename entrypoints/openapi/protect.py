@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.access_tokens import MAX_LIFETIME_DAYS, MAX_TOKEN_NAME_LENGTH, MAX_TOKENS_PER_USER
 from entrypoints.forward_auth import MAX_FORWARDED_URI
-from entrypoints.openapi.parts import INSTANT, Schema, answer, body_object, error, operation, ref, success_body
+from entrypoints.openapi.parts import INSTANT, RETRY_AFTER, Schema, answer, body_object, error, operation, ref, success_body
 
 IDENTITY_HEADERS = {
     "X-Auth-Request-User": {"required": True, "description": "The user's id.", "schema": {"type": "string", "pattern": "^[a-z2-7]{26}$"}},
@@ -70,19 +70,28 @@ PATHS: dict[str, dict[str, Any]] = {
     "/v1/users/me/tokens": {
         "post": operation(
             "makeToken",
-            "Make a personal access token; it is shown this once",
+            "Make a personal access token with a session and the current password; it is shown this once",
             "protect",
             {
                 201: answer("Made.", success_body(MADE), {"Location": {"required": True, "schema": {"type": "string", "pattern": "^/v1/users/me/tokens/"}}}),
+                400: error(400, "A wrong current password (counted as a failed login), or a malformed body (the message names the field)."),
                 409: error(409, f"You have {MAX_TOKENS_PER_USER} tokens, the most allowed: revoke one first."),
+                429: error(429, "The account's login throttle, or this client's rate limit.", RETRY_AFTER),
             },
             body=body_object(
-                {"name": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_NAME_LENGTH}},
+                {
+                    "name": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_NAME_LENGTH},
+                    "current_password": {
+                        "type": "string",
+                        "description": "The account's password: a stolen session alone cannot make a credential that outlives it.",
+                    },
+                },
                 {"expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_LIFETIME_DAYS, "description": "Default (or null): 90."}},
             ),
             login=True,
             session_only=True,
             unsafe=True,
+            rate_limited=True,
         ),
         "get": operation(
             "listTokens",

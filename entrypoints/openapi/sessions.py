@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from entrypoints.device_cookies import device_cookie_name
 from entrypoints.openapi.parts import (
     EMAIL,
     MAY_SET_COOKIE,
@@ -56,15 +57,29 @@ def _logged_in_links(cookie_name: str) -> dict[str, Any]:
     }
 
 
-def _ending(operation_id: str, summary: str, done: str) -> dict[str, Any]:
+def _ending(operation_id: str, summary: str, done: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     return operation(
         operation_id,
         summary,
         "sessions",
-        {200: answer(f"{done}Logged out; the cookie is cleared.", success_body(), ENDED)},
+        {200: answer(f"{done}Logged out; the cookie is cleared.", success_body(data), ENDED)},
         login=True,
         session_only=True,
         unsafe=True,
+    )
+
+
+def _device_cookie(cookie_name: str) -> str:
+    """What the login says of the device cookie it reads and sets. In words, not as a cookie
+    parameter: a browser sends it by itself, and a parameter would have the contract run
+    (schemathesis) spend its stateful steps fuzzing it instead of following the links."""
+    name = device_cookie_name(secure=cookie_name != "session")
+    return (
+        f"A 200 also sets the device cookie `{name}` (HttpOnly, SameSite=Strict, Path=/, Secure unless turned off, "
+        "for ESAUTH_DEVICE_COOKIE_DAYS): a signed {account id, nonce}, new at each login. A login that sends the "
+        "account's own counts its failures for that device alone: failures from elsewhere do not throttle it, and "
+        "after ESAUTH_DEVICE_FAILURES of its own within ESAUTH_DEVICE_LOCKOUT it is locked out (429). A cookie that "
+        "is forged, expired or another account's makes the attempt an untrusted one, answered alike."
     )
 
 
@@ -73,10 +88,14 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
         "/v1/auth/login": {
             "post": operation(
                 "logIn",
-                "Log in: a new session cookie",
+                "Log in: a new session cookie, and a new device cookie",
                 "sessions",
                 {
-                    200: answer("Logged in.", success_body(ref("schemas", "User")), SET_COOKIE),
+                    200: answer(
+                        "Logged in. Two cookies are set: the session, and a new device cookie.",
+                        success_body(ref("schemas", "User")),
+                        SET_COOKIE,
+                    ),
                     400: error(400, "`Unknown email_address or bad password`, or a malformed body (the message names the field)."),
                     403: error(
                         403,
@@ -85,19 +104,33 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
                     ),
                     429: error(
                         429,
-                        "Too many failed logins for this address (after ESAUTH_LOGIN_FREE_FAILURES, delays double up to "
-                        "ESAUTH_LOGIN_MAX_DELAY), or this client address spent its requests for the minute.",
+                        "Too many failed logins for this address from untrusted clients (after ESAUTH_LOGIN_FREE_FAILURES, "
+                        "delays double up to ESAUTH_LOGIN_MAX_DELAY), or from this device cookie (locked out for "
+                        "ESAUTH_DEVICE_LOCKOUT after ESAUTH_DEVICE_FAILURES), or this client address spent its requests "
+                        "for the minute.",
                         RETRY_AFTER,
                     ),
                 },
                 body=body_object({"email_address": EMAIL, "password": {"type": "string"}}),
+                description=_device_cookie(cookie_name),
                 unsafe=True,
                 rate_limited=True,
                 links={200: _logged_in_links(cookie_name)},
             )
         },
         "/v1/auth/logout": {"post": _ending("logOut", "End this session (it is revoked, not just forgotten)", "")},
-        "/v1/auth/logout-all": {"post": _ending("logOutAll", "End every session of the user", "Every session is revoked; ")},
+        "/v1/auth/logout-all": {"post": _ending(
+            "logOutAll",
+            "End every session of the user and every personal access token",
+            "Every session and every personal access token is revoked (a token made by whoever else had the account "
+            "would outlive the sessions); `tokens_revoked` says how many tokens ended. ",
+            {
+                "type": "object",
+                "properties": {"tokens_revoked": {"type": "integer", "minimum": 0}},
+                "required": ["tokens_revoked"],
+                "additionalProperties": False,
+            },
+        )},
         "/v1/users/me/sessions": {
             "get": operation(
                 "listSessions",

@@ -47,6 +47,7 @@ def throttled_message(throttled: LoginThrottled) -> str:
 
 class LoginPage:
     rate_limited = True
+    reads_device_cookie = True
 
     def __init__(self, pages: HostedPages, auth: AuthService, audit: AuditLog) -> None:
         self._pages = pages

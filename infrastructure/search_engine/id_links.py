@@ -8,23 +8,13 @@ written with `require_alias`, so a lost index is a 503 and never silently re-cre
 
 from __future__ import annotations
 
-from infrastructure.search_engine import indices
-from infrastructure.search_engine.client import NotFound, SearchClient
-from infrastructure.search_engine.documents import MissingIndex
+from infrastructure.search_engine.client import NotFound
+from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import ID_LINKS
 
 
-class SearchEngineIdLinks:
-    def __init__(self, client: SearchClient, index: str) -> None:
-        self._client = client
-        self.index = index
-        self._missing = MissingIndex(index)
-
-    def ensure_index(self) -> str:
-        return indices.ensure_ready(self._client, self.index, ID_LINKS)
-
-    def upgrade_index(self) -> str:
-        return indices.upgrade(self._client, self.index, ID_LINKS)
+class SearchEngineIdLinks(AliasedIndex):
+    MAPPING = ID_LINKS
 
     def link(self, user_id: str, email_address: str) -> None:
         self._missing.run(lambda: self._client.put(self.index, user_id, {"email_address": email_address}))

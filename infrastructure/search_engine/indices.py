@@ -22,8 +22,30 @@ from typing import Any, Mapping
 
 from domain.errors import StoreNeedsInit, StoreUnavailable
 from infrastructure.search_engine.client import NotFound, Refused, SearchClient
+from infrastructure.search_engine.documents import MissingIndex
 
 _GENERATION = re.compile(r"-(\d{6})$")
+
+
+class AliasedIndex:
+    """A store kept in one of esauth's indices behind its alias (`index`), with `MAPPING`: made,
+    checked and upgraded alike for users, login failures and id links; `_missing` turns a lost
+    index into the one-line outage every store reports."""
+
+    MAPPING: Mapping[str, Any]
+
+    def __init__(self, client: SearchClient, index: str) -> None:
+        self._client = client
+        self.index = index
+        self._missing = MissingIndex(index)
+
+    def ensure_index(self) -> str:
+        """For serving: 'created', 'exists' or 'fields added' (ensure_ready)."""
+        return ensure_ready(self._client, self.index, self.MAPPING)
+
+    def upgrade_index(self) -> str:
+        """For `esauth init`: also reindexes what serving refuses (upgrade)."""
+        return upgrade(self._client, self.index, self.MAPPING)
 
 
 def concrete_name(alias: str, generation: int) -> str:

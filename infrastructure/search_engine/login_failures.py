@@ -8,25 +8,15 @@ from typing import Any
 
 from domain.errors import VersionConflict
 from domain.timestamps import format_time, parse_time
-from infrastructure.search_engine import indices
-from infrastructure.search_engine.client import Conflict, NotFound, SearchClient
-from infrastructure.search_engine.documents import MissingIndex, document_version, version_guard
+from infrastructure.search_engine.client import Conflict, NotFound
+from infrastructure.search_engine.documents import document_version, version_guard
+from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import LOGIN_FAILURES
 from ports.login_failures import FailureRecord
 
 
-class SearchEngineLoginFailureRepository:
-    def __init__(self, client: SearchClient, index: str) -> None:
-        self._client = client
-        self.index = index
-        self._missing = MissingIndex(index)
-
-    def ensure_index(self) -> str:
-        return indices.ensure_ready(self._client, self.index, LOGIN_FAILURES)
-
-    def upgrade_index(self) -> str:
-        return indices.upgrade(self._client, self.index, LOGIN_FAILURES)
-
+class SearchEngineLoginFailureRepository(AliasedIndex):
+    MAPPING = LOGIN_FAILURES
 
     def get(self, key: str) -> FailureRecord | None:
         try:

@@ -11,10 +11,10 @@ from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, Ver
 from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.timestamps import format_time, parse_time
 from domain.user import User
-from infrastructure.search_engine import indices
 from infrastructure.search_engine.client import Conflict, NotFound, SearchClient
 from infrastructure.search_engine.id_links import SearchEngineIdLinks
-from infrastructure.search_engine.documents import MissingIndex, document_version, version_guard
+from infrastructure.search_engine.documents import document_version, version_guard
+from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import USERS
 from infrastructure.user_document import from_document, to_document
 
@@ -31,7 +31,7 @@ five writes take (each bounded by the 5 s call timeout)."""
 MOVE_MARKS = ("moving_to", "moved_from", "moving_since", "move_id")
 
 
-class SearchEngineUserRepository:
+class SearchEngineUserRepository(AliasedIndex):
     """UserRepository over one alias; the normalized email is the document `_id`.
 
     Sign-up uses `op_type=create`, so the engine's own atomic create decides races; updates
@@ -39,23 +39,15 @@ class SearchEngineUserRepository:
     alias, and writes require it, so a lost index is a 503 and never silently re-created.
     """
 
+    MAPPING = USERS
+
     def __init__(
         self, client: SearchClient, index: str = "esauth-users", clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     ) -> None:
-        self._client = client
+        super().__init__(client, index)
         self._clock = clock
-        self.index = index
         self.kind = client.engine
-        self._missing = MissingIndex(index)
         self.id_links = SearchEngineIdLinks(client, f"{index}-ids")
-
-    def ensure_index(self) -> str:
-        """For serving: 'created', 'exists' or 'fields added' (indices.ensure_ready)."""
-        return indices.ensure_ready(self._client, self.index, USERS)
-
-    def upgrade_index(self) -> str:
-        """For `esauth init`: also reindexes what serving refuses (indices.upgrade)."""
-        return indices.upgrade(self._client, self.index, USERS)
 
     def link_id(self, user_id: str, email_address: str) -> None:
         self.id_links.link(user_id, email_address)

@@ -54,7 +54,10 @@ def test_sign_up_sign_in_account_sign_out_and_back(context: BrowserContext, esau
     assert session["httpOnly"] is True
     assert session["sameSite"] == "Lax"
     assert session["secure"] is False  # plain http on loopback; over HTTPS it is __Host-session, Secure
-    assert page.evaluate("document.cookie") == ""  # neither the session nor the CSRF nonce is readable
+    [device] = [cookie for cookie in context.cookies() if cookie["name"] == "device"]
+    assert device["httpOnly"] is True and device["sameSite"] == "Strict"
+    assert device["expires"] - time.time() > 364 * 24 * 3600  # kept for a year (README: Device cookies)
+    assert page.evaluate("document.cookie") == ""  # neither the session, the CSRF nonce nor the device cookie is readable
 
     page.goto(f"{base}/ui/logout")
     screenshot(page, "logout")
@@ -62,6 +65,9 @@ def test_sign_up_sign_in_account_sign_out_and_back(context: BrowserContext, esau
     expect(page).to_have_url(f"{base}/ui/login?done=signed-out")
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     assert not [cookie for cookie in context.cookies() if cookie["name"] == "session"]
+    # Chromium applies the logout's Clear-Site-Data: "cookies" to the device cookie too (README,
+    # Device cookies: the next sign-in here is untrusted).
+    assert not [cookie for cookie in context.cookies() if cookie["name"] == "device"]
 
     # Back, twice (the logout page, then the account page): no-store, so the browser asks again
     # instead of showing what it had, and is sent to sign in.

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from domain.devices import device_key
 from domain.errors import VersionConflict
+from domain.throttle import failure_key
 from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
@@ -67,6 +69,18 @@ class LoginFailureRepositoryContract:
         assert repo.get("a" * 64) is None
         assert repo.get("b" * 64).failures == 3
         assert repo.purge(AT - timedelta(days=1)) in (0, -1)
+
+    def test_a_devices_lockout_record_lives_apart_from_its_accounts_count_and_ages_out_alike(self, repo):
+        """The device lockout list is records under device keys (domain.devices.device_key)."""
+        device, account = device_key("a-nonce-of-128-random-bits"), failure_key("ada@example.com")
+        repo.put(FailureRecord(device, 10, AT))
+        repo.put(FailureRecord(account, 5, AT))
+        assert (repo.get(device).failures, repo.get(account).failures) == (10, 5)
+        repo.delete(device)
+        assert repo.get(device) is None and repo.get(account).failures == 5
+        repo.put(FailureRecord(device, 10, AT - timedelta(days=2)))
+        repo.purge(AT - timedelta(days=1))
+        assert repo.get(device) is None and repo.get(account).failures == 5
 
     def test_concurrent_increments_from_one_read_let_exactly_one_win(self, repo):
         created = repo.put(FailureRecord(KEY, 1, AT))

@@ -82,7 +82,8 @@ def used_login_cookies(report_dir: Path, cookie_name: str) -> set[str]:
         for header in response["headers"]:
             if path == "/v1/auth/login" and response["status"] == 200 and header["name"].lower() == "set-cookie":
                 issued.add(header["value"].split(";", 1)[0])
-        sent = {h["value"] for h in request["headers"] if h["name"].lower() == "cookie"}
+        # One Cookie header may carry several (a login now sets the device cookie too).
+        sent = {part.strip() for h in request["headers"] if h["name"].lower() == "cookie" for part in h["value"].split(";")}
         if sent & issued and response["status"] < 300:
             used.add(f"{request['method']} {path}")
     return used

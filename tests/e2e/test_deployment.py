@@ -31,18 +31,21 @@ EMAIL, PASSWORD = "ada@example.com", "correct horse battery"
 LOGIN_PATH = "/login"
 IDENTITY = ("x-auth-request-user", "x-auth-request-email", "x-auth-request-admin")
 HELD = 300
+APP_CACHE_CONTROL = "public, max-age=600"
 
 
 class EchoApp(http.server.BaseHTTPRequestHandler):
-    """The protected app: answers JSON naming the identity headers (and Authorization) it got."""
+    """The protected app: answers JSON naming the identity headers (and Authorization and Cookie)
+    it got, and says its pages may be cached by anyone (as a careless app would)."""
 
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization", "x-forwarded-for")}
+        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization", "cookie", "x-forwarded-for")}
         body = json.dumps({"path": self.path, "headers": seen}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", APP_CACHE_CONTROL)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -157,8 +160,9 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment)
     cookie = session_cookie(headers)
     identity = {"x-auth-request-user": [user_id], "x-auth-request-email": [EMAIL], "x-auth-request-admin": ["false"],
                 "x-forwarded-for": [HOST]}
-    assert seen_by_app(https, Cookie=cookie) == {**identity, "authorization": None}
-    assert seen_by_app(https, Cookie=cookie, **spoofed, **{"X-Forwarded-For": "203.0.113.9"}) == {**identity, "authorization": None}
+    assert seen_by_app(https, Cookie=cookie) == {**identity, "authorization": None, "cookie": None}
+    assert seen_by_app(https, Cookie=cookie, **spoofed, **{"X-Forwarded-For": "203.0.113.9"}) == {
+        **identity, "authorization": None, "cookie": None}
 
     # A session in use for over a minute is re-issued by the check, and nginx hands that on.
     signer = SessionCookies([esauth.env["ESAUTH_SECRET_KEY"]], SessionPolicy(), secure=True)
@@ -166,13 +170,16 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment)
     aged = f"{signer.name}={signer.encode(replace(session, last_seen=session.last_seen - timedelta(minutes=2)))}"
     status, headers, _ = https("GET", "/app/page", Accept="application/json", Cookie=aged)
     assert status == 200 and session_cookie(headers) != aged
+    assert headers["cache-control"] == "private, no-store"  # no shared cache keeps someone's cookie
+    status, headers, _ = https("GET", "/app/page", Accept="application/json", Cookie=cookie)
+    assert (status, headers["cache-control"]) == (200, APP_CACHE_CONTROL)  # nothing re-issued: the app's own
 
     # A bearer token: the same identity, and the token itself stays with esauth.
-    status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci"}, Cookie=cookie)
+    status, _, body = https("POST", "/v1/users/me/tokens", {"name": "ci", "current_password": PASSWORD}, Cookie=cookie)
     assert status == 201, body
     made = json.loads(body)["data"]
     bearer = {"Authorization": f"Bearer {made['token']}"}
-    assert seen_by_app(https, **bearer, **spoofed) == {**identity, "authorization": None}
+    assert seen_by_app(https, **bearer, **spoofed) == {**identity, "authorization": None, "cookie": None}
 
     # Logout and revocation block again.
     assert https("POST", "/v1/auth/logout", Cookie=cookie)[0] == 200
@@ -188,6 +195,29 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment)
     refused = [json.loads(line.split(" esauth.audit ", 1)[1]) for line in esauth.stderr().splitlines() if '"token_refused"' in line]
     assert refused and {entry["client"] for entry in refused} == {HOST}
     assert refused[-1]["target"] == "GET /app/page"
+
+
+def test_the_app_never_sees_esauths_session_cookie_and_keeps_its_own(deployment) -> None:
+    https, _ = deployment
+    assert https("POST", "/v1/users/new", {"email_address": EMAIL, "password": PASSWORD})[0] == 200
+    status, headers, _ = https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
+    assert (status, headers["cache-control"]) == (200, "no-store")  # esauth's own answer with a cookie
+    cookie = session_cookie(headers)
+    value = cookie.split("=", 1)[1]
+    for sent, kept in [
+        (f"theme=dark; {cookie}; lang=en", ["theme=dark", "lang=en"]),
+        (f"{cookie};theme=dark", ["theme=dark"]),
+        (f"theme=dark; {cookie}", ["theme=dark"]),
+        (f"{cookie}; a=1; __Secure-session={value}; b=2; {cookie}", ["a=1", "b=2"]),
+        (f"not__Host-session=1; {cookie}", ["not__Host-session=1"]),  # another cookie's name is left alone
+        (cookie, None),  # nothing left: no Cookie header at all
+    ]:
+        seen = seen_by_app(https, Cookie=sent)
+        pairs = None if seen["cookie"] is None else [p.strip() for line in seen["cookie"] for p in line.split(";") if p.strip()]
+        assert pairs == kept, sent
+        assert value not in json.dumps(seen)
+    four = f"{cookie}; {cookie}; {cookie}; {cookie}"
+    assert https("GET", "/app/page", Accept="application/json", Cookie=four)[0] == 400
 
 
 def test_nginx_refuses_two_way_framing(deployment) -> None:

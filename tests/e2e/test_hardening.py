@@ -152,3 +152,60 @@ def test_behind_a_trusted_proxy_the_client_is_read_from_x_forwarded_for(start_se
         time.sleep(0.05)
     (line,) = [line for line in server.stderr().splitlines() if '"login_failed"' in line]
     assert json.loads(line.split(" esauth.audit ", 1)[1])["client"] == "203.0.113.9"
+
+
+# What the README (Serving) says still comes from waitress alone, each seen on a running server.
+
+def test_an_expected_continue_gets_waitress_interim_100_then_esauths_answer(start_server: StartServer) -> None:
+    server = start_server()
+    body = json.dumps({"email_address": "nobody@example.com", "password": "wrong password"}).encode()
+    with socket.create_connection((HOST, server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/auth/login HTTP/1.1\r\nHost: esauth\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+            b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        assert sock.recv(64) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    (status, headers, answer), = responses(received)
+    assert status == 400 and json.loads(answer)["message"] == "Unknown email_address or bad password"
+    # waitress's own headers on an answer of the app: Server (its ident, set to esauth), Date, Connection.
+    assert (headers["server"], headers["connection"]) == ("esauth", "close") and headers["date"].endswith(" GMT")
+
+
+def test_a_silent_connection_is_closed_after_the_channel_timeout_without_an_answer(start_server: StartServer) -> None:
+    server = start_server(serve_args=("--channel-timeout", "1"))
+    with socket.create_connection((HOST, server.port), timeout=10) as sock:
+        started = time.monotonic()
+        assert sock.recv(64) == b""  # closed, with nothing said: there was no request to answer
+        waited = time.monotonic() - started
+    assert waited < 1 + 5 + 2, waited  # the timeout, the cleanup interval that finds it, slack
+
+
+def test_waitress_answer_for_an_app_that_failed_is_json_too() -> None:
+    """The 500 waitress writes when the WSGI app raises: esauth's app never lets an error out
+    (its handlers answer 500 themselves), so this runs esauth's waitress server on an app that
+    does, over a real socket."""
+    import threading
+
+    from entrypoints.serving import build_server, serve_until
+
+    def failing_app(environ, start_response):
+        raise RuntimeError("the app failed")
+
+    stop = threading.Event()
+    server = build_server(failing_app, threads=1, host=HOST, port=0)
+    thread = threading.Thread(target=serve_until, args=(server, stop.is_set), daemon=True)
+    thread.start()
+    try:
+        raw = exchange(server.effective_port, b"GET /health HTTP/1.1\r\nHost: esauth\r\nX-Request-ID: app-failed-1\r\n\r\n")
+    finally:
+        stop.set()
+        thread.join(10)
+    (status, headers, body), = responses(raw)
+    assert status == 500 and headers["content-type"] == "application/json" and headers["connection"] == "close"
+    # A new request id: waitress answers it on a fresh request object that kept no header of the caller's.
+    assert headers["cache-control"] == "no-store" and len(headers["x-request-id"]) == 32
+    assert json.loads(body)["error"] == "500: Internal Server Error" and b"the app failed" not in body

@@ -12,7 +12,16 @@ import pytest
 
 from infrastructure.hashing_pool import cores_available, threads_for_worker
 from tests.e2e.harness import HOST, StartServer, free_port
-from tests.e2e.seed_session import EMAIL, PASSWORD, assert_error, cookie_header, log_in, refused_within, sign_up
+from tests.e2e.seed_session import (
+    EMAIL,
+    PASSWORD,
+    assert_error,
+    cookie_header,
+    log_in,
+    parse_set_cookie,
+    refused_within,
+    sign_up,
+)
 from tests.e2e.workers import alive, children, one_connection_per_worker, wait_for_workers
 from tests.engines import engine_for, engine_names
 
@@ -165,4 +174,43 @@ def test_a_logout_on_one_worker_is_refused_by_every_worker_within_the_bound(
         assert took < REVOCATION_BOUND_S
         for connection in (first, second):
             assert_error(connection.request("GET", "/v1/test", cookie=cookie), 401)
+    assert children(server.process.pid) == set(workers.values())
+
+
+@pytest.mark.parametrize("store", ["sqlite", *(pytest.param(name, marks=pytest.mark.elasticsearch) for name in engine_names())])
+def test_device_buckets_and_a_device_lockout_hold_across_workers(
+    start_server: StartServer, store: str, request: pytest.FixtureRequest
+) -> None:
+    """The attack of README's former known limit, over two workers: failures without a device
+    cookie throttle untrusted clients on both, never the user's device; a device that fails
+    ESAUTH_DEVICE_FAILURES times, on either worker, is locked out on both."""
+    variables = {"ESAUTH_CLIENT_REQUESTS_PER_MINUTE": "100000", "ESAUTH_DEVICE_FAILURES": "2"}
+    if store != "sqlite":
+        variables.update(engine_for(request, store).env(request.getfixturevalue("es_index")))
+    server = start_server(workers=2, **variables)
+    workers = wait_for_workers(server, 2)
+    assert sign_up(server.client()).status == 200
+    right, wrong = {"email_address": EMAIL, "password": PASSWORD}, {"email_address": EMAIL, "password": PASSWORD + "!"}
+    with one_connection_per_worker(server, set(workers.values())) as pinned:
+        first, second = pinned.values()
+
+        def device_of(answer) -> str:
+            assert answer.status == 200, answer
+            (value,) = [value for name, value, _ in map(parse_set_cookie, answer.set_cookies()) if name == "device"]
+            return f"device={value}"
+
+        own, stolen = device_of(first.request("POST", "/v1/auth/login", right)), device_of(second.request("POST", "/v1/auth/login", right))
+        for turn in range(5):  # the attacker, without a device cookie, on both workers
+            assert_error((first, second)[turn % 2].request("POST", "/v1/auth/login", wrong), 400)
+        for connection in (first, second):
+            assert_error(connection.request("POST", "/v1/auth/login", right), 429)  # untrusted: throttled on both
+            assert connection.request("POST", "/v1/auth/login", right, cookie=own).status == 200  # the device: at once
+
+        assert_error(first.request("POST", "/v1/auth/login", wrong, cookie=stolen), 400)
+        assert_error(second.request("POST", "/v1/auth/login", wrong, cookie=stolen), 400)
+        for connection in (first, second):
+            locked = connection.request("POST", "/v1/auth/login", right, cookie=stolen)
+            assert_error(locked, 429)
+            assert 3500 < int(locked.headers["Retry-After"]) <= 3600  # ESAUTH_DEVICE_LOCKOUT's default hour
+            assert connection.request("POST", "/v1/auth/login", right, cookie=own).status == 200  # another device is not
     assert children(server.process.pid) == set(workers.values())

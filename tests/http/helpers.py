@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -167,6 +168,18 @@ class Api:
         return self.client.simulate_post(
             "/v1/auth/password-reset/confirm", json={"token": token, "new_password": new_password}
         )
+
+
+def set_cookie_lines(app: falcon.App, path: str, body: dict[str, Any], cookies: dict[str, str] | None = None) -> dict[str, str]:
+    """POST `body` as JSON and return each Set-Cookie line by cookie name, as sent (TestClient's
+    result keeps only one Set-Cookie header when several are sent)."""
+    headers = {"Content-Type": "application/json"}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    environ = falcon.testing.create_environ(path, method="POST", body=json.dumps(body), headers=headers)
+    start = falcon.testing.StartResponseMock()
+    b"".join(app(environ, start))
+    return {value.split("=", 1)[0]: value for name, value in start.headers if name.lower() == "set-cookie"}
 
 
 def stored_emails(db_path: Path) -> list[str]:

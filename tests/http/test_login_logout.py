@@ -12,7 +12,7 @@ import pytest
 from domain.auth import MAX_LIVE_SESSIONS
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.fakes import FakeClock
-from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, assert_public_user
+from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, assert_public_user, set_cookie_lines
 
 BAD_CREDENTIALS = "Unknown email_address or bad password"
 
@@ -49,7 +49,7 @@ def test_login_answers_200_with_the_seed_message_the_user_and_a_session_cookie(a
 
     secure = any_api.cookies.secure
     name = "__Host-session" if secure else "session"
-    assert list(result.cookies) == [name]
+    assert list(result.cookies) == [name, "__Host-device" if secure else "device"]  # tests/http/test_device_cookies.py
     cookie = result.cookies[name]
     assert len(cookie.value) > 20
     assert cookie.http_only is True
@@ -59,8 +59,8 @@ def test_login_answers_200_with_the_seed_message_the_user_and_a_session_cookie(a
     assert cookie.max_age == 30 * 60, "the idle window"
     assert not cookie.domain, "a __Host- cookie must be host-only"
 
-    attributes = cookie_attributes(result.headers["set-cookie"])
-    assert result.headers["set-cookie"].startswith(f"{name}={cookie.value};")
+    line = set_cookie_lines(any_api.app, "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})[name]
+    attributes = cookie_attributes(line)
     assert "httponly" in attributes
     assert attributes["samesite"] == "Lax"
     assert attributes["path"] == "/"

@@ -133,6 +133,20 @@ def test_the_login_throttle_counts_apart_from_the_client_rate(settings: Settings
         services.close()
 
 
+def test_bad_bearer_tokens_throttled_count_as_the_client_rate_not_a_login_throttle(settings: Settings, clock: FakeClock) -> None:
+    services = build_services(replace(settings, client_requests_per_minute=2), clock)
+    try:
+        api = api_of(settings, services, clock)
+        guesses = [api.client.simulate_get("/v1/test", headers={"Authorization": "Bearer esauth_pat_guess"}).status_code
+                   for _ in range(6)]
+        assert guesses[0] == 401 and guesses[-1] == 429  # refused, then the client's bucket is empty
+        throttled = guesses.count(429)
+        assert metric(api, "esauth_throttled_total", reason="client") == throttled
+        assert metric(api, "esauth_throttled_total", reason="login") == 0
+    finally:
+        services.close()
+
+
 @pytest.mark.parametrize("address", ["10.1.2.3", "192.168.0.7", "2001:db8::1"])
 def test_metrics_are_refused_outside_the_allowed_networks(ops: Api, address: str) -> None:
     result = ops.client.simulate_get("/metrics", remote_addr=address)

@@ -97,11 +97,24 @@ def test_logout_is_refused_at_once_here_and_within_a_second_on_another_process(a
 
 def test_a_token_revoked_here_is_refused_on_another_process_within_the_same_bound(api: Api, other: Api, clock: FakeClock) -> None:
     cookie = api.signup_and_login()
-    made = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json={"name": "ci"}).json["data"]
+    made = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json={"name": "ci", "current_password": PASSWORD}).json["data"]
     headers = {"Authorization": f"Bearer {made['token']}"}
     assert other.client.simulate_get("/v1/auth/verify", headers=headers).status_code == 200  # made here, used there at once
 
     assert api.client.simulate_delete(f"/v1/users/me/tokens/{made['id']}", cookies=api.with_cookie(cookie)).status_code == 200
+    assert_error(api.client.simulate_get("/v1/auth/verify", headers=headers), 401)
+    clock.advance(milliseconds=999)
+    assert other.client.simulate_get("/v1/auth/verify", headers=headers).status_code == 200  # within the stated bound
+    clock.advance(milliseconds=1)
+    assert_error(other.client.simulate_get("/v1/auth/verify", headers=headers), 401)
+
+
+def test_logging_out_everywhere_ends_tokens_on_another_process_within_the_same_bound(api: Api, other: Api, clock: FakeClock) -> None:
+    cookie = api.signup_and_login()
+    made = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json={"name": "ci", "current_password": PASSWORD}).json["data"]
+    headers = {"Authorization": f"Bearer {made['token']}"}
+    assert other.client.simulate_get("/v1/auth/verify", headers=headers).status_code == 200
+    assert api.client.simulate_post("/v1/auth/logout-all", cookies=api.with_cookie(cookie)).json["data"] == {"tokens_revoked": 1}
     assert_error(api.client.simulate_get("/v1/auth/verify", headers=headers), 401)
     clock.advance(milliseconds=999)
     assert other.client.simulate_get("/v1/auth/verify", headers=headers).status_code == 200  # within the stated bound
@@ -116,7 +129,8 @@ def test_logout_all_revokes_every_session_and_clears_site_data(api: Api, other: 
 
     result = api.client.simulate_post("/v1/auth/logout-all", cookies=api.with_cookie(laptop))
     assert result.status_code == 200
-    assert result.json == {"message": f"'{EMAIL}' successfully logged out of every session!", "success": True}
+    assert result.json == {"message": f"'{EMAIL}' successfully logged out of every session!", "success": True,
+                           "data": {"tokens_revoked": 0}}
     assert result.headers["clear-site-data"] == '"cookies"'
     assert result.cookies[api.cookie_name].value == ""
     for cookie in (phone, laptop):

@@ -16,9 +16,13 @@ NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 def make_token(api: Api, cookie: str, name: str = "ci", **fields) -> dict:
-    result = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json={"name": name, **fields})
+    result = post_token(api, cookie, {"name": name, "current_password": PASSWORD, **fields})
     assert result.status_code == 201, result.text
     return result.json["data"]
+
+
+def post_token(api: Api, cookie: str, body: dict):
+    return api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json=body)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -71,7 +75,7 @@ def test_a_bearer_token_passes_verify_and_login_required_routes_as_its_user(api:
 
 
 @pytest.mark.parametrize("method,path,body", [
-    ("POST", "/v1/users/me/tokens", {"name": "x"}),
+    ("POST", "/v1/users/me/tokens", {"name": "x", "current_password": PASSWORD}),
     ("GET", "/v1/users/me/tokens", None),
     ("DELETE", "/v1/users/me/tokens/abc", None),
     ("POST", "/v1/users/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
@@ -161,7 +165,7 @@ def test_a_password_change_keeps_tokens_and_a_reset_ends_them(api: Api, cookie: 
 def test_tokens_per_user_are_capped(api: Api, cookie: str) -> None:
     for n in range(MAX_TOKENS_PER_USER):
         make_token(api, cookie, f"t{n}")
-    result = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json={"name": "one more"})
+    result = post_token(api, cookie, {"name": "one more", "current_password": PASSWORD})
     assert_error(result, 409, f"You have {MAX_TOKENS_PER_USER} tokens, the most allowed: revoke one first.")
 
 
@@ -170,17 +174,58 @@ def test_tokens_per_user_are_capped(api: Api, cookie: str) -> None:
     ({"name": "a\nb"}, "name"), ({"name": "x", "expires_in_days": 0}, "expires_in_days"),
     ({"name": "x", "expires_in_days": 366}, "expires_in_days"), ({"name": "x", "expires_in_days": True}, "expires_in_days"),
     ({"name": "x", "expires_in_days": "7"}, "expires_in_days"), ({"name": "x", "scope": "all"}, "scope"),
+    ({"name": "x", "current_password": None}, "current_password"), ({"name": "x", "current_password": 5}, "current_password"),
 ])
 def test_a_bad_token_request_is_a_400_naming_the_field_and_makes_nothing(api: Api, cookie: str, body, field) -> None:
-    result = api.client.simulate_post("/v1/users/me/tokens", cookies=api.with_cookie(cookie), json=body)
+    result = post_token(api, cookie, {"current_password": PASSWORD, **body})
     assert field in assert_error(result, 400)["message"]
     assert list_tokens(api, cookie) == []
 
 
+def test_making_a_token_takes_the_current_password_checked_like_a_login(api: Api, cookie: str, repo: SqliteUserRepository, audit_lines) -> None:
+    """A stolen session alone must not become a credential that outlives it by months."""
+    assert_error(post_token(api, cookie, {"name": "ci"}), 400, "current_password: is required")
+    assert_error(post_token(api, cookie, {"name": "ci", "current_password": PASSWORD + "!"}), 400, "current_password: is not correct")
+    assert list_tokens(api, cookie) == []
+    assert repo.get(EMAIL).failed_logins == 1  # a wrong password counts as a failed login
+    assert [line["event"] for line in audit_lines()].count("token_create_failed") == 1
+    make_token(api, cookie)
+    assert repo.get(EMAIL).failed_logins == 0
+
+
+def test_a_throttled_account_makes_no_token_even_with_the_right_password(api: Api, cookie: str) -> None:
+    for _ in range(5):
+        assert_error(api.login(EMAIL, PASSWORD + "!"), 400)
+    result = post_token(api, cookie, {"name": "ci", "current_password": PASSWORD})
+    assert_error(result, 429)
+    assert "retry-after" in result.headers and list_tokens(api, cookie) == []
+
+
+def test_each_attempt_to_make_a_token_spends_a_client_rate_limit_token(make_api: MakeApi) -> None:
+    api = make_api(per_minute=4)
+    cookie = api.signup_and_login()  # spends 2 of 4
+    make_token(api, cookie)
+    assert_error(post_token(api, cookie, {"name": "ci", "current_password": PASSWORD + "!"}), 400)
+    assert_error(post_token(api, cookie, {"name": "ci", "current_password": PASSWORD}), 429)
+
+
+def test_logging_out_everywhere_ends_every_token_too(api: Api, cookie: str, audit_lines) -> None:
+    """The button for "someone else has my account": whatever acts as the user ends, the tokens
+    included (a password change keeps them, see below)."""
+    first, second = make_token(api, cookie)["token"], make_token(api, cookie, "deploy")["token"]
+    result = api.client.simulate_post("/v1/auth/logout-all", cookies=api.with_cookie(cookie))
+    assert result.status_code == 200 and result.json["data"] == {"tokens_revoked": 2}
+    assert_error(verify(api, first), 401)
+    assert_error(verify(api, second), 401)
+    assert list_tokens(api, api.login_cookie()) == []
+    (ended,) = [line for line in audit_lines() if line["event"] == "logout_all"]
+    assert ended["tokens_revoked"] == 2
+
+
 def test_bad_tokens_spend_the_clients_login_allowance_then_every_bearer_attempt_waits(make_api: MakeApi, audit_lines) -> None:
-    api = make_api(per_minute=5)
-    cookie = api.signup_and_login()  # spends 2 of 5
-    good = make_token(api, cookie)["token"]
+    api = make_api(per_minute=6)
+    cookie = api.signup_and_login()  # spends 2 of 6
+    good = make_token(api, cookie)["token"]  # and 1 more: it checks a password
     for _ in range(3):
         assert_error(verify(api, "esauth_pat_guess"), 401)
     throttled = verify(api, good)  # even a good token: guessing must get no more answers
@@ -190,6 +235,17 @@ def test_bad_tokens_spend_the_clients_login_allowance_then_every_bearer_attempt_
     events = [line["event"] for line in audit_lines()]
     assert events.count("token_refused") == 3 and events.count("token_throttled") == 2
     assert api.get_test(cookie).status_code == 200  # a session is not a guess
+
+
+def test_a_refused_token_is_audited_with_the_user_id_it_names_known_or_not(api: Api, cookie: str, audit_lines) -> None:
+    """So an owner's attacked account can be followed (by its id) at the same cost for any id."""
+    token = make_token(api, cookie)["token"]
+    _, user_id, _, _ = token.rsplit("_", 3)
+    assert_error(verify(api, f"esauth_pat_{user_id}_{'c' * 13}_{'d' * 52}"), 401)
+    assert_error(verify(api, f"esauth_pat_{'a' * 26}_{'c' * 13}_{'d' * 52}"), 401)
+    assert_error(verify(api, "esauth_pat_guess"), 401)
+    refused = [line for line in audit_lines() if line["event"] == "token_refused"]
+    assert [(line["user"], line.get("user_id")) for line in refused] == [(None, user_id), (None, "a" * 26), (None, None)]
 
 
 def test_audit_lines_never_hold_the_token(api: Api, cookie: str, caplog) -> None:

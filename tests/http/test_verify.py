@@ -59,6 +59,20 @@ def test_an_active_session_is_re_issued_through_the_proxy_answer(api: Api, clock
     result = verify(api, cookie)
     assert result.status_code == 200
     assert result.cookies[api.cookie_name].value != cookie  # the proxy passes this Set-Cookie on
+    assert result.headers["cache-control"] == "no-store"  # and no cache on the way may keep it
+
+
+def test_every_answer_that_sets_a_cookie_forbids_caching_it(api: Api, clock: FakeClock) -> None:
+    """Re-issued, new, cleared or refused: whatever carries Set-Cookie says no-store."""
+    cookie = api.signup_and_login()
+    clock.advance(minutes=2)
+    answers = [
+        api.login(), verify(api, cookie), api.get_test(cookie), verify(api, cookie[:-2] + "xx"),
+        api.client.simulate_get("/ui/login"), api.logout(api.login_cookie()),
+    ]
+    for result in answers:
+        assert "set-cookie" in result.headers, result.text
+        assert result.headers["cache-control"] == "no-store", result.text
 
 
 def test_an_internationalised_email_is_percent_encoded_in_the_header(api: Api) -> None:

@@ -338,3 +338,12 @@ def test_serve_with_workers_checks_what_they_share_before_forking_any(env, capsy
         taken.listen()
         code, _, err = run(capsys, "serve", "--workers", "2", "--port", str(taken.getsockname()[1]))
     assert code == 1 and "cannot listen on 127.0.0.1" in err
+
+
+def test_a_public_suffix_as_cookie_domain_stops_start_up_in_one_line(env, capsys, monkeypatch):
+    """Every command reads the settings first (init here: serve, had it started, would not return)."""
+    monkeypatch.setenv("ESAUTH_COOKIE_DOMAIN", "github.io")
+    code, out, err = run(capsys, "init")
+    assert (code, out) == (2, "")
+    (line,) = err.splitlines()
+    assert line.startswith("esauth: configuration error: ESAUTH_COOKIE_DOMAIN: 'github.io' is a public suffix")

@@ -24,6 +24,7 @@ def test_defaults_when_nothing_is_set():
     assert (settings.log_format, settings.access_log) == ("text", False)
     assert [str(net) for net in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]  # loopback only
     assert settings.ready_hash_queue == 0  # 4 per hashing worker
+    assert (settings.device_cookie_days, settings.device_failures, settings.device_lockout_s) == (365, 10, 3600)
 
 
 def test_every_variable_is_read():
@@ -47,6 +48,9 @@ def test_every_variable_is_read():
             "ESAUTH_LOGIN_FREE_FAILURES": "3",
             "ESAUTH_LOGIN_BASE_DELAY": "2",
             "ESAUTH_LOGIN_MAX_DELAY": "600",
+            "ESAUTH_DEVICE_COOKIE_DAYS": "30",
+            "ESAUTH_DEVICE_FAILURES": "4",
+            "ESAUTH_DEVICE_LOCKOUT": "600",
             "ESAUTH_CLIENT_REQUESTS_PER_MINUTE": "10",
             "ESAUTH_TRUSTED_PROXIES": "2",
             "ESAUTH_ALLOWED_ORIGINS": "https://App.example.com/, http://localhost:3000",
@@ -74,6 +78,9 @@ def test_every_variable_is_read():
         login_free_failures=3,
         login_base_delay_s=2,
         login_max_delay_s=600,
+        device_cookie_days=30,
+        device_failures=4,
+        device_lockout_s=600,
         client_requests_per_minute=10,
         trusted_proxies=2,
         allowed_origins=("https://app.example.com", "http://localhost:3000"),
@@ -101,11 +108,16 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_SESSION_IDLE_TIMEOUT": "-5"}, "ESAUTH_SESSION_IDLE_TIMEOUT"),
         ({"ESAUTH_SESSION_CHECK_CACHE_MS": "1501"}, "ESAUTH_SESSION_CHECK_CACHE_MS"),
         ({"ESAUTH_LOGIN_FREE_FAILURES": "101"}, "ESAUTH_LOGIN_FREE_FAILURES"),
+        ({"ESAUTH_DEVICE_COOKIE_DAYS": "731"}, "ESAUTH_DEVICE_COOKIE_DAYS"),
+        ({"ESAUTH_DEVICE_FAILURES": "0"}, "ESAUTH_DEVICE_FAILURES"),
+        ({"ESAUTH_DEVICE_LOCKOUT": "86401"}, "ESAUTH_DEVICE_LOCKOUT"),
+        ({"ESAUTH_DEVICE_LOCKOUT": "59"}, "ESAUTH_DEVICE_LOCKOUT"),
         ({"ESAUTH_TRUSTED_PROXIES": "-1"}, "ESAUTH_TRUSTED_PROXIES"),
         ({"ESAUTH_ALLOWED_ORIGINS": "app.example.com"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_COOKIE_DOMAIN": "localhost"}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_COOKIE_DOMAIN": "https://example.com"}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_COOKIE_DOMAIN": "exa mple.com"}, "ESAUTH_COOKIE_DOMAIN"),
+        ({"ESAUTH_COOKIE_DOMAIN": "."}, "ESAUTH_COOKIE_DOMAIN"),
         ({"ESAUTH_ALLOWED_ORIGINS": "https://app.example.com/path"}, "ESAUTH_ALLOWED_ORIGINS"),
         ({"ESAUTH_PUBLIC_URL": "https://auth.example.com/esauth"}, "ESAUTH_PUBLIC_URL"),
         ({"ESAUTH_PUBLIC_URL": "auth.example.com"}, "ESAUTH_PUBLIC_URL"),
@@ -118,6 +130,21 @@ def test_metrics_can_be_allowed_to_nobody():
 def test_malformed_settings_are_refused_by_name(environ, names):
     with pytest.raises(ConfigError, match=names):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize("suffix", ["com", ".COM", "co.uk", "github.io", "appspot.com", "foo.ck", "xn--p1ai"])
+def test_a_public_suffix_is_refused_as_cookie_domain_in_one_clear_line(suffix):
+    """ICANN suffixes, private ones (github.io) and wildcard rules (*.ck) alike."""
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"ESAUTH_COOKIE_DOMAIN": suffix})
+    message = str(refused.value)
+    assert message.startswith(f"ESAUTH_COOKIE_DOMAIN: '{suffix.lower().lstrip('.')}' is a public suffix")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("domain", ["example.com", "example.co.uk", "me.github.io", "www.ck", "example.xn--p1ai"])
+def test_a_registrable_domain_is_taken_as_cookie_domain(domain):
+    assert Settings.from_env({"ESAUTH_COOKIE_DOMAIN": domain}).cookie_domain == domain
 
 
 def test_the_reset_link_defaults_to_the_hosted_page_once_the_public_origin_is_known():
