@@ -28,6 +28,7 @@ def bare_app(*args: Any, **kwargs: Any) -> falcon.App:
     app = falcon.App(media_type=falcon.MEDIA_JSON)
     app.add_route("/v1/test", SmallJson())
     app.add_route("/health", SmallJson())
+    app.add_route("/app", SmallJson())  # the app nginx protects with auth_request (scenarios/behind_nginx.py)
     return app
 
 

@@ -11,6 +11,7 @@ from domain.user import User
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
 from entrypoints.representations import account_view, session_view
+from entrypoints.session import signing_out
 
 RESET_ACCEPTED = "If that address has an active account, a password reset message is on its way."
 
@@ -45,9 +46,13 @@ class SessionsResource:
         self._auth = auth
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        current = req.context.session.session_id
-        sessions = [session_view(record, current) for record in self._auth.live_sessions(req.context.user)]
-        resp.media = {"message": "Your sessions", "success": True, "data": {"sessions": sessions}}
+        resp.media = {"message": "Your sessions", "success": True, "data": {"sessions": own_sessions(self._auth, req)}}
+
+
+def own_sessions(auth: AuthService, req: falcon.Request) -> list[dict[str, object]]:
+    """The caller's live sessions, newest first, theirs marked: for the API and the account page."""
+    current = req.context.session.session_id
+    return [session_view(record, current) for record in auth.live_sessions(req.context.user)]
 
 
 class SessionResource:
@@ -61,17 +66,16 @@ class SessionResource:
         self._audit = audit
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
-        end_session(self._auth, self._audit, req, session_id)
-        if req.context.end_session:
-            resp.set_header("Clear-Site-Data", '"cookies"')
+        end_session(self._auth, self._audit, req, resp, session_id)
         resp.media = {"message": "Session ended.", "success": True}
 
 
-def end_session(auth: AuthService, audit: AuditLog, req: falcon.Request, session_id: str) -> None:
-    """End one of the caller's sessions and audit it; ending their own clears their cookie."""
+def end_session(auth: AuthService, audit: AuditLog, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+    """End one of the caller's sessions and audit it; ending their own signs them out."""
     auth.end_session(req.context.session, session_id)
     audit.record(req, "session_ended", req.context.user.email_address)
-    req.context.end_session = session_id == req.context.session.session_id
+    if session_id == req.context.session.session_id:
+        signing_out(req, resp)
 
 
 class PasswordResource:

@@ -137,6 +137,6 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    account_page = add_pages(app, pages, auth, accounts, audit, emails)
+    account_page = add_pages(app, pages, auth, accounts, tokens, audit, emails)
     add_email_pages(app, pages, emails, audit, account_page)
     return app

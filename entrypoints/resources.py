@@ -15,6 +15,7 @@ from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
 from entrypoints.representations import PublicUserJson, public_user
+from entrypoints.session import signing_out
 from entrypoints.user_agent import summarize
 
 
@@ -84,6 +85,9 @@ class LoginResource:
             "message": f"'{user.email_address}' successfully logged in!",
             "success": True,
             "data": public_user(user),
+            # The cap on live sessions ended this many of the oldest: a client can tell its user
+            # why another device was signed out (0 almost always; a count, not the ids).
+            "sessions_evicted": len(req.context.issue_session.evicted),
         }
 
 
@@ -129,8 +133,8 @@ class LogoutResource:
         self._audit = audit
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth.logout(req.context.session)
-        self._end(req, resp, "logout", "successfully logged out!")
+        audited_logout(self._auth, self._audit, req, resp)
+        resp.media = {"message": f"'{req.context.user.email_address}' successfully logged out!", "success": True}
 
     def on_post_all(self, req: falcon.Request, resp: falcon.Response) -> None:
         revoked = self._auth.logout_all(req.context.session)
@@ -140,9 +144,15 @@ class LogoutResource:
     def _end(self, req: falcon.Request, resp: falcon.Response, event: str, done: str, **details: object) -> None:
         email = req.context.user.email_address
         self._audit.record(req, event, email, **details)
-        req.context.end_session = True
-        resp.set_header("Clear-Site-Data", '"cookies"')
+        signing_out(req, resp)
         resp.media = {"message": f"'{email}' {done}", "success": True}
+
+
+def audited_logout(auth: AuthService, audit: AuditLog, req: falcon.Request, resp: falcon.Response) -> None:
+    """Revoke the caller's session, audit it and clear their cookie: the API's and the page's logout."""
+    auth.logout(req.context.session)
+    audit.record(req, "logout", req.context.user.email_address)
+    signing_out(req, resp)
 
 
 class TestResource:

@@ -255,6 +255,21 @@ class SessionMiddleware:
             self._cookies.set(resp, req.context.issue_session, self._clock())
 
 
+CLEAR_SITE_DATA = '"cache"'
+"""What a browser is told to drop at sign-out: its cache, since an app behind the same host that
+lets its pages be cached (`max-age`) would otherwise be shown from it after sign-out (the browser
+test through nginx caught it). Not "cookies": the session cookie is cleared by name already, and
+"cookies" drops every cookie of the whole registrable domain (the protected apps' own ones, and
+the device cookie that keeps this browser's sign-ins apart from an attacker's failures)."""
+
+
+def signing_out(req: falcon.Request, resp: falcon.Response) -> None:
+    """The caller's own session has ended: the middleware clears the cookie, and the browser is
+    told to drop its cached pages."""
+    req.context.end_session = True
+    resp.set_header("Clear-Site-Data", CLEAR_SITE_DATA)
+
+
 def _bearer_token(req: falcon.Request) -> str | None:
     """The token of an `Authorization: Bearer` header (RFC 6750), or None for any other scheme."""
     header = req.get_header("Authorization")

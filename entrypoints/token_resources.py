@@ -26,6 +26,37 @@ def token_view(token: AccessToken) -> dict[str, Any]:
     }
 
 
+def own_tokens(tokens: AccessTokens, req: falcon.Request) -> list[dict[str, Any]]:
+    """The caller's tokens as the API lists them and the account page shows them."""
+    return [token_view(token) for token in tokens.of(req.context.user.email_address)]
+
+
+def audited_token_create(
+    tokens: AccessTokens, accounts: AccountService, audit: AuditLog, req: falcon.Request,
+    name: object, expires_in_days: object, current_password: object,
+) -> tuple[str, AccessToken]:
+    """Make a token for the caller once their current password is proved (a stolen cookie alone
+    must not become a credential that outlives the session by months), and audit it. The name
+    and lifetime are checked first, so a malformed request costs no hash."""
+    name, days = check_token_name(name), check_lifetime(expires_in_days)
+    email = req.context.user.email_address
+    try:
+        accounts.confirm_password(email, current_password)
+    except ValidationError as error:
+        if error.field == "current_password":
+            audit.record(req, "token_create_failed", email)
+        raise
+    token, entry = tokens.create(email, name, days)
+    audit.record(req, "token_created", email, token_id=entry.token_id)
+    return token, entry
+
+
+def audited_token_revoke(tokens: AccessTokens, audit: AuditLog, req: falcon.Request, token_id: str) -> None:
+    email = req.context.user.email_address
+    tokens.revoke(email, token_id)
+    audit.record(req, "token_revoked", email, token_id=token_id[:32])
+
+
 class TokensResource:
     """POST makes a token (201, shown once), GET lists them.
 
@@ -48,16 +79,9 @@ class TokensResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
         check_fields(body, ("name", "current_password"), ("expires_in_days",))
-        name, days = check_token_name(body["name"]), check_lifetime(body.get("expires_in_days"))  # before any hash
-        email = req.context.user.email_address
-        try:
-            self._accounts.confirm_password(email, body["current_password"])
-        except ValidationError as error:
-            if error.field == "current_password":
-                self._audit.record(req, "token_create_failed", email)
-            raise
-        token, entry = self._tokens.create(email, name, days)
-        self._audit.record(req, "token_created", email, token_id=entry.token_id)
+        token, entry = audited_token_create(
+            self._tokens, self._accounts, self._audit, req, body["name"], body.get("expires_in_days"), body["current_password"]
+        )
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/users/me/tokens/{entry.token_id}"
         resp.media = {
@@ -67,8 +91,7 @@ class TokensResource:
         }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        tokens = self._tokens.of(req.context.user.email_address)
-        resp.media = {"message": "Your tokens", "success": True, "data": {"tokens": [token_view(t) for t in tokens]}}
+        resp.media = {"message": "Your tokens", "success": True, "data": {"tokens": own_tokens(self._tokens, req)}}
 
 
 
@@ -84,7 +107,5 @@ class TokenResource:
         self._audit = audit
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
-        email = req.context.user.email_address
-        self._tokens.revoke(email, token_id)
-        self._audit.record(req, "token_revoked", email, token_id=token_id[:32])
+        audited_token_revoke(self._tokens, self._audit, req, token_id)
         resp.media = {"message": "Token revoked.", "success": True}

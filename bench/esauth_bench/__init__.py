@@ -12,9 +12,11 @@
 - seeding: users over HTTP or straight into the store; live sessions' cookies, minted afresh;
 - runner: Bench, how one figure is measured (warm-up, runs, re-runs when disturbed, in turns);
 - baselines: raw argon2 hash and verify, bare Falcon;
-- prometheus: reading the server's /metrics (the session view's hits), and a scraper;
-- scenarios/: the scenario families (cookie_check, forward_auth, metrics, login, signup,
-  large_store);
+- prometheus: reading the server's /metrics (the session view's hits, the families served), and a
+  scraper;
+- peer_envs: the peer stacks (bench/peers/), their venvs (built with pip, cached) and deployments;
+- scenarios/: the scenario families (cookie_check, forward_auth, behind_nginx, metrics, login,
+  signup, large_store, peers);
 - store_suite: every family on one store, in order;
 - report: ratios, targets and verdicts, the tables, BENCHMARKS.md's generated block;
 - cli: the flags and one whole run.

@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 from . import baselines, report
-from .common import GROWTH_USERS, REPO, BenchError
+from .common import GROWTH_USERS, LARGEST_STORE, REPO, BenchError
 from .processes import Processes, raise_on_sigterm
 from .runner import Bench
 from .servers import esauth_default_threads, esauth_has_workers
 from .store_suite import run_store
+from .peer_envs import STACKS
+from .scenarios import peers
 from .stores import STARTERS, check_available
 from .wrk import find_wrk
 
@@ -47,7 +49,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=10_000,
                         help="distinct live sessions taking turns in the `sessions` scenario (default 10,000)")
     parser.add_argument("--growth", action=argparse.BooleanOptionalAction, default=None,
-                        help="also run GET /v1/test and login with 100,000 users (default on, off with --quick)")
+                        help="also run GET /v1/test and login on a store grown to each of --users (default on, off "
+                             "with --quick unless --users is given)")
+    parser.add_argument("--users", help=f"store sizes for --growth, comma-separated (default {GROWTH_USERS},"
+                                        f"{LARGEST_STORE}); see BENCHMARKS.md for how long seeding takes")
+    parser.add_argument("--seed-minutes", type=float, default=30,
+                        help="minutes the direct seeding of one store may take; sizes of --users not reached by then "
+                             "are left out, saying so (default 30)")
+    parser.add_argument("--nginx", action=argparse.BooleanOptionalAction, default=None,
+                        help="also run the cookie check, /v1/auth/verify and an auth_request-protected app through "
+                             "deploy/nginx's config, beside bare Falcon behind it (default on, off with --quick)")
+    parser.add_argument("--peers", help=f"peer stacks to measure in the same run: {','.join(STACKS)}, all or none "
+                                        "(default all, none with --quick); each is built in its own venv on first use")
     parser.add_argument("--diagnostics", action=argparse.BooleanOptionalAction, default=None,
                         help="also run GET /v1/test with ESAUTH_SESSION_CHECK_CACHE_MS=0, the per-request store "
                              "read (default on, off with --quick)")
@@ -71,7 +84,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.runs = args.runs or (1 if args.quick else 3)
     args.duration = args.duration or (2 if args.quick else 5)
     if args.growth is None:
-        args.growth = not args.quick
+        args.growth = args.users is not None or not args.quick
+    try:
+        sizes = [int(size) for size in (args.users or f"{GROWTH_USERS},{LARGEST_STORE}").split(",") if size.strip()]
+    except ValueError:
+        parser.error("--users: comma-separated numbers of users")
+    args.users_list = sorted(set(sizes)) if args.growth else []
+    if args.nginx is None:
+        args.nginx = not args.quick
+    chosen = args.peers if args.peers is not None else ("none" if args.quick else "all")
+    args.peers_list = list(STACKS) if chosen == "all" else [] if chosen == "none" else [
+        name.strip() for name in chosen.split(",") if name.strip()]
+    bad = set(args.peers_list) - set(STACKS)
+    if bad:
+        parser.error(f"--peers: unknown {', '.join(sorted(bad))} (known: {', '.join(STACKS)})")
     if args.diagnostics is None:
         args.diagnostics = not args.quick
     if args.output is None and not args.quick:
@@ -87,8 +113,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--scenarios: unknown {', '.join(sorted(bad))}")
     if args.workers < 1:
         parser.error("--workers: at least 1")
-    if not 1 <= args.sessions <= GROWTH_USERS:
-        parser.error(f"--sessions: between 1 and {GROWTH_USERS:,} (they are the first of the growth users)")
+    if args.sessions < 1 or (args.users_list and args.sessions > args.users_list[0]):
+        parser.error("--sessions: at least 1, and at most the smallest of --users (they are the first of the growth "
+                     "users)")
     if min(args.connections_list) < args.wrk_threads:
         parser.error("--connections: each must be at least --wrk-threads")
     return args
@@ -122,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
                 bench.results.argon2_params = bench.argon2_params
                 baselines.bare_falcon(bench, n, args.connections_list)
             for store in args.stores_list:
-                run_store(bench, store, threads, n, args.connections_list, args.scenarios_set, args.growth,
-                          args.diagnostics, args.sessions)
+                run_store(bench, store, threads, n, args.connections_list, args.scenarios_set, args.users_list,
+                          args.diagnostics, args.sessions, args.nginx, args.seed_minutes)
+            if threads == threads_list[0] and args.peers_list:
+                peers.peers(bench, args.peers_list, args.connections_list, args.sessions)
             if args.baselines:
                 baselines.remeasure_disturbed(bench, n)
         report.evaluate(bench.results)

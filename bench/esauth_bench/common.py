@@ -15,6 +15,8 @@ COOKIE_USERS = 16
 """Users 0..15 hold the cookies for GET /v1/test and never log in during the login scenarios
 (a user keeps 10 live sessions, so logging them in again would revoke the cookies)."""
 GROWTH_USERS = 100_000
+LARGEST_STORE = 1_000_000
+"""The store sizes --growth runs at by default (--users)."""
 GROWTH_STRIDE = 9973
 """A prime stride spreads the growth scenarios' users over the whole 100,000."""
 WARMUP_S = 1

@@ -1,8 +1,9 @@
 """Reading esauth's own /metrics (Prometheus text), where the server serves it to loopback.
 
-The session view's hits and misses (`esauth_session_cache_total{result=...}`) are what the
-distinct-sessions scenario is about; read before and after a run, they give its observed hit
-ratio. A server without /metrics (bare Falcon, a release before it, ESAUTH_METRICS_ALLOW=none)
+The session view's hits and misses are what the distinct-sessions scenario is about; read before
+and after a run, they give its observed hit ratio. They are any `esauth_session_*_total` samples
+labelled `result="hit"` or `result="miss"` (today `esauth_session_cache_total`; a rebuilt view may
+count under another name), summed; with none, the ratio is left blank and the run goes on. A server without /metrics (bare Falcon, a release before it, ESAUTH_METRICS_ALLOW=none)
 answers 404 and is simply not read.
 """
 
@@ -40,15 +41,27 @@ def scrape(port: int) -> dict[str, float] | None:
     return parse(body.decode("utf-8", "replace")) if status == 200 else None
 
 
+VIEW_SAMPLE = re.compile(r'^esauth_session_\w*_total\{(?:[^}]*,)?result="(hit|miss)"')
+
+
 def session_cache(samples: dict[str, float] | None) -> tuple[float, float] | None:
     """(hits, misses) of the session view, if the server counts them."""
     if samples is None:
         return None
-    hit = samples.get('esauth_session_cache_total{result="hit"}')
-    miss = samples.get('esauth_session_cache_total{result="miss"}')
-    if hit is None and miss is None:
-        return None
-    return hit or 0.0, miss or 0.0
+    counts = {"hit": 0.0, "miss": 0.0}
+    found = False
+    for name, value in samples.items():
+        match = VIEW_SAMPLE.match(name)
+        if match:
+            counts[match.group(1)] += value
+            found = True
+    return (counts["hit"], counts["miss"]) if found else None
+
+
+def families(samples: dict[str, float]) -> list[str]:
+    """The metric names served (labels and _total/_bucket/... suffixes dropped), sorted."""
+    names = {re.sub(r"_(total|bucket|count|sum|created)$", "", name.split("{", 1)[0]) for name in samples}
+    return sorted(names)
 
 
 class Scraper:

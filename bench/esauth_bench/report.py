@@ -9,6 +9,7 @@ import importlib.metadata
 import math
 import os
 import platform
+import re
 import sqlite3
 import subprocess
 from datetime import datetime, timezone
@@ -23,9 +24,18 @@ from .wrk import wrk_version
 GET_KINDS = ("test", "sessions", "uncached", "verify", "verifysessions", "metricsoff", "metricson", "scraped")
 """Row kinds read against bare Falcon; all but the diagnostics have the cookie check's target."""
 DIAGNOSTIC_KINDS = ("uncached", "metricsoff")
+NGINX_KINDS = ("nginxtest", "nginxsessions", "nginxverifysessions", "nginxapp")
+"""Row kinds served through nginx, read against bare Falcon behind the same nginx."""
+GROWN = re.compile(r"^growth(\d+)-(.*)$")
+"""A grown store's row key: growth<users>-<the 100-user row's key>."""
+PEER_TIMES = 3.0
+"""esauth's cookie check with the distinct sessions against the best peer's (issue 14)."""
 BESIDE = {
     "verify": ("test", "GET /v1/test's"),
     "verifysessions": ("sessions", "GET /v1/test's"),
+    "nginxsessions": ("sessions", "direct"),
+    "nginxverifysessions": ("nginxsessions", "GET /v1/test's behind nginx"),
+    "nginxapp": ("nginxsessions", "GET /v1/test's behind nginx"),
     "metricson": ("metricsoff", "metrics off's"),
     "scraped": ("metricsoff", "metrics off's"),
 }
@@ -33,23 +43,24 @@ BESIDE = {
 
 
 def evaluate(results: Results) -> None:
-    """Each row's baseline, ratio, target and verdict (keys: [growth-]kind-store-tN-cN)."""
+    """Each row's baseline, ratio, target and verdict (keys: [growth<users>-]kind-store-tN-cN)."""
     rows = results.rows
     for key, row in rows.items():
         t, c = row.threads, row.conns
-        kind = key.split("-")[0] if not key.startswith("growth-") else "growth-" + key.split("-")[1]
+        grown = GROWN.match(key)
+        kind = "growth-" + grown.group(2).split("-")[0] if grown else key.split("-")[0]
         store = row.store
-        if kind in GET_KINDS:
-            base = rows.get(f"bare-t{t}-c{c}")
+        if kind in GET_KINDS or kind in NGINX_KINDS:
+            base = rows.get(f"{'nginxbare' if kind in NGINX_KINDS else 'bare'}-t{t}-c{c}")
             if base:
                 row.baseline_key, row.baseline_label = base.key, f"bare Falcon {fmt(base.median('rps'), 0)} req/s"
                 row.ratio = row.median("rps") / base.median("rps")
                 p99_ratio = row.median("p99_ms") / base.median("p99_ms")
-                if kind == "test":
+                if kind in ("test", "nginxtest"):
                     row.target = "≥0.75" + (f"; p99 ≤2× ({p99_ratio:.1f}×)" if c >= 64 else "")
                     ok = row.ratio >= 0.75 and (c < 64 or p99_ratio <= 2.0)
                     row.verdict = "met" if ok else "MISSED"
-                elif kind not in DIAGNOSTIC_KINDS:
+                elif kind not in DIAGNOSTIC_KINDS and kind not in ("nginxverifysessions", "nginxapp"):
                     row.target = "≥0.75"
                     row.verdict = "met" if row.ratio >= 0.75 else "MISSED"
             if kind in BESIDE:
@@ -60,6 +71,17 @@ def evaluate(results: Results) -> None:
             if kind == "sessions":
                 row.target = joined(row.target, sessions_note(
                     row, rows.get(f"test-{store}-t{t}-c{c}"), rows.get(f"uncached-{store}-t{t}-c{c}")))
+                against_peers(row, rows)
+        elif kind == "peersessions":
+            base = next((r for r in rows.values() if r.key.startswith("bare-") and r.conns == c), None)
+            if base:
+                row.baseline_key, row.baseline_label = base.key, f"bare Falcon {fmt(base.median('rps'), 0)} req/s"
+                row.ratio = row.median("rps") / base.median("rps")
+        elif kind == "peerlogin":
+            base = rows.get(row.baseline_key or "")
+            if base:
+                row.baseline_label = f"its raw verify {fmt(base.median('rps'))}/s"
+                row.ratio = row.median("rps") / base.median("rps")
         elif kind in ("login", "unknown", "signup"):
             op = "hash" if kind == "signup" else "verify"
             base = rows.get(f"argon2-{op}-t{t}")
@@ -80,14 +102,26 @@ def evaluate(results: Results) -> None:
                     latency_ratio = row.median("p50_ms") / right.median("p50_ms")
                     row.target = f"p50 ±20% of right pw ({latency_ratio:.2f}×)"
                     row.verdict = "met" if abs(latency_ratio - 1) <= 0.20 else "MISSED"
-        elif kind.startswith("growth-"):
-            small = rows.get(key[len("growth-"):])
+        elif grown:
+            small = rows.get(grown.group(2))
             if small:
                 row.baseline_key, row.baseline_label = small.key, f"100 users p50 {fmt(small.median('p50_ms'))} ms"
                 row.ratio = row.median("p50_ms") / small.median("p50_ms")
                 if kind != "growth-uncached":  # a diagnostic: no target of its own
                     row.target = "p50 ≤1.15×"
                     row.verdict = "met" if row.ratio <= 1.15 else "MISSED"
+
+
+def against_peers(row: Row, rows: dict[str, Row]) -> None:
+    """esauth's distinct-sessions figure against the best peer deployment's at the same
+    connections, when peers ran: at least PEER_TIMES ahead, or the verdict says MISSED."""
+    peers = [r for r in rows.values() if r.key.startswith("peersessions-") and r.conns == row.conns and r.median("rps")]
+    if not peers or not row.median("rps"):
+        return
+    best = max(peers, key=lambda r: r.median("rps"))
+    times = row.median("rps") / best.median("rps")
+    row.target = joined(row.target, f"≥{PEER_TIMES:g}× the best peer ({times:.1f}× {best.scenario})")
+    row.verdict = "met" if row.verdict == "met" and times >= PEER_TIMES else "MISSED"
 
 
 def joined(*parts: str) -> str:
@@ -232,8 +266,14 @@ def render(results: Results, args: argparse.Namespace, info: list[str], threads_
         + (f"; argon2id t={params['time_cost']}, m={params['memory_cost_kib'] // 1024} MiB, p={params['parallelism']}"
            if params else "")
     )
+    extra = ["- Peers (each in its own venv, pip from PyPI): " + "; ".join(
+        f"{label}: {versions}" for label, versions in results.peer_versions.items())] if results.peer_versions else []
+    if results.seeding:
+        extra.append("- Seeding (bulk, straight into the store, one shared argon2 hash): " + "; ".join(results.seeding))
+    if results.metrics_names:
+        extra.append("- esauth's /metrics served: " + ", ".join(results.metrics_names))
     return "\n".join([
-        *info, settings_line, "", main_table(results), "",
+        *info, settings_line, *extra, "", main_table(results), "",
         "Diagnostics: CPU per request of the server process (for raw argon2: per call) and the cores it "
         "kept busy, CPU per request of the store process (osmem-server, or the OpenSearch JVM; from /proc/PID/stat over each run), document reads the store served per request (where it counts them: the OpenSearch node's _stats), the share of session checks the session view answered (from the server's /metrics, where it serves one), lines the server logged per request, answers that re-issued the session cookie (Set-Cookie) per request, waitress's \"Task queue depth\" warnings "
         "per run, the cores other jobs on the machine used during each kept run (runs disturbed by more "

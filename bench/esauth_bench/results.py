@@ -58,6 +58,12 @@ class Row:
 class Results:
     def __init__(self) -> None:
         self.rows: dict[str, Row] = {}
+        self.peer_versions: dict[str, str] = {}
+        """Each peer stack's label -> its main distributions' versions, as its venv holds them."""
+        self.seeding: list[str] = []
+        """How long each large store took to seed, for the report."""
+        self.metrics_names: list[str] = []
+        """The metric families esauth's /metrics served, as first scraped."""
 
     def add(self, row: Row, merge: bool = False, keep: int = 0) -> Row:
         """Record a row; with `merge`, pool its runs with the row already there and keep the

@@ -3,7 +3,8 @@
 Over HTTP (the 100 seed users, the 16 logins behind the hot sessions) goes through every rule a
 client meets. Straight into the store (the distinct-session users, the 100,000-user growth)
 writes pre-hashed users through the stores esauth's own composition root builds, with one shared
-argon2 hash, because hashing 100,000 passwords would take an hour of this machine. Cookies are
+argon2 hash, because hashing 100,000 passwords would take an hour of this machine, in bulk (the
+search engines' bulk API, one SQLite transaction per chunk) so a million users take minutes. Cookies are
 minted with the server's own key by esauth's own SessionCookies, for session ids the store holds
 (written on the distinct-session users, or opened by a login): 10,000 logins over HTTP would cost
 10,000 argon2 verifies (about 3 minutes a store), and minting lets a cookie file be renewed
@@ -26,7 +27,12 @@ from .servers import Server
 if TYPE_CHECKING:
     from entrypoints.session import SessionCookies
 
+class SeedingTooLong(BenchError):
+    """Direct seeding ran past its deadline; what was written stays written."""
+
+
 BULK_CHUNK = 5000
+"""Users per bulk request (search engines) or per transaction (SQLite)."""
 
 
 def seed_over_http(server: Server, first: int, count: int) -> None:
@@ -67,20 +73,43 @@ def emails_file(workdir: Path, user_numbers: list[int]) -> Path:
     return path
 
 
+_hashes: dict[tuple, str] = {}
+
+
+def shared_hash(settings) -> str:
+    """One argon2 hash of PASSWORD with esauth's parameters, made once per run and reused by
+    every user seeded directly: hashing a million passwords would take days of this machine."""
+    from entrypoints.bootstrap import build_hasher
+
+    key = tuple(sorted((name, value) for name, value in vars(settings).items() if name.startswith("argon2")))
+    if key not in _hashes:
+        _hashes[key] = build_hasher(settings).hash(PASSWORD)
+    return _hashes[key]
+
+
 def seed_directly(env: dict[str, str], first: int, count: int,
-                  session_ids: Callable[[int], tuple[str, ...]] = lambda i: ()) -> float:
-    """Write pre-hashed users (one argon2 hash, made with esauth's parameters, shared by all)
-    through the store esauth's own composition root builds for these settings; user i holds the
-    live sessions `session_ids(i)`."""
+                  session_ids: Callable[[int], tuple[str, ...]] = lambda i: (),
+                  deadline: float | None = None) -> float:
+    """Write pre-hashed users (shared_hash) through the store esauth's own composition root
+    builds for these settings; user i holds the live sessions `session_ids(i)`. Bulk writes: the
+    search engines' bulk API, one transaction per chunk on SQLite (the adapter's add_many). Past
+    `deadline` (time.monotonic()) the seeding stops the run, saying how far it got."""
     from domain.user import User
-    from entrypoints.bootstrap import build_hasher, build_stores
+    from entrypoints.bootstrap import build_stores
     from entrypoints.config import Settings
     from infrastructure.user_document import to_document
 
     started = time.monotonic()
     settings = Settings.from_env(env)
-    password_hash = build_hasher(settings).hash(PASSWORD)
+    password_hash = shared_hash(settings)
     now = datetime.now(timezone.utc)
+
+    def chunks(numbers: range):
+        for start in range(0, len(numbers), BULK_CHUNK):
+            if deadline is not None and time.monotonic() > deadline:
+                raise SeedingTooLong(f"seeding stopped after {start:,} of {len(numbers):,} users, over the "
+                                     f"--seed-minutes a store may take ({time.monotonic() - started:.0f} s so far)")
+            yield numbers[start:start + BULK_CHUNK]
 
     def user(i: int) -> User:
         return User(email_address=EMAIL.format(i), password_hash=password_hash, created_at=now,
@@ -93,17 +122,16 @@ def seed_directly(env: dict[str, str], first: int, count: int,
         # 100,000). So the first user goes through the repository, and the rest are bulk
         # copies of the very document it stored (with whatever fields the repository adds),
         # with the user's own fields laid over it, through esauth's own client for the engine.
-        from entrypoints.bootstrap import client_options
+        from entrypoints.bootstrap import client_options, cluster_access
         from infrastructure.search_engine.client import connect
 
         client = connect(settings.elasticsearch_url, engine=settings.es_engine, request_timeout_s=120,
-                         options=client_options(settings))
+                         options=client_options(cluster_access(settings)))
         try:
             stored = client.get(settings.es_index, EMAIL.format(first))["_source"]
             if stored.get("email_address") != EMAIL.format(first):
                 raise BenchError("the stored user document has no email_address field to vary")
-            numbers = range(first + 1, first + count)
-            for chunk in (numbers[start:start + BULK_CHUNK] for start in range(0, len(numbers), BULK_CHUNK)):
+            for chunk in chunks(range(first + 1, first + count)):
                 answer = client.bulk_create(settings.es_index, {
                     EMAIL.format(i): {**stored, **to_document(user(i))} for i in chunk})
                 if answer.get("errors"):
@@ -112,8 +140,8 @@ def seed_directly(env: dict[str, str], first: int, count: int,
         finally:
             client.close()
     else:
-        for i in range(first + 1, first + count):
-            repository.add(user(i))
+        for chunk in chunks(range(first + 1, first + count)):
+            repository.add_many(user(i) for i in chunk)
     for i in (first, first + count // 2, first + count - 1):
         found = repository.get(EMAIL.format(i))
         if (found is None or found.password_hash != password_hash or found.email_address != EMAIL.format(i)

@@ -76,10 +76,17 @@ def esauth_env(data_dir: Path, workers: int, store_env: dict[str, str] | None = 
 def start_server(procs: Processes, workdir: Path, name: str, argv_tail: list[str], env: dict[str, str],
                  threads: int | None, store_pid: int | None = None,
                  store_reads: Callable[[], int] | None = None) -> Server:
+    """`esauth serve`'s command line (or one that takes its flags) on a free port."""
     port = free_port()
     argv = [*argv_tail, "--host", "127.0.0.1", "--port", str(port)]
     if threads is not None:
         argv += ["--threads", str(threads)]
+    return start_listening(procs, workdir, name, argv, env, port, store_pid, store_reads)
+
+
+def start_listening(procs: Processes, workdir: Path, name: str, argv: list[str], env: dict[str, str], port: int,
+                    store_pid: int | None = None, store_reads: Callable[[], int] | None = None) -> Server:
+    """Any server told to listen on 127.0.0.1:`port` by `argv`, once it answers GET /health."""
     log_path = workdir / f"{name}-{port}.log"
     proc = procs.start(name, argv, env, log_path)
     server = Server(name, proc, port, log_path, env, store_pid, store_reads)

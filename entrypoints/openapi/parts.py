@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from domain.user import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from entrypoints.session import CLEAR_SITE_DATA
 
 Schema = dict[str, Any]
 
@@ -286,7 +287,7 @@ def components(cookie_name: str) -> dict[str, Any]:
                 "required": False,
             },
             "Location": {"required": True, "schema": {"type": "string", "pattern": "^/v1/users/"}},
-            "ClearSiteData": {"required": True, "schema": {"const": '"cookies"'}},
+            "ClearSiteData": {"required": True, "schema": {"const": CLEAR_SITE_DATA}},
         },
         "responses": {
             "BadRequest": error(400, "The body is not a JSON object of the accepted fields, or a field is invalid; the message names it."),

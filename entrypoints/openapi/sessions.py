@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.auth import MAX_LIVE_SESSIONS
 from entrypoints.device_cookies import device_cookie_name
 from entrypoints.openapi.parts import (
     EMAIL,
@@ -34,6 +35,14 @@ LIVE_SESSION = {
     "required": ["id", "created_at", "last_seen_at", "device", "client", "current"],
     "additionalProperties": False,
 }
+LOGGED_IN = success_body(ref("schemas", "User"))
+LOGGED_IN["properties"]["sessions_evicted"] = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "How many of the user's oldest sessions this login ended because they already had the most "
+    f"live sessions allowed ({MAX_LIVE_SESSIONS}); almost always 0. Tell the person: another device was signed out.",
+}
+LOGGED_IN["required"].append("sessions_evicted")
 SESSION_IN_PATH = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
@@ -91,11 +100,7 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
                 "Log in: a new session cookie, and a new device cookie",
                 "sessions",
                 {
-                    200: answer(
-                        "Logged in. Two cookies are set: the session, and a new device cookie.",
-                        success_body(ref("schemas", "User")),
-                        SET_COOKIE,
-                    ),
+                    200: answer("Logged in. Two cookies are set: the session, and a new device cookie.", LOGGED_IN, SET_COOKIE),
                     400: error(400, "`Unknown email_address or bad password`, or a malformed body (the message names the field)."),
                     403: error(
                         403,

@@ -9,8 +9,8 @@ from domain.email_addresses import EmailAddresses
 from domain.errors import InvalidToken, UserAlreadyExists, ValidationError
 from entrypoints.audit import AuditLog
 from entrypoints.email_resources import RESEND_ACCEPTED, audited_change_request, audited_verification
-from entrypoints.ui.pages import HostedPages, validation_message
-from entrypoints.ui.resources import AccountPage
+from entrypoints.ui.pages import HostedPages, redirect, validation_message
+from entrypoints.ui.resources import REFUSALS, AccountPage
 
 
 class VerifyEmailPage:
@@ -42,9 +42,9 @@ class VerifyEmailPage:
             return
         if outcome == "changed":
             req.context.end_session = True  # a cookie of this browser names the old address
-            self._pages.redirect(resp, "/ui/login?done=email-changed")
+            redirect(resp, "/ui/login?done=email-changed")
         else:
-            self._pages.redirect(resp, "/ui/login?done=email-verified")
+            redirect(resp, "/ui/login?done=email-verified")
 
 
 class ResendPage:
@@ -86,11 +86,14 @@ class EmailForm:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = req.context.form
-        ask = lambda: audited_change_request(  # noqa: E731
-            self._emails, self._audit, req, form.get("current_password", ""), form.get("new_email_address", "")
-        )
-        if self._account.run_form(req, resp, ask):
-            self._pages.redirect(resp, "/ui/account?done=email-requested")
+        try:
+            audited_change_request(
+                self._emails, self._audit, req, form.get("current_password", ""), form.get("new_email_address", "")
+            )
+        except REFUSALS as error:
+            self._account.refused(req, resp, error)
+            return
+        redirect(resp, "/ui/account?done=email-requested")
 
 
 def add_email_pages(app: falcon.App, pages: HostedPages, emails: EmailAddresses, audit: AuditLog, account: AccountPage) -> None:

@@ -31,6 +31,8 @@ FIELD_LABELS = {
     "first_name": "First name",
     "last_name": "Last name",
     "token": "The reset link",
+    "name": "Token name",
+    "expires_in_days": "Lifetime",
 }
 ERROR_TITLES = {
     400: "That did not work",
@@ -111,14 +113,6 @@ class HostedPages:
         resp.content_type = HTML
         resp.text = self._templates.get_template(template).render(**context)
 
-    @staticmethod
-    def redirect(resp: falcon.Response, location: str) -> None:
-        """303: the browser follows with a GET, so Back or reload never re-posts a form."""
-        resp.status = falcon.HTTP_303
-        resp.location = location
-        resp.content_type = HTML
-        resp.text = ""
-
     def error_page(self, req: falcon.Request, resp: falcon.Response, exception: falcon.HTTPError) -> None:
         """Any HTTP error under /ui/ as a page a person can read, with when to try again."""
         code = exception.status_code
@@ -144,7 +138,7 @@ class HostedPages:
         target = "/ui/login?next=" + quote(req.path, safe="/") if req.method == "GET" else "/ui/login"
         if isinstance(ex, SessionExpired):
             target += ("&" if "?" in target else "?") + "done=expired"
-        self.redirect(resp, target)
+        redirect(resp, target)
 
 
 class PagesMiddleware:
@@ -184,6 +178,14 @@ class PagesMiddleware:
                 http_only=True,
                 same_site="Lax",
             )
+
+
+def redirect(resp: falcon.Response, location: str) -> None:
+    """303: the browser follows with a GET, so Back or reload never re-posts a form."""
+    resp.status = falcon.HTTP_303
+    resp.location = location
+    resp.content_type = HTML
+    resp.text = ""
 
 
 def read_form(req: falcon.Request) -> dict[str, str]:

@@ -1,29 +1,35 @@
-"""A real Chromium (Debian's, installed with apt-get when missing) driven by Playwright, against a
-real `esauth serve` on loopback over plain http (Secure cookies off: the nginx + TLS test tools
-are not on this branch yet).
+"""A real Chromium (Debian's, installed with apt-get when missing) driven by Playwright, through the
+nginx deployment of deploy/nginx (tests/e2e/deployment.py) over HTTPS.
 
 Playwright's own browser downloads cannot work here and are never used: the browser is
-/usr/bin/chromium, started headless with a fresh profile (a new context per test).
+/usr/bin/chromium, started headless once per module, a fresh context (no cookies, no cache) per
+test. It trusts the module's test CA for real: Chromium on Linux reads the trust anchors a user
+added from the NSS database in $HOME/.pki/nssdb, so the browser runs with a HOME of its own whose
+database holds that CA (certutil, from Debian's libnss3-tools). No certificate error is ignored.
 """
 
 from __future__ import annotations
 
+import http.server
 import os
-import shutil
+import ssl
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.harness import HOST, EsauthServer, StartServer, free_port, start_server
+from tests.e2e.deployment import PUBLIC_HOST, Deployment, run_deployment
+from tests.e2e.harness import HOST, StartServer, start_server
+from tests.tools.debian import ensure_installed
+from tests.tools.tls import CertificateFiles, make_test_ca
 
 __all__ = ["start_server"]
 
 CHROMIUM = "/usr/bin/chromium"
+CERTUTIL = "/usr/bin/certutil"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -33,37 +39,50 @@ WAIT_MS = 15_000
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-def ensure_chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing (as bench installs wrk)."""
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.fail(f"{CHROMIUM} is missing and this run cannot install it (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=True, timeout=900)
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"apt-get install chromium did not provide {CHROMIUM}")
-    return CHROMIUM
+@pytest.fixture(scope="module")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
+    """The module's CA: made before the browser starts, since the browser trusts it at start."""
+    return make_test_ca(tmp_path_factory.mktemp("tls"))
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
+def trusting_home(home: Path, ca: CertificateFiles) -> Path:
+    """A HOME whose NSS database trusts `ca` to identify web servers (and nothing else)."""
+    certutil = ensure_installed(CERTUTIL, "libnss3-tools")
+    database = home / ".pki" / "nssdb"
+    database.mkdir(parents=True)
+    subprocess.run([certutil, "-N", "-d", f"sql:{database}", "--empty-password"], check=True, timeout=30)
+    subprocess.run(
+        [certutil, "-A", "-d", f"sql:{database}", "-n", "esauth test CA", "-t", "C,,", "-i", str(ca.ca_cert)],
+        check=True, timeout=30,
+    )
+    return home
+
+
+@pytest.fixture(scope="module")
+def browser(test_ca: CertificateFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    executable = ensure_installed(CHROMIUM, "chromium")
+    home = trusting_home(tmp_path_factory.mktemp("browser-home"), test_ca)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=WAIT_MS)
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, timeout=WAIT_MS, env={**os.environ, "HOME": str(home)},
+        )
         try:
             yield launched
         finally:
             launched.close()
 
 
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
+def new_context(browser: Browser) -> BrowserContext:
     """A fresh profile: no cookies, no cache; a phone-sized window."""
     made = browser.new_context(viewport={"width": 420, "height": 760})
     made.set_default_timeout(WAIT_MS)
     made.set_default_navigation_timeout(WAIT_MS)
+    return made
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    made = new_context(browser)
     try:
         yield made
     finally:
@@ -71,25 +90,23 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def esauth(start_server: StartServer, tmp_path: Path) -> EsauthServer:
-    port = free_port()
-    return start_server(
-        port=port,
-        ESAUTH_PUBLIC_URL=f"http://{HOST}:{port}",
-        ESAUTH_ARGON2_MEMORY_KIB="19456",
-        # A test's messages (the sign-up's confirmation, then a reset) follow each other within
-        # seconds; the per-address cooldown itself is tested in tests/unit and tests/http.
-        ESAUTH_EMAIL_COOLDOWN="0",
-    )
+def deployment(start_server: StartServer, tmp_path: Path, test_ca: CertificateFiles) -> Iterator[Deployment]:
+    """nginx + esauth + the echo app, fresh for each test, under the module's CA. A test's
+    messages (the sign-up's confirmation, then a reset) follow each other within seconds, so the
+    per-address message cooldown is off here (tests/unit and tests/http test it)."""
+    with run_deployment(
+        start_server, tmp_path, certs=test_ca, ESAUTH_ARGON2_MEMORY_KIB="19456", ESAUTH_EMAIL_COOLDOWN="0"
+    ) as running:
+        yield running
 
 
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest):
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
     """Saves a full-page PNG under tests/browser/artifacts/<test>/<name>.png (gitignored)."""
     folder = ARTIFACTS / request.node.name.replace("/", "_")
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(page, name: str) -> Path:
+    def take(page: Page, name: str) -> Path:
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
@@ -97,7 +114,7 @@ def screenshot(request: pytest.FixtureRequest):
     return take
 
 
-class _OnePage(BaseHTTPRequestHandler):
+class _OnePage(http.server.BaseHTTPRequestHandler):
     body = b""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -112,17 +129,26 @@ class _OnePage(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def other_origin() -> Iterator[callable]:
-    """`serve(html) -> url`: a page on a second loopback origin (another port), stopped afterwards."""
-    servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
+def other_origin(test_ca: CertificateFiles) -> Iterator[Callable[..., str]]:
+    """`serve(html, same_site=True) -> url`: a page on a second origin, stopped afterwards.
 
-    def serve(html: str) -> str:
+    same_site: https://localhost on another port, which browsers count as the same site (ports
+    do not make sites), so SameSite=Lax cookies go with its requests and only esauth's checks
+    stand in the way; else http://127.0.0.1, another site altogether."""
+    servers: list[tuple[http.server.ThreadingHTTPServer, threading.Thread]] = []
+
+    def serve(html: str, same_site: bool = True) -> str:
         handler = type("Page", (_OnePage,), {"body": html.encode()})
-        server = ThreadingHTTPServer((HOST, 0), handler)
+        server = http.server.ThreadingHTTPServer((HOST, 0), handler)
+        if same_site:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(test_ca.server_chain, test_ca.server_key)
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         servers.append((server, thread))
-        return f"http://{HOST}:{server.server_address[1]}/"
+        port = server.server_address[1]
+        return f"https://{PUBLIC_HOST}:{port}/" if same_site else f"http://{HOST}:{port}/"
 
     try:
         yield serve

@@ -1,7 +1,9 @@
-"""The hosted pages in a real Chromium against a real `esauth serve` (plain http on loopback)."""
+"""The hosted pages in a real Chromium, through the nginx deployment (deploy/nginx) over HTTPS, in
+front of the app that deployment protects: what a person does, and what a hostile page cannot."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from email import policy
@@ -9,9 +11,10 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.harness import EsauthServer
+from tests.browser.conftest import new_context
+from tests.e2e.deployment import Deployment
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +22,7 @@ EMAIL = "ada@example.com"
 PASSWORD = "correct-horse-battery"
 NEW_PASSWORD = "a-brand-new-passphrase"
 OUTBOX_WAIT_S = 10.0
+APP = "/app/reports"
 
 
 def sign_up(page: Page, base: str, screenshot=None) -> None:
@@ -32,42 +36,76 @@ def sign_up(page: Page, base: str, screenshot=None) -> None:
     expect(page).to_have_url(f"{base}/ui/login?done=signed-up")
 
 
-def sign_in(page: Page, base: str, password: str = PASSWORD) -> None:
+def sign_in(page: Page, base: str, password: str = PASSWORD, lands_on: str = "/ui/account") -> None:
     page.goto(f"{base}/ui/login")
+    fill_sign_in(page, password)
+    expect(page).to_have_url(f"{base}{lands_on}")
+
+
+def fill_sign_in(page: Page, password: str = PASSWORD) -> None:
     page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/ui/account")
 
 
-def test_sign_up_sign_in_account_sign_out_and_back(context: BrowserContext, esauth: EsauthServer, screenshot) -> None:
+def app_identity(page: Page) -> dict:
+    """The identity headers the echo app says nginx gave it, read from the page it shows."""
+    return json.loads(page.locator("body").inner_text())["headers"]
+
+
+def test_sign_up_reach_the_app_end_another_session_sign_out_and_back(
+    browser: Browser, context: BrowserContext, deployment: Deployment, screenshot
+) -> None:
+    base = deployment.url
     page = context.new_page()
-    base = esauth.url
+    page.goto(f"{base}{APP}?year=2026")  # no login: nginx sends a navigation to esauth's page
+    expect(page).to_have_url(f"{base}/ui/login?next={APP}")
+    screenshot(page, "login-from-the-app")
     sign_up(page, base, screenshot)
     screenshot(page, "login-after-signup")
-    sign_in(page, base)
-    expect(page.locator("#account-email")).to_have_text(EMAIL)
-    expect(page.locator("form[action='/ui/account/password'] input[name='email_address']")).to_be_hidden()
-    screenshot(page, "account")
 
-    [session] = [cookie for cookie in context.cookies() if cookie["name"] == "session"]
-    assert session["httpOnly"] is True
-    assert session["sameSite"] == "Lax"
-    assert session["secure"] is False  # plain http on loopback; over HTTPS it is __Host-session, Secure
-    [device] = [cookie for cookie in context.cookies() if cookie["name"] == "device"]
-    assert device["httpOnly"] is True and device["sameSite"] == "Strict"
-    assert device["expires"] - time.time() > 364 * 24 * 3600  # kept for a year (README: Device cookies)
-    assert page.evaluate("document.cookie") == ""  # neither the session, the CSRF nonce nor the device cookie is readable
+    elsewhere = new_context(browser)  # a second profile: another device, as far as esauth can tell
+    try:
+        other = elsewhere.new_page()
+        sign_in(other, base)
+
+        page.goto(f"{base}{APP}")
+        expect(page).to_have_url(f"{base}/ui/login?next={APP}")
+        fill_sign_in(page)
+        expect(page).to_have_url(f"{base}{APP}")  # back where nginx sent the person from
+        assert app_identity(page)["x-auth-request-email"] == [EMAIL]
+        screenshot(page, "protected-app")
+
+        [session] = [cookie for cookie in context.cookies() if cookie["name"] == "__Host-session"]
+        assert (session["secure"], session["httpOnly"], session["sameSite"]) == (True, True, "Lax")
+        assert (session["domain"], session["path"]) == ("localhost", "/")  # host-only
+        [device] = [cookie for cookie in context.cookies() if cookie["name"] == "__Host-device"]
+        assert (device["secure"], device["httpOnly"], device["sameSite"]) == (True, True, "Strict")
+        assert device["expires"] - time.time() > 364 * 24 * 3600  # kept for a year (README: Device cookies)
+        assert {cookie["name"] for cookie in context.cookies()} == {"__Host-session", "__Host-csrf", "__Host-device"}
+        assert page.evaluate("document.cookie") == ""  # neither the session, the CSRF nonce nor the device cookie is readable
+
+        page.goto(f"{base}/ui/account")
+        expect(page.locator("#account-email")).to_have_text(EMAIL)
+        expect(page.locator(".sessions li")).to_have_count(2)
+        screenshot(page, "account")
+        page.locator(".sessions li").filter(has_not_text="(this browser)").get_by_role("button").click()
+        expect(page.get_by_role("status")).to_have_text("Session ended.")
+        expect(page.locator(".sessions li")).to_have_count(1)
+        other.goto(f"{base}{APP}")  # the ended session opens the app no more
+        expect(other).to_have_url(f"{base}/ui/login?next={APP}")
+    finally:
+        elsewhere.close()
 
     page.goto(f"{base}/ui/logout")
     screenshot(page, "logout")
     page.locator("main").get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{base}/ui/login?done=signed-out")
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
-    assert not [cookie for cookie in context.cookies() if cookie["name"] == "session"]
-    # Chromium applies the logout's Clear-Site-Data: "cookies" to the device cookie too (README,
-    # Device cookies: the next sign-in here is untrusted).
-    assert not [cookie for cookie in context.cookies() if cookie["name"] == "device"]
+    assert not [cookie for cookie in context.cookies() if cookie["name"] == "__Host-session"]
+    # The device cookie outlives the sign-out (Clear-Site-Data says "cache" only): this browser's
+    # next sign-in is still its own device's, whatever others fail meanwhile.
+    assert [cookie["sameSite"] for cookie in context.cookies() if cookie["name"] == "__Host-device"] == ["Strict"]
 
     # Back, twice (the logout page, then the account page): no-store, so the browser asks again
     # instead of showing what it had, and is sent to sign in.
@@ -76,21 +114,21 @@ def test_sign_up_sign_in_account_sign_out_and_back(context: BrowserContext, esau
         expect(page).to_have_url(f"{base}/ui/login?next={protected}")
         assert EMAIL not in page.content()
     screenshot(page, "back-after-sign-out")
+    page.goto(f"{base}{APP}")  # and the app is closed again, though it lets its pages be cached for 10 minutes
+    expect(page).to_have_url(f"{base}/ui/login?next={APP}")
 
 
-def test_wrong_password_is_shown_in_words(context: BrowserContext, esauth: EsauthServer, screenshot) -> None:
+def test_wrong_password_is_shown_in_words(context: BrowserContext, deployment: Deployment, screenshot) -> None:
     page = context.new_page()
-    sign_up(page, esauth.url)
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_up(page, deployment.url)
+    fill_sign_in(page, "not-the-password")
     expect(page.get_by_role("alert")).to_have_text("That email address and password do not match an account.")
     screenshot(page, "login-error")
 
 
-def test_password_reset_from_the_outbox(context: BrowserContext, esauth: EsauthServer, screenshot) -> None:
+def test_password_reset_from_the_outbox(context: BrowserContext, deployment: Deployment, screenshot) -> None:
     page = context.new_page()
-    base = esauth.url
+    base = deployment.url
     sign_up(page, base)
     page.goto(f"{base}/ui/reset")
     screenshot(page, "reset")
@@ -98,14 +136,19 @@ def test_password_reset_from_the_outbox(context: BrowserContext, esauth: EsauthS
     page.get_by_role("button", name="Send the reset message").click()
     expect(page.get_by_role("status")).to_contain_text("a password reset message is on its way")
 
-    link = reset_link(Path(esauth.env["ESAUTH_DATA_DIR"]) / "outbox")
-    assert link.startswith(f"{base}/ui/reset/confirm?token=")
+    link = reset_link(Path(deployment.esauth.env["ESAUTH_DATA_DIR"]) / "outbox")
+    assert link.startswith(f"{base}/ui/reset/confirm?token=")  # ESAUTH_PUBLIC_URL: the nginx origin
     page.goto(link)
     screenshot(page, "reset-confirm")
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set the new password").click()
     expect(page).to_have_url(f"{base}/ui/login?done=reset")
     sign_in(page, base, NEW_PASSWORD)
+    page.goto(link)  # the link is spent
+    page.get_by_label("New password").fill("yet-another-passphrase")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    screenshot(page, "reset-link-spent")
 
 
 def reset_link(outbox: Path) -> str:
@@ -128,10 +171,10 @@ def link_in_outbox(outbox: Path, path: str, recipient: str = EMAIL) -> str:
     raise AssertionError(f"no message to {recipient} linking to {path} in {outbox} within {OUTBOX_WAIT_S} s")
 
 
-def test_the_confirmation_link_and_an_email_change_from_the_outbox(context: BrowserContext, esauth: EsauthServer, screenshot) -> None:
+def test_the_confirmation_link_and_an_email_change_from_the_outbox(context: BrowserContext, deployment: Deployment, screenshot) -> None:
     page = context.new_page()
-    base = esauth.url
-    outbox = Path(esauth.env["ESAUTH_DATA_DIR"]) / "outbox"
+    base = deployment.url
+    outbox = Path(deployment.esauth.env["ESAUTH_DATA_DIR"]) / "outbox"
     sign_up(page, base)
     link = link_in_outbox(outbox, "/ui/verify-email")
     assert link.startswith(f"{base}/ui/verify-email?token=")
@@ -163,73 +206,79 @@ def test_the_confirmation_link_and_an_email_change_from_the_outbox(context: Brow
     expect(page.locator("#account-email")).to_have_text(new)
 
 
+ATTACK = """<!doctype html><title>elsewhere</title>
+<form id="out" method="post" action="{base}/ui/logout"><input name="csrf_token" value="guess">
+<button type="submit">out</button></form>
+<form id="pw" method="post" action="{base}/ui/account/password"><input name="csrf_token" value="guess">
+<input name="current_password" value="{password}"><input name="new_password" value="owned-by-someone">
+<button type="submit">pw</button></form>"""
+FETCHES = """async (base) => {
+    const out = [];
+    const calls = [["/v1/auth/logout", null], ["/ui/logout", "csrf_token=guess"],
+                   ["/v1/users/me/password", '{"current_password": "%s", "new_password": "owned-by-someone"}']];
+    for (const [path, body] of calls) {
+        try {
+            const answer = await fetch(base + path, {method: "POST", credentials: "include", body,
+                headers: body ? {"Content-Type": "text/plain"} : {}});
+            out.push(answer.status);
+        } catch (error) { out.push("refused"); }
+    }
+    return out;
+}""" % PASSWORD
+
+
+@pytest.mark.parametrize("same_site", [True, False], ids=["same-site", "cross-site"])
 def test_a_page_on_another_origin_can_neither_sign_out_nor_change_the_password(
-    context: BrowserContext, esauth: EsauthServer, other_origin, screenshot
+    context: BrowserContext, deployment: Deployment, other_origin, screenshot, same_site: bool
 ) -> None:
-    base = esauth.url
+    base = deployment.url
     page = context.new_page()
     sign_up(page, base)
     sign_in(page, base)
-    attacker = other_origin(
-        f'<!doctype html><title>elsewhere</title>'
-        f'<form id="out" method="post" action="{base}/ui/logout"><input name="csrf_token" value="guess">'
-        f'<button type="submit">out</button></form>'
-        f'<form id="pw" method="post" action="{base}/ui/account/password"><input name="csrf_token" value="guess">'
-        f'<input name="current_password" value="{PASSWORD}"><input name="new_password" value="owned-by-someone">'
-        f'<button type="submit">pw</button></form>'
-    )
+    attacker = other_origin(ATTACK.format(base=base, password=PASSWORD), same_site=same_site)
     evil = context.new_page()
     for form in ("out", "pw"):
         evil.goto(attacker)
         with evil.expect_response(lambda answer: answer.url.startswith(base)) as answered:
             evil.locator(f"#{form} button").click()
         assert answered.value.status == 403, form
+        expect(evil.locator("h1")).to_have_text("Not allowed")
         screenshot(evil, f"refused-{form}")
     evil.goto(attacker)  # the refused form left this tab on esauth's error page
     assert evil.evaluate("location.origin") != base
-    fetched = evil.evaluate(
-        """async (base) => {
-            const out = [];
-            const calls = [["/v1/auth/logout", null], ["/ui/logout", "csrf_token=guess"],
-                           ["/v1/users/me/password", '{"current_password": "x", "new_password": "owned-by-someone"}']];
-            for (const [path, body] of calls) {
-                try {
-                    const answer = await fetch(base + path, {method: "POST", credentials: "include", body,
-                        headers: body ? {"Content-Type": "text/plain"} : {}});
-                    out.push(answer.status);
-                } catch (error) { out.push("refused"); }
-            }
-            return out;
-        }""",
-        base,
-    )
-    assert fetched == ["refused", "refused", "refused"]  # no CORS grant; what they did is checked below
+    # No CORS grant, so the browser hides every answer; that esauth refused them is shown below.
+    assert evil.evaluate(FETCHES, base) == ["refused", "refused", "refused"]
     screenshot(evil, "other-origin")
 
     page.goto(f"{base}/ui/account")  # the session survived, and the password is unchanged
     expect(page.locator("#account-email")).to_have_text(EMAIL)
-    answer = esauth.client().post("/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
-    assert answer.status == 200
+    expect(page.locator(".sessions li")).to_have_count(1)
+    status, _, body = deployment.https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
+    assert status == 200, body
 
 
-def test_ending_another_session_from_the_account_page(
-    browser, context: BrowserContext, esauth: EsauthServer, screenshot
-) -> None:
-    base = esauth.url
+def test_a_token_made_and_revoked_on_the_account_page(context: BrowserContext, deployment: Deployment, screenshot) -> None:
+    base = deployment.url
     page = context.new_page()
     sign_up(page, base)
-    elsewhere = browser.new_context()  # a second profile: another device, as far as esauth can tell
-    try:
-        elsewhere.set_default_timeout(15_000)
-        other = elsewhere.new_page()
-        sign_in(other, base)
-        sign_in(page, base)
-        expect(page.locator(".sessions li")).to_have_count(2)
-        screenshot(page, "account-sessions")
-        page.locator(".sessions li").filter(has_not_text="(this browser)").get_by_role("button").click()
-        expect(page.get_by_role("status")).to_have_text("Session ended.")
-        expect(page.locator(".sessions li")).to_have_count(1)
-        other.goto(f"{base}/ui/account")
-        expect(other).to_have_url(f"{base}/ui/login?next=/ui/account")
-    finally:
-        elsewhere.close()
+    sign_in(page, base)
+    tokens = page.locator("#tokens")
+    tokens.get_by_label("Name").fill("ci")
+    tokens.get_by_label("Your current password").fill(PASSWORD)
+    tokens.get_by_role("button", name="Make a token").click()
+    expect(page.get_by_role("status")).to_have_text("Token created. Copy it now: it is not shown again.")
+    shown = page.get_by_label("Your new token")
+    expect(shown).to_have_attribute("readonly", "")
+    token = shown.input_value()
+    assert token.startswith("esauth_pat_")
+    screenshot(page, "token-created")
+    seen = deployment.https("GET", APP, Accept="application/json", Authorization=f"Bearer {token}")
+    assert seen[0] == 200 and json.loads(seen[2])["headers"]["x-auth-request-email"] == [EMAIL]
+
+    page.goto(f"{base}/ui/account")  # shown once: never again
+    assert token not in page.content()
+    page.get_by_role("button", name="Revoke ci").click()
+    expect(page.get_by_role("status")).to_have_text("Token revoked. Whatever used it is refused from now on.")
+    expect(tokens).to_contain_text("You have no tokens.")
+    screenshot(page, "token-revoked")
+    assert deployment.https("GET", APP, Accept="application/json", Authorization=f"Bearer {token}")[0] == 401

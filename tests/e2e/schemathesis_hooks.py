@@ -41,22 +41,43 @@ def _log_in(email: str, password: str) -> str:
 
 
 # Cached: a login per generated case would push the sessions of cases not yet sent out of the
-# ten newest a user keeps (the coverage phase generates all its cases first). Refetched on 401.
-@schemathesis.auth(cache_by_key=_role, refresh_interval=3600)
+# ten newest a user keeps (the coverage phase generates all its cases first). Kept here rather
+# than by schemathesis (refresh_interval=None), so a 401 to a case that carried the cached cookie
+# drops it at once (after_call below): a chain may end that very session (logout, logout-all, a
+# password change, or DELETE of its own id from the session list), and every later case would
+# otherwise go out with a dead cookie.
+_cookies: dict[str, str] = {}
+
+
+def _fresh(role: str) -> str:
+    if role == "admin":
+        return _log_in(*ADMIN)
+    email, password = f"contract-{_run}-{next(_users)}@example.com", secrets.token_urlsafe(12)
+    answer = requests.post(f"{BASE_URL}/v1/users/new", json={"email_address": email, "password": password}, timeout=TIMEOUT_S)
+    if answer.status_code != 200:
+        raise RuntimeError(f"sign-up of {email} answered {answer.status_code}: {answer.text[:200]}")
+    return _log_in(email, password)
+
+
+@schemathesis.hook
+def after_call(context, case: schemathesis.Case, response) -> None:
+    if response.status_code != 401:
+        return
+    sent = (case.cookies or {}).get(COOKIE)
+    for role, cookie in list(_cookies.items()):
+        if cookie == sent:
+            del _cookies[role]
+
+
+@schemathesis.auth(refresh_interval=None)
 class SessionCookie:
     def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str:
         role = _role(case, context)
         if role == "public":
             return ""
-        if role == "admin":
-            return _log_in(*ADMIN)
-        email, password = f"contract-{_run}-{next(_users)}@example.com", secrets.token_urlsafe(12)
-        answer = requests.post(
-            f"{BASE_URL}/v1/users/new", json={"email_address": email, "password": password}, timeout=TIMEOUT_S
-        )
-        if answer.status_code != 200:
-            raise RuntimeError(f"sign-up of {email} answered {answer.status_code}: {answer.text[:200]}")
-        return _log_in(email, password)
+        if role not in _cookies:
+            _cookies[role] = _fresh(role)
+        return _cookies[role]
 
     def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
         if not data:

@@ -3,14 +3,10 @@ is asking, over HTTPS with a test CA, on loopback."""
 
 from __future__ import annotations
 
-import http.client
-import http.server
 import json
 import socket
-import ssl
-import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,106 +17,17 @@ import pytest
 from domain.session import SessionPolicy
 from entrypoints.session import SessionCookies
 
+from tests.e2e.deployment import APP_CACHE_CONTROL, LOGIN_PATH, Https, run_deployment
 from tests.e2e.harness import HOST, EsauthServer, StartServer
-from tests.tools.nginx import run_nginx
-from tests.tools.ports import free_port
-from tests.tools.tls import make_test_ca
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "esauth.conf.template"
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery"
-LOGIN_PATH = "/login"
-IDENTITY = ("x-auth-request-user", "x-auth-request-email", "x-auth-request-admin")
 HELD = 300
-APP_CACHE_CONTROL = "public, max-age=600"
-
-
-class EchoApp(http.server.BaseHTTPRequestHandler):
-    """The protected app: answers JSON naming the identity headers (and Authorization and Cookie)
-    it got, and says its pages may be cached by anyone (as a careless app would)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        seen = {name: self.headers.get_all(name) for name in (*IDENTITY, "authorization", "cookie", "x-forwarded-for")}
-        body = json.dumps({"path": self.path, "headers": seen}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Cache-Control", APP_CACHE_CONTROL)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def echo_app(port: int) -> Iterator[None]:
-    server = http.server.ThreadingHTTPServer((HOST, port), EchoApp)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-def rendered(values: dict[str, str]) -> str:
-    """The template with its placeholders filled, as `envsubst` with the names listed would."""
-    text = TEMPLATE.read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    assert not [line for line in text.splitlines() if "${ESAUTH_" in line.split("#", 1)[0]], "a placeholder left"
-    return text
-
-
-class Https:
-    """Requests to nginx over TLS, trusting only the test CA, each on its own connection."""
-
-    def __init__(self, port: int, ca: Path) -> None:
-        self.port = port
-        self.context = ssl.create_default_context(cafile=str(ca))
-
-    def connect(self, timeout_s: float = 10) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection("localhost", self.port, context=self.context, timeout=timeout_s)
-
-    def __call__(self, method: str, path: str, body: object = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
-        connection = self.connect()
-        try:
-            data = None if body is None else json.dumps(body).encode()
-            if data is not None:
-                headers.setdefault("Content-Type", "application/json")
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            answer = response.read()
-            found = {name.lower(): value for name, value in response.getheaders() if name.lower() != "set-cookie"}
-            cookies = [value for name, value in response.getheaders() if name.lower() == "set-cookie"]
-            if cookies:
-                found["set-cookie"] = "\n".join(cookies)
-            return response.status, found, answer
-        finally:
-            connection.close()
 
 
 @pytest.fixture
 def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[tuple[Https, EsauthServer]]:
-    certs = make_test_ca(tmp_path / "tls")
-    esauth = start_server(ESAUTH_COOKIE_SECURE="true", ESAUTH_TRUSTED_PROXIES="1")
-    app_port, nginx_port = free_port(), free_port()
-    config = rendered({
-        "ESAUTH_LISTEN": f"{HOST}:{nginx_port}",
-        "ESAUTH_SERVER_NAME": "localhost",
-        "ESAUTH_TLS_CERT": str(certs.server_chain),
-        "ESAUTH_TLS_KEY": str(certs.server_key),
-        "ESAUTH_UPSTREAM": f"{HOST}:{esauth.port}",
-        "ESAUTH_APP_UPSTREAM": f"{HOST}:{app_port}",
-        "ESAUTH_LOGIN_PATH": LOGIN_PATH,
-    })
-    with echo_app(app_port), run_nginx(config, ports=[nginx_port], workdir=tmp_path / "nginx", worker_connections=2048):
-        yield Https(nginx_port, certs.ca_cert), esauth
+    with run_deployment(start_server, tmp_path) as running:
+        yield running.https, running.esauth
 
 
 def session_cookie(headers: dict[str, str]) -> str:
@@ -243,3 +150,13 @@ def test_300_idle_connections_held_leave_normal_requests_answered_within_a_secon
             waits.append(time.monotonic() - started)
             assert status == 200
         assert max(waits) < 1.0, waits
+
+
+def test_the_hosted_pages_pass_through_and_only_their_password_posts_get_the_credentials_rate(deployment) -> None:
+    https, _ = deployment
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    shown = [https("GET", LOGIN_PATH, Accept="text/html")[0] for _ in range(30)]
+    assert shown == [200] * 30  # esauth's page, however often it is shown
+    posted = [https("POST", LOGIN_PATH, **form)[0] for _ in range(30)]  # no CSRF token: esauth says 403
+    assert set(posted) == {403, 429} and posted[:10] == [403] * 10  # a burst of 10, then 2 a second
+    assert https("GET", "/ui/static/esauth.css")[0] == 200

@@ -42,8 +42,9 @@ def test_login_answers_200_with_the_seed_message_the_user_and_a_session_cookie(a
 
     assert result.status_code == 200
     body = result.json
-    assert set(body) == {"message", "success", "data"}
+    assert set(body) == {"message", "success", "data", "sessions_evicted"}
     assert body["message"] == "'test@abc.com' successfully logged in!"
+    assert body["sessions_evicted"] == 0
     assert body["success"] is True
     assert_public_user(body["data"], EMAIL, "Ada")
 
@@ -158,10 +159,12 @@ def test_deactivating_a_user_ends_their_live_sessions(any_api: Api, repo: Sqlite
     assert_error(any_api.get_test(cookie), 401)
 
 
-def test_the_oldest_session_ends_when_too_many_are_live(any_api: Api) -> None:
-    cookies = [any_api.signup_and_login()]
-    cookies += [any_api.login_cookie() for _ in range(MAX_LIVE_SESSIONS)]
+def test_the_oldest_session_ends_when_too_many_are_live_and_the_login_says_so(any_api: Api) -> None:
+    assert any_api.signup().status_code == 200
+    answers = [any_api.login(EMAIL, PASSWORD) for _ in range(MAX_LIVE_SESSIONS + 1)]
 
+    assert [answer.json["sessions_evicted"] for answer in answers] == [0] * MAX_LIVE_SESSIONS + [1]
+    cookies = [answer.cookies[any_api.cookie_name].value for answer in answers]
     assert_error(any_api.get_test(cookies[0]), 401)
     for cookie in cookies[1:]:
         assert any_api.get_test(cookie).status_code == 200

@@ -131,7 +131,7 @@ def test_logout_all_revokes_every_session_and_clears_site_data(api: Api, other: 
     assert result.status_code == 200
     assert result.json == {"message": f"'{EMAIL}' successfully logged out of every session!", "success": True,
                            "data": {"tokens_revoked": 0}}
-    assert result.headers["clear-site-data"] == '"cookies"'
+    assert result.headers["clear-site-data"] == '"cache"'
     assert result.cookies[api.cookie_name].value == ""
     for cookie in (phone, laptop):
         assert_error(api.get_test(cookie), 401)
@@ -143,7 +143,7 @@ def test_logout_all_revokes_every_session_and_clears_site_data(api: Api, other: 
 def test_logout_clears_site_data_and_logout_all_needs_a_session(api: Api) -> None:
     cookie = api.signup_and_login()
     result = api.client.simulate_post("/v1/auth/logout", cookies=api.with_cookie(cookie))
-    assert result.headers["clear-site-data"] == '"cookies"'
+    assert result.headers["clear-site-data"] == '"cache"'
     assert_error(api.client.simulate_post("/v1/auth/logout-all"), 401)
 
 

@@ -67,7 +67,7 @@ def test_deleting_your_own_session_signs_you_out(api: Api) -> None:
     result = api.client.simulate_delete(f"/v1/users/me/sessions/{entry['id']}", cookies=api.with_cookie(mine))
     assert result.status_code == 200
     assert result.cookies[api.cookie_name].value == ""
-    assert result.headers["clear-site-data"] == '"cookies"'
+    assert result.headers["clear-site-data"] == '"cache"'
     assert api.get_test(mine).status_code == 401
 
 
@@ -132,3 +132,18 @@ def test_the_cap_on_sessions_is_said_when_it_ends_the_oldest(api: Api) -> None:
     assert result.headers["location"] == "/ui/account?done=evicted"
     assert "your oldest one was signed out" in page_text(pages.get(result.headers["location"]))
     assert api.get_test(oldest).status_code == 401
+
+
+def test_the_cap_notice_comes_before_the_page_the_sign_in_was_going_to(api: Api) -> None:
+    api.signup()
+    for _ in range(MAX_LIVE_SESSIONS):
+        login(api)
+    pages = PageClient(api.app)
+    pages.get("/ui/login?next=/app/reports%3Fq%3D1")
+    result = pages.post("/ui/login", {"email_address": EMAIL, "password": PASSWORD, "next": "/app/reports?q=1"})
+    assert result.headers["location"] == "/ui/account?done=evicted&next=%2Fapp%2Freports%3Fq%3D1"
+    page = pages.get(result.headers["location"])
+    assert "your oldest one was signed out" in page_text(page)
+    assert '<a id="onward" href="/app/reports?q=1">' in page.text
+    hostile = pages.get("/ui/account?done=evicted&next=//evil.example/")
+    assert hostile.status_code == 200 and 'id="onward"' not in hostile.text  # next is checked here too

@@ -12,7 +12,7 @@ from tests.http.ui_browser import ORIGIN, PageClient, page_text
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 POSTS = ["/ui/login", "/ui/signup", "/ui/logout", "/ui/account/profile", "/ui/account/password", "/ui/reset",
-         "/ui/reset/confirm"]
+         "/ui/reset/confirm", "/ui/account/tokens"]
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_sign_up_sign_in_account_sign_out(pages: PageClient, api: Api) -> None:
     assert EMAIL in page_text(account) and 'value="Ada"' in account.text
     result = pages.post("/ui/logout", {})
     assert result.status_code == 303 and result.headers["location"] == "/ui/login?done=signed-out"
-    assert result.headers["clear-site-data"] == '"cookies"'
+    assert result.headers["clear-site-data"] == '"cache"'
     assert api.cookie_name not in pages.jar
     again = pages.get("/ui/account")
     assert again.status_code == 303 and again.headers["location"] == "/ui/login?next=/ui/account"

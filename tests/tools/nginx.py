@@ -24,6 +24,9 @@ It starts `nginx -g 'daemon off;'` as a child, waits until every port accepts co
 fails with the error log), and on the way out stops it with SIGTERM (nginx's fast shutdown: a
 test waits for no lingering keep-alive client), then kills its process group if it lingers.
 
+render_deploy_template(values) is deploy/nginx/esauth.conf.template with its placeholders filled, as
+`envsubst` with the names listed would (the e2e deployment test and `make bench` both serve it).
+
 nginx_binary() finds nginx, installing Debian's package with apt-get when it is missing (as
 root, like `make bench` does for wrk), so a fresh machine or CI needs no manual step.
 """
@@ -49,6 +52,7 @@ STOP_TIMEOUT_S = 5.0
 APT_TIMEOUT_S = 600
 MIME_TYPES = Path("/etc/nginx/mime.types")
 SEARCH_PATH = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
+DEPLOY_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "esauth.conf.template"
 
 
 class NginxError(RuntimeError):
@@ -70,6 +74,17 @@ class Nginx:
             return self.error_log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+
+def render_deploy_template(values: dict[str, str]) -> str:
+    """deploy/nginx's template with its placeholders filled, as `envsubst` with the names listed would."""
+    text = DEPLOY_TEMPLATE.read_text()
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    left = [line for line in text.splitlines() if "${ESAUTH_" in line.split("#", 1)[0]]
+    if left:
+        raise NginxError(f"placeholders left in {DEPLOY_TEMPLATE.name}: {left}")
+    return text
 
 
 def nginx_binary() -> str:

@@ -18,19 +18,16 @@ from ..common import SEED_USERS, BenchError
 from ..loopback import http_call
 from ..seeding import LiveSessions, seed_directly
 from ..servers import start_esauth
-from .target import Target
+from .target import Target, growth_label, growth_prefix
 
-GROWTH = " (100k users)"
-
-
-def hot_sessions(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
-    growth = GROWTH if prefix else ""
+def hot_sessions(t: Target, sessions: LiveSessions, grown: int = 0) -> None:
+    prefix, growth = growth_prefix(grown), growth_label(grown)
     for conns in t.conns_list:
         t.bench.scenario(f"{prefix}test-{t.store}-t{t.threads}-c{conns}", f"GET /v1/test{growth}", t.store, t.threads,
                          t.server, "/v1/test", "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
 
 
-def distinct_sessions(t: Target, count: int) -> LiveSessions:
+def distinct_sessions(t: Target, count: int, deadline: float | None = None) -> LiveSessions:
     """GET /v1/test from `count` users in turn (get.lua: each wrk thread takes every other line).
 
     The users (numbers SEED_USERS on: the first of the growth range) are written straight into
@@ -41,7 +38,7 @@ def distinct_sessions(t: Target, count: int) -> LiveSessions:
     from entrypoints.config import Settings
 
     ids = {SEED_USERS + k: new_session_id() for k in range(count)}
-    seconds = seed_directly(t.env, SEED_USERS, count, session_ids=lambda i: (ids[i],))
+    seconds = seed_directly(t.env, SEED_USERS, count, session_ids=lambda i: (ids[i],), deadline=deadline)
     t.direct_users = count
     print(f"  ({t.store}: wrote {count:,} users with a live session each directly in {seconds:.1f} s)", flush=True)
     sessions = LiveSessions(t.env, t.bench.workdir, ids)
@@ -59,13 +56,13 @@ def distinct_sessions(t: Target, count: int) -> LiveSessions:
     return sessions
 
 
-def uncached(t: Target, sessions: LiveSessions, prefix: str = "") -> None:
+def uncached(t: Target, sessions: LiveSessions, grown: int = 0) -> None:
     """GET /v1/test with ESAUTH_SESSION_CHECK_CACHE_MS=0: what the per-request store read costs."""
     # The same store and secret key, with the session check reading the store on every request.
     env = {**t.env, "ESAUTH_SESSION_CHECK_CACHE_MS": "0"}
     server = start_esauth(t.bench.procs, t.bench.workdir, t.store, env, t.threads_flag, t.server.store_pid,
                           t.server.store_reads)
-    growth = GROWTH if prefix else ""
+    prefix, growth = growth_prefix(grown), growth_label(grown)
     try:
         for conns in t.conns_list:
             t.bench.scenario(f"{prefix}uncached-{t.store}-t{t.threads}-c{conns}",

@@ -1,31 +1,42 @@
-"""Growth: 100,000 more users written straight into the store, then the cookie check and login again.
+"""Growth: the store grown to each of --users (100,000; also 1,000,000) with users written
+straight in, then the cookie check and login again at each size.
 
-Their users are spread over the whole 100,000 (a prime stride), and each figure is compared with
-the same scenario on 100 users (p50 at most 1.15x): a point read by key should not feel table size.
+The users are spread over the whole store (a prime stride), and each figure is compared with the
+same scenario on 100 users (p50 at most 1.15x): a point read by key should not feel table size.
+Seeding is bulk (seeding.seed_directly) and bounded by --seed-minutes per store: past it, the
+sizes not reached are left out (saying so) and the run goes on. How long each took is printed
+and kept for the report.
 """
 
 from __future__ import annotations
 
-from ..common import COOKIE_USERS, GROWTH_STRIDE, GROWTH_USERS, SEED_USERS
-from ..seeding import log_in, seed_directly
+from ..common import COOKIE_USERS, GROWTH_STRIDE, SEED_USERS
+from ..seeding import SeedingTooLong, log_in, seed_directly
 from . import cookie_check, login
 from .target import Target
 
-PREFIX = "growth-"
 
-
-def growth(t: Target, scenarios: set[str], diagnostics: bool) -> None:
-    # The distinct-session users, if that scenario ran, are the first of the 100,000.
-    more = GROWTH_USERS - t.direct_users
-    if more > 0:
-        seconds = seed_directly(t.env, SEED_USERS + t.direct_users, more)
-        with_sessions = f" ({GROWTH_USERS:,} with the sessions' users)" if t.direct_users else ""
-        print(f"  ({t.store}: wrote {more:,} more users directly in {seconds:.1f} s{with_sessions})", flush=True)
-    spread = [SEED_USERS + (k * GROWTH_STRIDE) % GROWTH_USERS for k in range(1000)]
-    sessions = log_in(t.server, t.bench.workdir, spread[:COOKIE_USERS]) if "test" in scenarios else None
-    if sessions:
-        cookie_check.hot_sessions(t, sessions, PREFIX)
-    if "login" in scenarios:
-        login.logins(t, right=True, unknown=False, login_users=spread[COOKIE_USERS:], prefix=PREFIX)
-    if diagnostics and sessions:
-        cookie_check.uncached(t, sessions, PREFIX)
+def growth(t: Target, scenarios: set[str], diagnostics: bool, sizes: list[int], deadline: float) -> None:
+    for size in sorted(sizes):
+        # The distinct-session users, if that scenario ran, are the first of them.
+        more = size - t.direct_users
+        if more > 0:
+            try:
+                seconds = seed_directly(t.env, SEED_USERS + t.direct_users, more, deadline=deadline)
+            except SeedingTooLong as error:
+                note = f"{t.store}: growing to {size:,} users: {error}; its rows and the larger sizes' are left out"
+                t.bench.results.seeding.append(note)
+                print(f"  ({note})", flush=True)
+                return
+            t.direct_users = size
+            note = f"{t.store}: {more:,} users written in {seconds:.1f} s ({more / seconds:,.0f}/s), {size:,} in all"
+            t.bench.results.seeding.append(note)
+            print(f"  ({note})", flush=True)
+        spread = [SEED_USERS + (k * GROWTH_STRIDE) % size for k in range(1000)]
+        sessions = log_in(t.server, t.bench.workdir, spread[:COOKIE_USERS]) if "test" in scenarios else None
+        if sessions:
+            cookie_check.hot_sessions(t, sessions, size)
+        if "login" in scenarios:
+            login.logins(t, right=True, unknown=False, login_users=spread[COOKIE_USERS:], grown=size)
+        if diagnostics and sessions:
+            cookie_check.uncached(t, sessions, size)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from ..common import PASSWORD
 from ..runner import Spec
 from ..seeding import emails_file
-from .target import Target
+from .target import Target, growth_label, growth_prefix
 
 
-def logins(t: Target, right: bool, unknown: bool, login_users: list[int], prefix: str = "") -> None:
-    growth = " (100k users)" if prefix else ""
+def logins(t: Target, right: bool, unknown: bool, login_users: list[int], grown: int = 0) -> None:
+    prefix, growth = growth_prefix(grown), growth_label(grown)
     bench = t.bench
     emails = emails_file(bench.workdir, login_users) if right else None
     rights = [Spec(f"{prefix}login-{t.store}-t{t.threads}-c{conns}", f"login, right password{growth}", t.store,
