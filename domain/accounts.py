@@ -91,7 +91,8 @@ class AccountService:
         new_password = self._passwords.check(new_password, "new_password", email)
         verified = self.confirm_password(email, current_password).password_hash
         new_hash = self._hasher.hash(new_password)
-        kept = replace(session, session_id=self._new_session_id())
+        # The current password was proven just now: the renewed session counts as re-authenticated.
+        kept = replace(session, session_id=self._new_session_id(), authenticated_at=self._clock())
 
         def change(current: User) -> User:
             if current.password_hash != verified:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from domain.errors import (
     EmailNotVerified,
     InactiveUser,
     InvalidCredentials,
+    InvalidSecondFactor,
+    PendingLoginInvalid,
+    SecondFactorRequired,
     LoginThrottled,
     SessionInvalid,
     SessionNotFound,
@@ -22,6 +25,7 @@ from domain.errors import (
 )
 from domain.devices import DeviceCookie, issue_device_cookie
 from domain.passwords import PasswordRules
+from domain.second_factor import PendingLogin, SecondFactorCheck, credential_fingerprint, prove, second_factor_methods
 from domain.session import Session, SessionRecord
 from domain.throttle import FailureCounter, TrustedDevice
 from domain.user import User, check_name, check_text, email_spellings, normalize_email
@@ -34,6 +38,8 @@ from ports.password_screen import PasswordScreen
 
 MAX_LIVE_SESSIONS = 10
 """Live sessions kept per user; logging in an eleventh time ends the oldest."""
+PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
+"""How long a proven password waits for its second factor."""
 
 
 def new_session_id() -> str:
@@ -54,11 +60,13 @@ class AuthService:
         screen: PasswordScreen,
         breached: BreachedPasswords | None = None,
         require_verified_email: bool = False,
+        pending_lifetime: timedelta = PENDING_LOGIN_LIFETIME,
     ) -> None:
         """`require_verified_email` (ESAUTH_EMAIL_VERIFICATION=required) opens no session for an
         account whose address is not proved yet: EmailNotVerified, once the password is right."""
         self._require_verified = require_verified_email
         self._users = users
+        self._pending_lifetime = pending_lifetime
         self._passwords = PasswordRules(screen, breached)
         self._hasher = hasher
         self._clock = clock
@@ -128,6 +136,10 @@ class AuthService:
         attempt counts in that device's bucket instead (see FailureCounter): the account's
         count for untrusted clients neither holds it back nor is cleared by it, and a failure
         is one guarded write of the device's count.
+
+        An account with a second factor gets no session for its password: SecondFactorRequired
+        carries the PendingLogin that `finish_login` completes. Its count is left as it was (not
+        cleared), so knowing the password never resets the throttle on guessing codes.
         """
         password = check_text(password, "password")
         if not isinstance(email_address, str):
@@ -156,9 +168,14 @@ class AuthService:
         written, session = self._settle(user, password, right, stored, device, client, trusted)
         if trusted is not None:
             self._failures.forget_device(trusted)
-        elif stored is not None:
-            self._failures.forget(email_address)
+        elif stored is not None and session is not None:
+            self._failures.forget(email_address)  # with a second factor owed, finish_login does
         self._upgrade_hash(written, password)
+        if session is None:
+            pending = PendingLogin(
+                written.email_address, self._clock(), credential_fingerprint(written), second_factor_methods(written)
+            )
+            raise SecondFactorRequired(pending)
         return written, replace(session, device_cookie=issue_device_cookie(written))
 
     def _settle(
@@ -170,18 +187,19 @@ class AuthService:
         device: str = "",
         client: str = "",
         trusted: TrustedDevice | None = None,
-    ) -> tuple[User, Session]:
+    ) -> tuple[User, Session | None]:
         """Write what the attempt came to over the latest user, before any other work: a failure
-        counted, or the count cleared and (for an active account) a session opened. From a
+        counted, or the count cleared and (for an active account) a session opened; None for
+        the session of an account whose second factor is still owed (its count kept). From a
         trusted device the untrusted count is neither checked nor cleared (an attacker's
         failures elsewhere must not be forgiven by the user's login)."""
-        now = self._clock()
-        session = Session(user.email_address, self._new_session_id(), issued_at=now, last_seen=now)
+        session = self._new_session(user.email_address)
         verified_hash = user.password_hash
         evicted: tuple[str, ...] = ()
+        owed = False
 
         def settle(current: User) -> User:
-            nonlocal verified_hash, right
+            nonlocal verified_hash, right, evicted, owed
             if trusted is None:
                 self._failures.check_user(current, stored)  # others' failures got there first: withhold
             if current.password_hash != verified_hash:
@@ -191,20 +209,15 @@ class AuthService:
                 verified_hash = current.password_hash
             if not right:
                 return current if trusted is not None else self._failures.failed(current, stored)
+            # An unconfirmed address is refused (below) before any second step is offered.
+            owed = current.is_active and current.has_second_factor and not self._refuses_unverified(current)
+            if owed:
+                return current  # written anyway (a decision on the read), so it costs what others cost
             cleared = current if trusted is not None else self._failures.cleared(current)
             if not current.is_active or self._refuses_unverified(current):
                 return cleared
-            nonlocal evicted
-            live = (*current.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
-            evicted = tuple(kept for kept in current.session_ids if kept not in live)
-            record = SessionRecord(session.session_id, now, now, device, client)
-            return replace(
-                cleared,
-                session_ids=live,
-                sessions=_records_of(live, (*current.sessions, record)),
-                last_login_at=now,
-                login_count=current.login_count + 1,
-            )
+            opened, evicted = _opened(cleared, session, device, client)
+            return opened
 
         try:
             written = self._users.modify(user.email_address, settle, read=user)
@@ -220,7 +233,96 @@ class AuthService:
             raise InactiveUser()
         if self._refuses_unverified(written):
             raise EmailNotVerified()
-        return written, replace(session, evicted=evicted)
+        return written, None if owed else replace(session, evicted=evicted)
+
+    def _new_session(self, email_address: str) -> Session:
+        now = self._clock()
+        return Session(email_address, self._new_session_id(), issued_at=now, last_seen=now, authenticated_at=now)
+
+    def finish_login(
+        self,
+        pending: PendingLogin,
+        check: SecondFactorCheck,
+        device: str = "",
+        client: str = "",
+        device_cookie: DeviceCookie | None = None,
+    ) -> tuple[User, Session]:
+        """The second step: open the session of a PendingLogin once `check` accepts its proof.
+
+        Throttled as the password is: a wrong proof is a failed login of the account, written
+        (after checking the count again) by the same guarded update that would have opened the
+        session, and a right one clears the count. PendingLoginInvalid when the pending sign-in
+        expired, or its password was changed or reset meanwhile, or the account is gone,
+        deactivated or has no second factor any more.
+
+        From the account's own device (`device_cookie`, as at login) a wrong proof counts in
+        that device's bucket instead, and the account's count neither holds it back nor is
+        cleared by it: failures from elsewhere cannot keep the user's own browser out at this
+        step either. The session carries a new device cookie, as a one-step login's does."""
+        now = self._clock()
+        if not timedelta(0) <= now - pending.started_at <= self._pending_lifetime:
+            raise PendingLoginInvalid("the pending sign-in expired")
+        user = self._users.get(pending.email_address)
+        if user is None:
+            raise PendingLoginInvalid("the account is gone")
+        trusted = self._failures.trusted_device(device_cookie, user)
+        session = self._new_session(user.email_address)
+        evicted: tuple[str, ...] = ()
+        proven = False
+
+        def settle(current: User) -> User:
+            nonlocal evicted, proven
+            if not current.is_active or not current.has_second_factor or credential_fingerprint(current) != pending.fingerprint:
+                raise PendingLoginInvalid("the account changed since the password was checked")
+            if trusted is None:
+                self._failures.check_user(current)
+            used = check(current)
+            proven = used is not None
+            if used is None:
+                return current if trusted is not None else self._failures.failed(current)
+            opened, evicted = _opened(used if trusted is not None else self._failures.cleared(used), session, device, client)
+            return opened
+
+        try:
+            written = self._users.modify(pending.email_address, settle, read=user)
+        except UserNotFound:
+            raise PendingLoginInvalid("the account is gone") from None
+        except VersionConflict:
+            raise LoginThrottled(1) from None
+        if not proven:
+            if trusted is not None:
+                self._failures.device_failed(trusted)
+            raise InvalidSecondFactor()
+        # As a one-step login does once it succeeds: the device's old count, or a count the
+        # failure store holds for the address (from before the account), is dropped, best effort.
+        if trusted is not None:
+            self._failures.forget_device(trusted)
+        else:
+            self._failures.forget(pending.email_address)
+        return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
+
+    def reauthenticate(self, session: Session, password: object = None, check: SecondFactorCheck | None = None) -> Session:
+        """Prove the password or a second factor again (sudo mode): the same session, its
+        `authenticated_at` now. Throttled as a login: a wrong proof counts as a failed one."""
+        user = self._users.get(session.email_address)
+        if user is None or not _accepts(user, session):
+            raise SessionInvalid("the session is not valid")
+        if check is None:
+            password = check_text(password, "password")
+            self._failures.check_user(user)  # no hash for an attempt the count already throttles
+            right = self._hasher.verify(user.password_hash, password)
+            verified = user.password_hash
+
+            def check(current: User) -> User | None:
+                return current if right and current.password_hash == verified else None
+
+            try:
+                prove(self._users, self._failures, user, check)
+            except InvalidSecondFactor:
+                raise ValidationError("password", "is not correct") from None
+        else:
+            prove(self._users, self._failures, user, check)
+        return replace(session, authenticated_at=self._clock())
 
     def _refuses_unverified(self, user: User) -> bool:
         return self._require_verified and user.email_verified_at is None
@@ -318,6 +420,23 @@ class AuthService:
             self._users.modify(email_address, lambda current: _keep_sessions(current, keep(current.session_ids)))
         except UserNotFound:
             pass
+
+
+def _opened(user: User, session: Session, device: str, client: str) -> tuple[User, tuple[str, ...]]:
+    """The user with `session` live (the oldest ended past the cap, returned as evicted) and
+    the login counted."""
+    now = session.issued_at
+    live = (*user.session_ids, session.session_id)[-MAX_LIVE_SESSIONS:]
+    evicted = tuple(kept for kept in user.session_ids if kept not in live)
+    record = SessionRecord(session.session_id, now, now, device, client)
+    opened = replace(
+        user,
+        session_ids=live,
+        sessions=_records_of(live, (*user.sessions, record)),
+        last_login_at=now,
+        login_count=user.login_count + 1,
+    )
+    return opened, evicted
 
 
 def _keep_sessions(user: User, live: tuple[str, ...]) -> User:

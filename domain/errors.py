@@ -122,3 +122,30 @@ class EmailNotVerified(AuthError):
     """The password was right, but the account's address is not proved yet and the service
     requires it (ESAUTH_EMAIL_VERIFICATION=required). Said only after the password was checked,
     so it tells nothing to someone without it."""
+class SecondFactorRequired(AuthError):
+    """The password was right and the account has a second factor: `pending` is what the second
+    step (domain.second_factor.PendingLogin) must be shown; no session is open yet."""
+
+    def __init__(self, pending: object) -> None:
+        super().__init__("a second factor is required")
+        self.pending = pending
+
+
+class PendingLoginInvalid(AuthError):
+    """No pending sign-in, or one that expired, was tampered with, or whose password changed."""
+
+
+class InvalidSecondFactor(AuthError):
+    """A second-factor code (TOTP or recovery) that is wrong, malformed or already used."""
+
+
+class ReauthenticationRequired(AuthError):
+    """The session is older than the sudo window: prove the password or a factor again first."""
+
+
+class SecondFactorState(AuthError):
+    """Enrolment asked in the wrong state (already enabled, nothing to confirm); `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.devices import DeviceCookie
-from domain.errors import SessionExpired
+from domain.errors import ReauthenticationRequired, SessionExpired
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,13 @@ class Session:
     """Sessions this login ended because the user already had the most live sessions allowed."""
     device_cookie: DeviceCookie | None = field(default=None, compare=False)
     """The device cookie this login issued (a new nonce each time), for the client to keep."""
+    authenticated_at: datetime | None = None
+    """When its owner last proved a credential (at login, or re-authenticating for sudo mode);
+    None for a cookie of an earlier release, which counts from `issued_at`."""
+
+    @property
+    def proven_at(self) -> datetime:
+        return self.authenticated_at or self.issued_at
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,14 @@ class SessionPolicy:
     idle_timeout: timedelta = timedelta(minutes=30)
     absolute_lifetime: timedelta = timedelta(hours=12)
     refresh_after: timedelta = timedelta(minutes=1)
+    sudo_max_age: timedelta = timedelta(minutes=15)
+    """How recent a proven credential must be to change credentials (sudo mode)."""
+
+    def check_recent(self, session: Session, now: datetime) -> None:
+        """Raise ReauthenticationRequired unless the session proved a credential within
+        `sudo_max_age`."""
+        if now - session.proven_at > self.sudo_max_age:
+            raise ReauthenticationRequired("re-authentication required")
 
     def check(self, session: Session, now: datetime) -> None:
         """Raise SessionExpired if either clock has run out."""

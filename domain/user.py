@@ -72,7 +72,22 @@ class User:
     """Opaque, immutable, URL-safe: what downstream services key on (an email can be re-used
     by a new account after a deletion, an id never is). Empty only for users stored before ids
     existed, until `Users` gives them one."""
+    totp_secret: str = ""
+    """The TOTP secret, sealed (ports.secret_box): never stored, logged or answered in the clear
+    after enrolment. Set with `totp_enabled` False while an enrolment waits for its first code."""
+    totp_enabled: bool = False
+    totp_last_step: int = 0
+    """The RFC 6238 time step of the last code accepted: a code of that step or an earlier one is
+    refused, so a code cannot be replayed within its window. Written by the guarded update that
+    accepts the code, so two requests racing with one code cannot both win."""
+    recovery_codes: tuple[str, ...] = ()
+    """SHA-256 digests of the unused recovery codes (each spent once, then removed)."""
     version: str | None = field(default=None, compare=False)
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether signing in takes a second step after the password (domain.second_factor)."""
+        return self.totp_enabled
 
 
 def new_user_id() -> str:

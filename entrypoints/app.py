@@ -13,6 +13,7 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
+from domain.second_factor import TotpService
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
 from entrypoints.device_cookies import DeviceCookieMiddleware, DeviceCookies
@@ -42,12 +43,15 @@ from entrypoints.resources import (
     UsersResource,
 )
 from entrypoints.request_log import RequestObserver
+from entrypoints.pending_login import PendingLoginCookies, SecondFactorStep
+from entrypoints.second_factor_resources import ReauthenticateResource, SecondFactorLoginResource, TotpResource
 from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
 from entrypoints.ui.email_pages import add_email_pages
 from entrypoints.ui.resources import add_pages
-from domain.errors import SessionExpired, SessionInvalid
+from entrypoints.ui.second_factor_pages import add_second_factor_pages
+from domain.errors import ReauthenticationRequired, SessionExpired, SessionInvalid
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 
@@ -63,6 +67,8 @@ def create_app(
     emails: EmailAddresses,
     admin: AdminService,
     tokens: AccessTokens,
+    totp: TotpService,
+    pending: PendingLoginCookies,
     allowed_origins: Iterable[str] = (),
     trusted_proxies: int = 0,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -104,6 +110,7 @@ def create_app(
     )
     errors.install(app)
     app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
+    app.add_error_handler(ReauthenticationRequired, pages.reauthentication_error)
 
     signup = SignupResource(auth, audit, emails)
     app.add_route("/v1/users", UsersResource(signup, admin))
@@ -118,7 +125,14 @@ def create_app(
     # `path`: the server sees %2F as `/`, which is legal in an address's local part; literal
     # routes (/v1/users/me, /new) still win, and Falcon falls back here when they do not match.
     app.add_route("/v1/users/{email:path}", UserResource(admin, audit))
-    app.add_route("/v1/auth/login", LoginResource(auth, audit))
+    step = SecondFactorStep(auth, pending, audit)
+    app.add_route("/v1/auth/login", LoginResource(auth, audit, step))
+    app.add_route("/v1/auth/login/mfa", SecondFactorLoginResource(step, totp))
+    app.add_route("/v1/auth/reauthenticate", ReauthenticateResource(auth, totp, audit))
+    totp_resource = TotpResource(totp, audit)
+    app.add_route("/v1/users/me/totp", totp_resource)
+    app.add_route("/v1/users/me/totp/confirm", totp_resource, suffix="confirm")
+    app.add_route("/v1/users/me/totp/disable", totp_resource, suffix="disable")
     logout = LogoutResource(auth, audit)
     app.add_route("/v1/auth/logout", logout)
     app.add_route("/v1/auth/logout-all", logout, suffix="all")
@@ -137,6 +151,7 @@ def create_app(
     app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    account_page = add_pages(app, pages, auth, accounts, tokens, audit, emails)
-    add_email_pages(app, pages, emails, audit, account_page)
+    account = add_pages(app, pages, auth, accounts, tokens, audit, step, emails)
+    add_second_factor_pages(app, pages, account, auth, step, totp, audit)
+    add_email_pages(app, pages, emails, audit, account)
     return app

@@ -20,6 +20,7 @@ from domain.email_addresses import EmailAddresses
 from domain.mail_cooldown import MailCooldown
 from domain.devices import DevicePolicy
 from domain.errors import StoreUnavailable
+from domain.second_factor import TotpService
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.user import MIN_PASSWORD_LENGTH
@@ -30,10 +31,12 @@ from entrypoints.config import ConfigError, Settings
 from entrypoints.metrics_resource import MetricsResource
 from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
 from entrypoints.shared_buckets import SharedTokenBuckets
+from entrypoints.pending_login import PendingLoginCookies
 from entrypoints.session import SessionCookies
 from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
+from infrastructure.fernet_box import FernetSecretBox
 from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.outbox_notifier import OutboxNotifier
@@ -230,6 +233,7 @@ class Services:
     emails: EmailAddresses
     admin: AdminService
     tokens: AccessTokens
+    totp: TotpService
     notifier: Notifier
     background: BackgroundWorker
     keys: tuple[str, ...]
@@ -312,7 +316,10 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     return Services(
         stores=stores,
         users=users,
-        auth=AuthService(users, hasher, clock, failures, screen=screen, breached=breached, require_verified_email=required),
+        auth=AuthService(
+            users, hasher, clock, failures, screen=screen, breached=breached, require_verified_email=required,
+            pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
+        ),
         accounts=accounts,
         emails=EmailAddresses(
             users, accounts, clock, ItsdangerousTokenSigner(keys, salt="esauth.email-verification.v1"), notifier, cooldown,
@@ -320,6 +327,9 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         ),
         admin=AdminService(users),
         tokens=AccessTokens(users, clock),
+        # Sealed with their own keys when given, else the signing keys (FernetSecretBox derives
+        # a key of its own from each, so a TOTP key never equals a signing key).
+        totp=TotpService(users, failures, FernetSecretBox(settings.totp_keys or keys), clock, settings.totp_issuer),
         notifier=notifier,
         background=background,
         keys=keys,
@@ -372,6 +382,7 @@ def build_app(
     policy = SessionPolicy(
         idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
         absolute_lifetime=timedelta(seconds=settings.session_absolute_lifetime_s),
+        sudo_max_age=timedelta(seconds=settings.sudo_max_age_s),
     )
     if not settings.cookie_secure:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
@@ -392,6 +403,10 @@ def build_app(
         emails=services.emails,
         admin=services.admin,
         tokens=services.tokens,
+        totp=services.totp,
+        pending=PendingLoginCookies(
+            services.keys, timedelta(seconds=settings.mfa_pending_ttl_s), secure=settings.cookie_secure, domain=settings.cookie_domain
+        ),
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
         public_url=settings.public_url,

@@ -26,6 +26,9 @@ MAX_DEVICE_LOCKOUT_S = 24 * 60 * 60
 MAX_WORKERS = 64
 """More server processes than this is a typo, not a machine."""
 MIN_IDLE_TIMEOUT_S = 60
+MIN_SUDO_MAX_AGE_S = 60
+MAX_SUDO_MAX_AGE_S = 24 * 60 * 60
+MAX_MFA_PENDING_TTL_S = 30 * 60
 """An active session is re-issued every quarter of the idle timeout (at most once a minute), so
 the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
@@ -117,6 +120,14 @@ class Settings:
     """Client networks that may read /metrics; empty turns metrics off (nothing is counted)."""
     ready_hash_queue: int = 0
     """Hashes waiting in the pool at which /health/ready says 503; 0 means 4 per hashing worker."""
+    sudo_max_age_s: int = 15 * 60
+    """How long after proving a credential a session may change credentials (sudo mode)."""
+    mfa_pending_ttl_s: int = 5 * 60
+    """How long a proven password waits for its second factor."""
+    totp_keys: tuple[str, ...] = field(default=(), repr=False)
+    """Keys that seal TOTP secrets at rest, the first seals; empty: the signing keys."""
+    totp_issuer: str = "esauth"
+    """The name authenticator apps show beside the account."""
 
     def __post_init__(self) -> None:
         if self.login_base_delay_s > self.login_max_delay_s:
@@ -148,13 +159,7 @@ class Settings:
     @classmethod
     def _read(cls, environ: Mapping[str, str]) -> "Settings":
         defaults = cls()
-        keys = tuple(key.strip() for key in environ.get("ESAUTH_SECRET_KEY", "").split(",") if key.strip())
-        for key in keys:
-            if len(key) < MIN_SECRET_KEY_LENGTH:
-                raise ConfigError(
-                    f"ESAUTH_SECRET_KEY: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
-                    "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
-                )
+        keys = _keys(environ, "ESAUTH_SECRET_KEY")
         public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
         elasticsearch_url = _node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL")
         return cls(
@@ -217,6 +222,14 @@ class Settings:
             access_log=_bool(environ, "ESAUTH_ACCESS_LOG", defaults.access_log),
             metrics_allow=_networks(environ, "ESAUTH_METRICS_ALLOW", defaults.metrics_allow),
             ready_hash_queue=_int(environ, "ESAUTH_READY_HASH_QUEUE", defaults.ready_hash_queue, minimum=0),
+            sudo_max_age_s=_int(
+                environ, "ESAUTH_SUDO_MAX_AGE", defaults.sudo_max_age_s, minimum=MIN_SUDO_MAX_AGE_S, maximum=MAX_SUDO_MAX_AGE_S
+            ),
+            mfa_pending_ttl_s=_int(
+                environ, "ESAUTH_MFA_PENDING_TTL", defaults.mfa_pending_ttl_s, minimum=30, maximum=MAX_MFA_PENDING_TTL_S
+            ),
+            totp_keys=_keys(environ, "ESAUTH_TOTP_KEYS"),
+            totp_issuer=_totp_issuer(environ.get("ESAUTH_TOTP_ISSUER") or defaults.totp_issuer),
         )
 
 
@@ -429,6 +442,26 @@ def _networks(environ: Mapping[str, str], name: str, default: tuple[Network, ...
         except ValueError:
             raise ConfigError(f"{name}: {part!r} is not an address or network like 10.0.0.0/8 or ::1") from None
     return tuple(networks)
+
+
+def _keys(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in environ.get(name, "").split(",") if key.strip())
+    for key in keys:
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"{name}: every key must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    return keys
+
+
+def _totp_issuer(value: str) -> str:
+    """Shown by authenticator apps and carried in the otpauth:// URI, where `:` separates it
+    from the account (Key Uri Format)."""
+    value = value.strip()
+    if not 1 <= len(value) <= 64 or ":" in value or any(not ch.isprintable() for ch in value):
+        raise ConfigError("ESAUTH_TOTP_ISSUER: must be 1-64 printable characters without ':'")
+    return value
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:

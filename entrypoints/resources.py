@@ -9,11 +9,12 @@ import falcon
 from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
-from domain.errors import DeviceLocked, EmailNotVerified, InactiveUser, InvalidCredentials, LoginThrottled, StoreUnavailable
+from domain.errors import DeviceLocked, EmailNotVerified, InactiveUser, InvalidCredentials, LoginThrottled, SecondFactorRequired, StoreUnavailable
 from domain.user import User
 from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
 from entrypoints.json_body import check_fields, read_object
+from entrypoints.pending_login import SecondFactorStep
 from entrypoints.representations import PublicUserJson, public_user
 from entrypoints.session import signing_out
 from entrypoints.user_agent import summarize
@@ -70,17 +71,26 @@ class UsersResource:
 
 
 class LoginResource:
+    """`POST /v1/auth/login`: a session, or (an account with a second factor) 202 and a pending
+    sign-in that POST /v1/auth/login/mfa finishes."""
+
     rate_limited = True
     reads_device_cookie = True
 
-    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
+    def __init__(self, auth: AuthService, audit: AuditLog, step: SecondFactorStep) -> None:
         self._auth = auth
         self._audit = audit
+        self._step = step
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_object(req)
         check_fields(body, ("email_address", "password"))
-        user = audited_login(self._auth, self._audit, req, body["email_address"], body["password"])
+        try:
+            user = audited_login(self._auth, self._audit, req, body["email_address"], body["password"])
+        except SecondFactorRequired as owed:
+            self._step.begin(req, resp, owed.pending)
+            self._step.answer(resp, owed.pending)
+            return
         resp.media = {
             "message": f"'{user.email_address}' successfully logged in!",
             "success": True,

@@ -12,7 +12,7 @@ from itsdangerous import BadData, BadSignature, URLSafeSerializer
 
 from domain.access_tokens import AccessTokens
 from domain.auth import AuthService
-from domain.errors import NotPermitted, SessionExpired, SessionInvalid, SessionRequired, TokenRefused
+from domain.errors import NotPermitted, ReauthenticationRequired, SessionExpired, SessionInvalid, SessionRequired, TokenRefused
 from domain.session import Session, SessionPolicy
 from entrypoints.audit import AuditLog
 from entrypoints.client_address import client_address, rate_key
@@ -63,6 +63,7 @@ class SessionCookies:
                 "s": session.session_id,
                 "i": int(session.issued_at.timestamp()),
                 "l": int(session.last_seen.timestamp()),
+                "a": int(session.proven_at.timestamp()),
             }
         )
 
@@ -105,6 +106,8 @@ class SessionCookies:
                 session_id=str(data["s"]),
                 issued_at=datetime.fromtimestamp(int(data["i"]), timezone.utc),
                 last_seen=datetime.fromtimestamp(int(data["l"]), timezone.utc),
+                # A cookie of an earlier release has no "a": its login time is when it was proven.
+                authenticated_at=datetime.fromtimestamp(int(data["a"]), timezone.utc) if "a" in data else None,
             )
         except (KeyError, TypeError, ValueError, OverflowError):
             raise SessionInvalid("malformed session") from None
@@ -141,6 +144,12 @@ class SessionMiddleware:
     """Resolves the login for resources that declare `login_required` (True, or the set of
     methods that need it, e.g. {"GET"} where POST is public), and refuses non-admins where a
     resource declares `admin_required` the same way.
+
+    Sudo mode is `recent_auth_required` (declared the same way, on a resource that is also
+    `session_required`): a session that last proved a credential longer ago than the policy's
+    `sudo_max_age` gets 403 ReauthenticationRequired before the request is read, and proves it
+    again at POST /v1/auth/reauthenticate. Any resource that changes credentials declares it
+    (email change: `recent_auth_required = True`).
 
     The login is a session cookie or, except where a resource declares `session_required`
     (changing credentials, making tokens), an `Authorization: Bearer` personal access token. Such
@@ -213,6 +222,12 @@ class SessionMiddleware:
         req.context.session = session
         if admin_only and not req.context.user.is_admin:
             raise NotPermitted("administrators only")  # before the request is read at all
+        if _required(resource, "recent_auth_required", req):
+            try:
+                self._cookies.policy.check_recent(session, now)  # sudo mode, before the body is read
+            except ReauthenticationRequired:
+                self._audit.record(req, "reauthentication_required", session.email_address)
+                raise
         refreshed = self._cookies.policy.touch(session, now)
         if refreshed is not None:
             self._auth.seen(refreshed, now)  # "last seen" in the list of sessions, as coarse as this

@@ -70,6 +70,7 @@ class TokensResource:
     login_required = True
     session_required = True
     rate_limited = True  # POST only
+    # No sudo mode here: the current password in the body is that proof, made in the request.
 
     def __init__(self, tokens: AccessTokens, accounts: AccountService, audit: AuditLog) -> None:
         self._tokens = tokens
@@ -101,6 +102,7 @@ class TokenResource:
 
     login_required = True
     session_required = True
+    recent_auth_required = True
 
     def __init__(self, tokens: AccessTokens, audit: AuditLog) -> None:
         self._tokens = tokens

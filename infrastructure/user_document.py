@@ -29,6 +29,10 @@ def to_document(user: User) -> dict[str, Any]:
         "email_verified_at": format_time(user.email_verified_at) if user.email_verified_at else None,
         "pending_email": user.pending_email,
         "access_tokens": [_token_document(token) for token in user.access_tokens],
+        "totp_secret": user.totp_secret,
+        "totp_enabled": user.totp_enabled,
+        "totp_last_step": user.totp_last_step,
+        "recovery_codes": list(user.recovery_codes),
     }
 
 
@@ -75,6 +79,10 @@ def from_document(document: dict[str, Any], version: str) -> User:
         email_verified_at=parse_time(document["email_verified_at"]) if document.get("email_verified_at") else None,
         pending_email=document.get("pending_email") or None,
         access_tokens=tuple(_token(token) for token in document.get("access_tokens") or ()),
+        totp_secret=document.get("totp_secret") or "",
+        totp_enabled=document.get("totp_enabled", False),
+        totp_last_step=document.get("totp_last_step") or 0,
+        recovery_codes=tuple(document.get("recovery_codes") or ()),
         version=version,
     )
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import falcon
 
-from entrypoints.openapi import account, email, protect, service, sessions, users
+from entrypoints.openapi import account, email, protect, second_factor, service, sessions, users
 from entrypoints.openapi.parts import components
 
 Paths = dict[str, dict[str, Any]]
@@ -25,6 +25,7 @@ GROUPS: tuple[Callable[[str], Paths], ...] = (
     lambda cookie_name: email.PATHS,
     lambda cookie_name: service.PATHS,
     lambda cookie_name: protect.PATHS,
+    lambda cookie_name: second_factor.PATHS,
 )
 """Each group's paths; a group whose answers name the cookie (links) takes its name."""
 

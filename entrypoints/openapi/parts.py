@@ -138,6 +138,10 @@ def error(code: int, description: str, headers: dict[str, Any] | None = None) ->
 CROSS_SITE = "A browser sent this state-changing request from another origin"
 SESSION_ONLY = "A bearer token was sent where only a login session may act"
 ADMINS_ONLY = "The session's user is not an administrator"
+SUDO = (
+    "The session last proved a credential longer ago than ESAUTH_SUDO_MAX_AGE (sudo mode): "
+    "`POST /v1/auth/reauthenticate` first"
+)
 RETRY_AFTER = {"Retry-After": ref("headers", "RetryAfter")}
 SET_COOKIE = {"Set-Cookie": ref("headers", "SetCookie")}
 MAY_SET_COOKIE = {"Set-Cookie": ref("headers", "SetCookieOptional")}
@@ -155,6 +159,7 @@ def operation(
     login: bool = False,
     session_only: bool = False,
     admin: bool = False,
+    sudo: bool = False,
     unsafe: bool = False,
     rate_limited: bool = False,
     store: bool = True,
@@ -165,7 +170,8 @@ def operation(
 
     unsafe: POST/PATCH/DELETE, which the cross-site guard checks (403) and which must carry
     `application/json` when they carry a body at all (415).
-    login: a session cookie or a bearer token; session_only: the cookie only (a token is 403).
+    login: a session cookie or a bearer token; session_only: the cookie only (a token is 403);
+    sudo: the cookie of a session that proved a credential recently (else 403).
     """
     all_responses: dict[int, dict[str, Any]] = dict(responses)
 
@@ -177,7 +183,8 @@ def operation(
         add(415, ref("responses", "UnsupportedMediaType"))
     if body is not None:
         add(400, ref("responses", "BadRequest"))
-    forbidden = [reason for applies, reason in ((unsafe, CROSS_SITE), (admin, ADMINS_ONLY), (session_only, SESSION_ONLY)) if applies]
+    traits = ((unsafe, CROSS_SITE), (admin, ADMINS_ONLY), (session_only, SESSION_ONLY), (sudo, SUDO))
+    forbidden = [reason for applies, reason in traits if applies]
     if forbidden:
         add(403, error(403, "; or ".join(forbidden) + "."))
     if login:
@@ -285,6 +292,18 @@ def components(cookie_name: str) -> dict[str, Any]:
                 "description": set_cookie["description"] + " Sent when the session is re-issued (at most once a minute, "
                 "or after a key rotation) or cleared (a forged, expired or revoked cookie).",
                 "required": False,
+            },
+            "SetPendingCookie": {
+                "description": "The pending sign-in cookie (`__Host-esauth-pending`, or `esauth-pending` over plain http; "
+                "HttpOnly, SameSite=Strict, Path=/): it opens nothing but `POST /v1/auth/login/mfa`, and lives "
+                "ESAUTH_MFA_PENDING_TTL seconds.",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^(__Host-|__Secure-)?esauth-pending="},
+            },
+            "SetSignInCookies": {
+                "description": "The pending sign-in cookie cleared and, on success, the session and a new device cookie set.",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^(__Host-|__Secure-)?(esauth-pending|session|device)="},
             },
             "Location": {"required": True, "schema": {"type": "string", "pattern": "^/v1/users/"}},
             "ClearSiteData": {"required": True, "schema": {"const": CLEAR_SITE_DATA}},

@@ -114,6 +114,7 @@ PATHS: dict[str, dict[str, Any]] = {
             path_parameters=[TOKEN_ID],
             login=True,
             session_only=True,
+            sudo=True,
             unsafe=True,
         )
     },

@@ -20,6 +20,16 @@ from entrypoints.openapi.parts import (
     success_body,
 )
 
+SECOND_FACTOR_REQUIRED = {
+    "type": "object",
+    "properties": {
+        "second_factor_required": {"const": True},
+        "methods": {"type": "array", "items": {"enum": ["totp", "recovery_code"]}},
+        "expires_in": {"type": "integer", "minimum": 1, "description": "Seconds the pending sign-in lasts."},
+    },
+    "required": ["second_factor_required", "methods", "expires_in"],
+    "additionalProperties": False,
+}
 ENDED = {**SET_COOKIE, "Clear-Site-Data": ref("headers", "ClearSiteData")}
 INSTANT_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 LIVE_SESSION = {
@@ -61,6 +71,12 @@ def _logged_in_links(cookie_name: str) -> dict[str, Any]:
         "Verify": {"operationId": "verifyGet", "parameters": cookie},
         "ListTokens": {"operationId": "listTokens", "parameters": cookie},
         "ListSessions": {"operationId": "listSessions", "parameters": cookie},
+        "GetTotp": {"operationId": "getTotp", "parameters": cookie},
+        "Reauthenticate": {
+            "operationId": "reauthenticate",
+            "parameters": cookie,
+            "requestBody": {"password": "$request.body#/password"},
+        },
         "LogOut": {"operationId": "logOut", "parameters": cookie},
         "LogOutAll": {"operationId": "logOutAll", "parameters": cookie},
     }
@@ -101,6 +117,12 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
                 "sessions",
                 {
                     200: answer("Logged in. Two cookies are set: the session, and a new device cookie.", LOGGED_IN, SET_COOKIE),
+                    202: answer(
+                        "The password is right and the account has a second factor: no session yet, a pending "
+                        "sign-in cookie that `POST /v1/auth/login/mfa` finishes.",
+                        success_body(SECOND_FACTOR_REQUIRED),
+                        {"Set-Cookie": ref("headers", "SetPendingCookie")},
+                    ),
                     400: error(400, "`Unknown email_address or bad password`, or a malformed body (the message names the field)."),
                     403: error(
                         403,

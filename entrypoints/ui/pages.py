@@ -33,6 +33,8 @@ FIELD_LABELS = {
     "token": "The reset link",
     "name": "Token name",
     "expires_in_days": "Lifetime",
+    "code": "The code",
+    "body": "The form",
 }
 ERROR_TITLES = {
     400: "That did not work",
@@ -125,6 +127,14 @@ class HostedPages:
             title=ERROR_TITLES.get(code, "That did not work"), message=message, signed_in=False,
             error=None, notice=None,
         )
+
+    def reauthentication_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
+        """Sudo mode on a page: to the re-authentication page, then back to the account page
+        (a form post cannot be replayed; the person presses its button again)."""
+        if req.context.get("error_page") is None:
+            errors.domain_error(req, resp, ex, params)
+            return
+        redirect(resp, "/ui/reauthenticate?next=" + quote("/ui/account?done=reauthenticated", safe="/"))
 
     def session_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
         """A page that needs a session sends the person to sign in (and back here afterwards);

@@ -20,6 +20,7 @@ from domain.errors import (
     InvalidCredentials,
     InvalidToken,
     LoginThrottled,
+    SecondFactorRequired,
     TokenNotFound,
     TooManyTokens,
     UserAlreadyExists,
@@ -27,7 +28,9 @@ from domain.errors import (
 )
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session, own_sessions
 from entrypoints.audit import AuditLog
+from entrypoints.pending_login import SecondFactorStep
 from entrypoints.resources import audited_login, audited_logout
+from entrypoints.second_factor_resources import totp_status
 from entrypoints.token_resources import audited_token_create, audited_token_revoke, own_tokens
 from entrypoints.ui.next_url import DEFAULT_NEXT
 from entrypoints.ui.pages import STATIC_DIR, HostedPages, redirect, seconds, validation_message
@@ -45,6 +48,9 @@ NOTICES = {
     "email-verified": "Email address confirmed.",
     "email-changed": "Email address changed. Sign in with the new address; every session was signed out.",
     "email-requested": "A confirmation link is on its way to the new address; the change takes effect when you follow it.",
+    "pending-expired": "That sign-in took too long. Sign in again.",
+    "totp-off": "The authenticator app is no longer needed to sign in.",
+    "reauthenticated": "Confirmed. You can change your second factor and tokens now.",
 }
 NOT_VERIFIED = "Confirm your email address first: follow the link we sent you, or ask for a new one below."
 TOKEN_SHOWN_ONCE = "Token created. Copy it now: it is not shown again."
@@ -77,6 +83,7 @@ class LoginPage:
     pages: HostedPages
     auth: AuthService
     audit: AuditLog
+    step: SecondFactorStep
     rate_limited = True
     reads_device_cookie = True
 
@@ -90,6 +97,9 @@ class LoginPage:
         next_url = self.pages.next_url(req, form.get("next"))
         try:
             audited_login(self.auth, self.audit, req, email, form.get("password", ""))
+        except SecondFactorRequired as owed:
+            self.step.begin(req, resp, owed.pending)
+            redirect(resp, "/ui/login/code?next=" + quote(next_url, safe=""))
         except (InvalidCredentials, ValidationError):
             self._again(req, resp, 400, email, next_url, BAD_CREDENTIALS)
         except LoginThrottled as refusal:
@@ -183,6 +193,7 @@ class AccountPage(SignedIn):
         context.setdefault("new_token", None)
         self.pages.render(
             req, resp, "account.html", status, user=req.context.user, sessions=own_sessions(self.auth, req),
+            totp=totp_status(req.context.user),
             tokens=own_tokens(self.tokens, req), lifetimes=TOKEN_LIFETIMES, default_lifetime=DEFAULT_LIFETIME_DAYS,
             **context,
         )
@@ -355,10 +366,12 @@ class ResetConfirmPage:
 
 def add_pages(
     app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, tokens: AccessTokens, audit: AuditLog,
+    step: SecondFactorStep,
     emails: EmailAddresses,
 ) -> AccountPage:
-    """Routes every page but the email ones (ui.email_pages), which come back to the account page returned."""
-    app.add_route("/ui/login", LoginPage(pages, auth, audit))
+    """Adds the pages but the email ones (ui.email_pages) and the second factor's; the account
+    page, for those pages to show again."""
+    app.add_route("/ui/login", LoginPage(pages, auth, audit, step))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit, emails))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
     account = AccountPage(pages, auth, tokens)

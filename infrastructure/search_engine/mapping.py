@@ -42,6 +42,11 @@ USERS: dict[str, Any] = {
         "move_id": {"type": "keyword", "index": False, "doc_values": False},
         # Kept, never searched: stored as given, with no mapping of its own (so no field limits).
         "access_tokens": {"type": "object", "enabled": False},
+        # The second factor (domain.second_factor): kept, never searched; the secret is sealed.
+        "totp_secret": {"type": "keyword", "index": False, "doc_values": False},
+        "totp_enabled": {"type": "boolean"},
+        "totp_last_step": {"type": "long"},
+        "recovery_codes": {"type": "keyword", "index": False, "doc_values": False},
     },
 }
 

@@ -10,6 +10,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -282,3 +283,43 @@ def test_a_token_made_and_revoked_on_the_account_page(context: BrowserContext, d
     expect(tokens).to_contain_text("You have no tokens.")
     screenshot(page, "token-revoked")
     assert deployment.https("GET", APP, Accept="application/json", Authorization=f"Bearer {token}")[0] == 401
+
+
+def test_an_authenticator_app_set_up_from_the_account_page_then_a_two_step_sign_in(
+    context: BrowserContext, deployment: Deployment, screenshot
+) -> None:
+    """The QR code renders under the strict CSP; the secret is read off the page and the codes
+    computed with pyotp, as an authenticator app would."""
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    base = deployment.url
+    sign_up(page, base)
+    sign_in(page, base)
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.locator("#totp-qr svg")).to_be_visible()
+    assert page.locator("#totp-qr svg").bounding_box()["width"] > 100
+    screenshot(page, "totp-enrol")
+    authenticator = pyotp.TOTP(page.locator("#totp-secret").inner_text())
+    page.get_by_label("The 6-digit code the app shows").fill(authenticator.now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    screenshot(page, "totp-recovery-codes")
+    page.goto(f"{base}/ui/account")
+    expect(page.locator("#totp-state")).to_contain_text("10 recovery codes left")
+    page.locator("main").get_by_role("button", name="Sign out", exact=True).click()
+    expect(page).to_have_url(f"{base}/ui/login?done=signed-out")
+
+    fill_sign_in(page)
+    expect(page).to_have_url(re.compile(re.escape(f"{base}/ui/login/code")))
+    assert not [cookie for cookie in context.cookies() if cookie["name"] == "__Host-session"]
+    [pending] = [cookie for cookie in context.cookies() if cookie["name"] == "__Host-esauth-pending"]
+    assert pending["httpOnly"] is True and pending["secure"] is True and pending["sameSite"] == "Strict"
+    screenshot(page, "totp-code")
+    # The confirming code's step is spent: the next step's code, which the drift window accepts.
+    page.get_by_label("Code").fill(authenticator.at(time.time() + 30))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/ui/account")
+    expect(page.locator("#account-email")).to_have_text(EMAIL)
+    assert not [cookie for cookie in context.cookies() if cookie["name"] == "__Host-esauth-pending"]
+    assert refused == []

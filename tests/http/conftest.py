@@ -31,7 +31,7 @@ from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.fakes import FakeClock, RecordingNotifier
-from tests.http.helpers import KEY, Api, MakeApi
+from tests.http.helpers import KEY, Api, MakeApi, second_factor_parts
 
 
 @pytest.fixture
@@ -89,7 +89,9 @@ def emails(users: Users, accounts: AccountService, clock: FakeClock, notifier: R
 
 
 @pytest.fixture
-def make_api(auth: AuthService, accounts: AccountService, emails: EmailAddresses, users: Users, clock: FakeClock) -> MakeApi:
+def make_api(
+    auth: AuthService, accounts: AccountService, emails: EmailAddresses, users: Users, clock: FakeClock, failures: FailureCounter
+) -> MakeApi:
     """Apps over the one store and clock of the test, each with its own keys and cookie setting.
 
     The per-client rate limit is generous here (these tests make many requests from one address);
@@ -104,7 +106,8 @@ def make_api(auth: AuthService, accounts: AccountService, emails: EmailAddresses
         audit = AuditLog(keys[0], clock)
         app = create_app(
             auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
-            accounts=accounts, emails=emails, admin=AdminService(users), tokens=AccessTokens(users, clock), **app_options,
+            accounts=accounts, emails=emails, admin=AdminService(users), tokens=AccessTokens(users, clock),
+            **second_factor_parts(users, failures, clock, keys, secure, cookie_domain), **app_options,
         )
         return Api(app, cookies)
 

@@ -8,12 +8,19 @@ import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Callable
+from datetime import timedelta
+from typing import Any, Callable, Sequence
 
 import falcon
 import falcon.testing
 
+from domain.second_factor import TotpService
+from domain.throttle import FailureCounter
+from domain.users import Users
+from entrypoints.pending_login import PendingLoginCookies
 from entrypoints.session import SessionCookies
+from infrastructure.fernet_box import FernetSecretBox
+from ports.clock import Clock
 
 EMAIL = "test@abc.com"
 PASSWORD = "correct-horse-battery"
@@ -26,6 +33,17 @@ PUBLIC_USER_FIELDS = {"id", "email_address", "first_name", "last_name", "is_acti
 ACCOUNT_VIEW_FIELDS = PUBLIC_USER_FIELDS | {"is_admin", "last_login_at", "login_count", "email_verified", "pending_email_address"}
 ERROR_FIELDS = {"error", "message", "success"}
 USER_ID = re.compile(r"[a-z2-7]{26}")
+
+
+def second_factor_parts(
+    users: Users, failures: FailureCounter, clock: Clock, keys: Sequence[str] = (KEY,), secure: bool = True,
+    domain: str | None = None,
+) -> dict[str, Any]:
+    """create_app's TOTP service and pending-sign-in cookies, wired as bootstrap wires them."""
+    return {
+        "totp": TotpService(users, failures, FernetSecretBox(keys), clock),
+        "pending": PendingLoginCookies(keys, timedelta(minutes=5), secure=secure, domain=domain),
+    }
 
 
 def assert_error(result: falcon.testing.Result, status: int, message: str | None = None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.conftest import CHEAP_ARGON2
 from tests.fakes import FakeClock, RecordingNotifier
-from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error
+from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error, second_factor_parts
 
 
 @pytest.fixture
@@ -52,6 +52,7 @@ def process(db_path, clock: FakeClock, database):
         app = create_app(
             auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock,
             accounts=accounts, emails=emails, admin=AdminService(users), tokens=AccessTokens(users, clock),
+            **second_factor_parts(users, failures, clock),
         )
         return Api(app, cookies)
 

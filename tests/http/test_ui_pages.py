@@ -32,7 +32,7 @@ def sign_in(pages: PageClient, email: str = EMAIL, password: str = PASSWORD, nex
     return result.headers["location"]
 
 
-@pytest.mark.parametrize("path", ["/ui/login", "/ui/signup", "/ui/reset", "/ui/reset/confirm?token=x"])
+@pytest.mark.parametrize("path", ["/ui/login", "/ui/login/code", "/ui/signup", "/ui/reset", "/ui/reset/confirm?token=x"])
 def test_every_public_page_is_a_form_with_labels_autocomplete_and_a_submit_button(pages: PageClient, path: str) -> None:
     result = pages.get(path)
     assert result.status_code == 200

@@ -20,6 +20,7 @@ from entrypoints.bootstrap import (
 )
 from entrypoints.config import ConfigError, Settings
 from entrypoints.bootstrap import SQLITE_FILE
+from infrastructure.fernet_box import FernetSecretBox
 from infrastructure.hashing_pool import cores_available
 from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
@@ -127,3 +128,21 @@ def test_each_worker_gets_its_share_of_the_servers_hashing_threads(configured, w
     settings = Settings(hash_workers=configured)
     assert [settings_of_worker(settings, workers, worker).hash_workers for worker in range(1, workers + 1)] == expected
     assert worker_count(Settings(workers=3)) == 3 and worker_count(Settings()) == cores_available()
+
+
+def test_totp_secrets_are_sealed_with_their_own_keys_when_given_else_the_signing_keys(tmp_path):
+    signing, own = "s" * 40, "t" * 40
+    for settings, opens_with in (
+        (Settings(data_dir=tmp_path / "a", secret_keys=(signing,)), signing),
+        (Settings(data_dir=tmp_path / "b", secret_keys=(signing,), totp_keys=(own,)), own),
+    ):
+        services = build_services(settings)
+        try:
+            services.auth.register("ada@example.com", "correct horse battery")
+            services.totp.begin("ada@example.com")
+            sealed = services.users.get("ada@example.com").totp_secret
+            assert FernetSecretBox((opens_with,)).open(sealed) is not None
+            other = own if opens_with == signing else signing
+            assert FernetSecretBox((other,)).open(sealed) is None
+        finally:
+            services.close()

@@ -25,6 +25,8 @@ def test_defaults_when_nothing_is_set():
     assert [str(net) for net in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]  # loopback only
     assert settings.ready_hash_queue == 0  # 4 per hashing worker
     assert (settings.device_cookie_days, settings.device_failures, settings.device_lockout_s) == (365, 10, 3600)
+    assert (settings.sudo_max_age_s, settings.mfa_pending_ttl_s) == (900, 300)
+    assert (settings.totp_keys, settings.totp_issuer) == ((), "esauth")  # sealed with the signing keys
 
 
 def test_every_variable_is_read():
@@ -125,6 +127,10 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_ACCESS_LOG": "sometimes"}, "ESAUTH_ACCESS_LOG"),
         ({"ESAUTH_METRICS_ALLOW": "127.0.0.1,localhost"}, "ESAUTH_METRICS_ALLOW"),
         ({"ESAUTH_READY_HASH_QUEUE": "-1"}, "ESAUTH_READY_HASH_QUEUE"),
+        ({"ESAUTH_SUDO_MAX_AGE": "59"}, "ESAUTH_SUDO_MAX_AGE: must be between 60 and 86400"),
+        ({"ESAUTH_MFA_PENDING_TTL": "1801"}, "ESAUTH_MFA_PENDING_TTL"),
+        ({"ESAUTH_TOTP_KEYS": "short"}, "ESAUTH_TOTP_KEYS: every key must be at least 32"),
+        ({"ESAUTH_TOTP_ISSUER": "Acme: Inc"}, "ESAUTH_TOTP_ISSUER"),
     ],
 )
 def test_malformed_settings_are_refused_by_name(environ, names):
@@ -224,10 +230,10 @@ def test_the_secrets_settings_hold_never_show_in_their_repr():
     """Settings travel into every worker and through tracebacks and debuggers; a repr is what
     ends up in a log when something prints them."""
     settings = Settings.from_env(
-        {"ESAUTH_SECRET_KEY": "k3y-" + "x" * 40, "ESAUTH_SMTP_HOST": "mail", "ESAUTH_SMTP_USERNAME": "esauth",
+        {"ESAUTH_SECRET_KEY": "k3y-" + "x" * 40, "ESAUTH_TOTP_KEYS": "k3y-" + "t" * 40, "ESAUTH_SMTP_HOST": "mail", "ESAUTH_SMTP_USERNAME": "esauth",
          "ESAUTH_SMTP_PASSWORD": "smtp-s3cret", "ESAUTH_ELASTICSEARCH_URL": "https://elastic:es-s3cret@es:9200"}
     )
-    assert settings.secret_keys and settings.smtp_password == "smtp-s3cret" and settings.elasticsearch_url
+    assert settings.secret_keys and settings.totp_keys and settings.smtp_password == "smtp-s3cret" and settings.elasticsearch_url
     assert not {"k3y-", "smtp-s3cret", "es-s3cret"} & set(re.findall(r"k3y-|smtp-s3cret|es-s3cret", repr(settings)))
 
 
