@@ -2,7 +2,7 @@
 
 A token reads `esauth_pat_<user id>_<token id>_<secret>`: the prefix lets secret scanners find
 leaked ones; the user id lets the check find its user by a realtime read by id, then the same
-short-lived view of the user a cookie check uses, so a bearer request costs what a cookie does and
+session view of the user a cookie check uses, so a bearer request costs what a cookie does and
 a revocation reaches every process within the same bound. The store keeps only the SHA-256 of the
 token. A slow password hash buys nothing here: the secret is 256 random bits, so nobody can try
 enough guesses against a digest to matter, while argon2 would make every request cost ~20 ms and

@@ -301,6 +301,37 @@ class AuthService:
             self._failures.forget(pending.email_address)
         return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
 
+    def open_verified_session(
+        self, email_address: str, change: Callable[[User], User], device: str = "", client: str = "", read: User | None = None
+    ) -> tuple[User, Session]:
+        """A session for a user that another proof than the password verified (a passkey), in
+        one guarded write with `change` (which may raise to refuse, e.g. a spent challenge).
+
+        The password throttle neither holds nor clears it: a passkey cannot be guessed, so an
+        attacker's wrong passwords must not keep its owner out, and clearing their count would
+        hand that attacker fresh free guesses. An address not proved yet opens no session when
+        the service requires it (as at a password login): a passkey proves the person, not
+        their mailbox."""
+        session = self._new_session(email_address)
+        evicted: tuple[str, ...] = ()
+
+        def open_session(current: User) -> User:
+            nonlocal evicted
+            changed = change(current)
+            if not changed.is_active or self._refuses_unverified(changed):
+                return changed
+            opened, evicted = _opened(changed, session, device, client)
+            return opened
+
+        written = self._users.modify(email_address, open_session, read=read)
+        if not written.is_active:
+            raise InactiveUser(email_address)
+        if self._refuses_unverified(written):
+            raise EmailNotVerified()
+        # The browser of someone who proved the account: its device cookie, as a login gives.
+        return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
+
+
     def reauthenticate(self, session: Session, password: object = None, check: SecondFactorCheck | None = None) -> Session:
         """Prove the password or a second factor again (sudo mode): the same session, its
         `authenticated_at` now. Throttled as a login: a wrong proof counts as a failed one."""
@@ -346,8 +377,9 @@ class AuthService:
     def session_user(self, session: Session, fresh: bool = False) -> User:
         """The user a live session belongs to; SessionInvalid if it was revoked or the user is gone.
 
-        `fresh` reads the store instead of this process's short-lived view: for decisions that a
-        change made elsewhere must reach at once, such as administrator rights.
+        `fresh` reads the store instead of this process's session view (which a change made
+        elsewhere reaches within its bound): for decisions that must see it at once, such as
+        administrator rights.
         """
         user = self._users.refresh(session.email_address) if fresh else self._users.recent(session.email_address)
         if not fresh and not _accepts(user, session):

@@ -63,7 +63,9 @@ class PendingLogin:
 
 def second_factor_methods(user: User) -> tuple[str, ...]:
     """The second factors an account can sign in with; a factor added later adds its name here."""
-    return ("totp", "recovery_code") if user.totp_enabled else ()
+    if not user.totp_enabled:
+        return ()
+    return ("totp", "recovery_code", "passkey") if user.passkeys else ("totp", "recovery_code")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,33 @@ class AccessToken:
 
 
 @dataclass(frozen=True)
+class Passkey:
+    """A WebAuthn credential as its user's document keeps it: the public key only (the private
+    key never leaves the authenticator), and the signature counter last seen."""
+
+    passkey_id: str
+    """Ours, short and URL-safe, for the API's paths; the credential id can be 1023 bytes."""
+    credential_id: str
+    """base64url, as authenticators name it in every assertion."""
+    public_key: str
+    """The COSE key, base64url."""
+    sign_count: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    transports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpentChallenge:
+    """A WebAuthn challenge this user's credential already answered, kept until it would have
+    expired anyway: the guarded write that uses a challenge records it, so it works once."""
+
+    digest: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class User:
     """A user as the store holds it.
 
@@ -68,6 +95,8 @@ class User:
     pending_email: str | None = None
     """A new address asked for (domain.email_addresses) and not yet proved: it takes effect, in
     place of `email_address`, only when its verification link is followed."""
+    passkeys: tuple[Passkey, ...] = ()
+    spent_challenges: tuple[SpentChallenge, ...] = ()
     user_id: str = ""
     """Opaque, immutable, URL-safe: what downstream services key on (an email can be re-used
     by a new account after a deletion, an id never is). Empty only for users stored before ids

@@ -1,50 +1,45 @@
-"""The user store as every service writes it: guarded retries, and a short-lived view for sessions."""
+"""The user store as every service writes it: guarded retries, and the session view kept true."""
 
 from __future__ import annotations
 
-import itertools
-import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from dataclasses import replace
 from typing import Callable
 
 from domain.errors import UserNotFound, VersionConflict
 from domain.search import UserPage
 from domain.user import User, new_user_id
+from domain.session_view import VIEW_ENTRIES, SessionView
 from ports.clock import Clock
 from ports.metrics import NO_METRICS, Metrics
 from ports.repository import UserRepository
 
 UPDATE_ATTEMPTS = 5
 
-RECENT_USERS_LIMIT = 50_000
-"""Entries kept for the session check before the view is dropped whole (memory bound)."""
 LINKED_IDS_LIMIT = 50_000
 
 
 class Users:
-    """Wraps the UserRepository so that no service writes around the guard or the cache.
+    """Wraps the UserRepository so that no service writes around the guard or the view.
 
-    `recent()` serves the session check: it may return a user this process read or wrote up to
-    `session_check_ttl` ago, which bounds how long another process can still accept a revoked
-    session. Every write made through this object is seen by `recent()` at once, and a read that
-    began before such a write never replaces it (entries are ordered by when their read began).
+    `recent()` serves the session check from this process's SessionView, which a change made
+    elsewhere reaches within `session_check_bound` (zero: no view, the store is read each
+    time). Every write made through this object is seen by `recent()` at once, and a read that
+    began before such a write never replaces it.
     """
 
     def __init__(
         self,
         repository: UserRepository,
         clock: Clock,
-        session_check_ttl: timedelta = timedelta(seconds=1),
+        session_check_bound: timedelta = timedelta(seconds=1),
         metrics: Metrics = NO_METRICS,
+        view_entries: int = VIEW_ENTRIES,
     ) -> None:
         self._repository = repository
         self._metrics = metrics
         self._clock = clock
-        self._ttl = session_check_ttl
-        self._recent: dict[str, tuple[User | None, datetime, int]] = {}  # None: known to be gone
-        self._ticks = itertools.count()
-        self._lock = threading.Lock()
+        self.view = SessionView(repository, clock, session_check_bound, view_entries)
         self._emails_by_id: dict[str, str] = {}
 
     @property
@@ -70,21 +65,19 @@ class Users:
 
     def recent_or_read(self, email_address: str) -> tuple[User | None, bool]:
         """`recent()`, and whether it read the store for it (a caller that would refresh on a
-        refusal need not read again)."""
-        hit = self._recent.get(email_address)
-        if hit is not None and timedelta(0) <= self._clock() - hit[1] < self._ttl:
-            self._metrics.session_cache(True)
-            return hit[0], False
-        self._metrics.session_cache(False)
-        return self.refresh(email_address), True
+        refusal need not read again): the user as this process's session view holds it, or read
+        (and kept) on a miss."""
+        found, user = self.view.lookup(email_address)
+        self._metrics.session_cache(found)
+        return (user, False) if found else (self.refresh(email_address), True)
 
     def refresh(self, email_address: str) -> User | None:
         """Read the store and remember what it said."""
-        tick = next(self._ticks)
-        user = self._repository.get(email_address)
+        with self.view.reading(email_address) as tick:
+            user = self._repository.get(email_address)
         if user is not None and not user.user_id:
             return self._with_id(user)  # remembered by the write
-        self._remember(email_address, user, tick)
+        self.view.remember(email_address, user, tick)
         return user
 
     def add(self, user: User) -> User:
@@ -143,7 +136,7 @@ class Users:
         fresh = read is None
         for _ in range(UPDATE_ATTEMPTS):
             if user is None:
-                self._remember(email_address, None, next(self._ticks))
+                self.view.written(email_address, None)
                 raise UserNotFound(email_address)
             updated = change(user)
             if user.user_id and updated.user_id != user.user_id:
@@ -155,7 +148,7 @@ class Users:
             except VersionConflict:
                 user, fresh = self._repository.get(email_address), True
                 continue
-            self._remember(email_address, written, next(self._ticks))  # ticked once written: later reads see it
+            self.view.written(email_address, written)  # ticked once written: later reads see it
             return written
         raise VersionConflict("too many concurrent updates of one user")
 
@@ -166,23 +159,23 @@ class Users:
         for _ in range(UPDATE_ATTEMPTS):
             user = self.get(email_address)
             if user is None:
-                self._remember(email_address, None, next(self._ticks))
+                self.view.written(email_address, None)
                 raise UserNotFound(email_address)
             moved = replace(change(user), email_address=new_email, user_id=user.user_id)
             try:
                 written = self._repository.move(moved, email_address)
             except VersionConflict:
                 continue
-            tick = next(self._ticks)
-            self._remember(email_address, None, tick)
-            self._remember(new_email, written, tick)
+            # Seen here at once; other processes see both addresses in the store's change feed.
+            self.view.written(email_address, None)
+            self.view.written(new_email, written)
             self._emails_by_id[written.user_id] = new_email
             return written
         raise VersionConflict("too many concurrent updates of one user")
 
     def delete(self, email_address: str) -> bool:
         deleted = self._repository.delete(email_address)
-        self._remember(email_address, None, next(self._ticks))
+        self.view.written(email_address, None)
         return deleted
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None) -> UserPage:
@@ -190,18 +183,6 @@ class Users:
         if all(user.user_id for user in page.users):
             return page
         return UserPage(tuple(filter(None, (self._with_id(user) for user in page.users))), page.next_cursor)
-
-    def _remember(self, email_address: str, user: User | None, tick: int) -> None:
-        """Keep what the store said at `tick` unless something learnt later is already kept."""
-        if self._ttl <= timedelta(0):
-            return
-        with self._lock:
-            current = self._recent.get(email_address)
-            if current is not None and current[2] > tick:
-                return  # something newer was learnt while this read was under way
-            if len(self._recent) >= RECENT_USERS_LIMIT:
-                self._recent.clear()
-            self._recent[email_address] = (user, self._clock(), tick)
 
 
 def _give_id(current: User) -> User:

@@ -13,6 +13,7 @@ from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
+from domain.passkeys import Passkeys
 from domain.second_factor import TotpService
 from entrypoints import errors
 from entrypoints.cors import CorsMiddleware
@@ -32,6 +33,16 @@ from entrypoints.health import LiveResource, ReadyResource
 from entrypoints.json_body import MAX_BODY_BYTES, BodyLimitMiddleware
 from entrypoints.metrics_resource import MetricsResource
 from entrypoints.openapi.document import OpenApiResource, build_document
+from entrypoints.passkey_ceremony import CeremonyCookies
+from entrypoints.passkey_resources import (
+    PasskeyResource,
+    PasskeysResource,
+    RegistrationOptionsResource,
+    SecondFactorOptionsResource,
+    SecondFactorPasskeyResource,
+    SignInOptionsResource,
+    SignInResource,
+)
 from entrypoints.rate_limit import ClientLimiter, RateLimitMiddleware
 from entrypoints.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.resources import (
@@ -67,6 +78,7 @@ def create_app(
     emails: EmailAddresses,
     admin: AdminService,
     tokens: AccessTokens,
+    passkeys: Passkeys | None = None,
     totp: TotpService,
     pending: PendingLoginCookies,
     allowed_origins: Iterable[str] = (),
@@ -86,9 +98,10 @@ def create_app(
     never touch the store. The hosted pages' middleware comes early so every error under /ui/ is
     a page, and checks a form's CSRF token (in process_resource) before the rate limit and the
     session are looked at. The device cookie is read only past the rate limit, and only for
-    logins. `/metrics` exists only when a `metrics_resource` is given."""
+    logins. `/metrics` exists only when a `metrics_resource` is given, the passkey routes only
+    when `passkeys` is (a relying party is configured)."""
     allowed_origins = tuple(allowed_origins)
-    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url)
+    pages = HostedPages(cookies, allowed_origins, trusted_proxies, public_url, scripts=passkeys is not None)
     router = CompiledRouter()
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
@@ -148,10 +161,19 @@ def create_app(
     app.add_route("/health", health)
     app.add_route("/health/live", LiveResource())
     app.add_route("/health/ready", ReadyResource(health, auth, pool_saturated))
-    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None)))
+    app.add_route("/openapi.json", OpenApiResource(build_document(cookies.name, metrics=metrics_resource is not None, passkeys=passkeys is not None)))
     if metrics_resource is not None:
         app.add_route("/metrics", metrics_resource)
-    account = add_pages(app, pages, auth, accounts, tokens, audit, step, emails)
+    if passkeys is not None:
+        ceremonies = CeremonyCookies(cookies.secret_keys, passkeys.challenge_lifetime, clock, cookies.secure)
+        app.add_route("/v1/users/me/passkeys", PasskeysResource(passkeys, ceremonies, audit))
+        app.add_route("/v1/users/me/passkeys/options", RegistrationOptionsResource(passkeys, ceremonies))
+        app.add_route("/v1/users/me/passkeys/{passkey_id}", PasskeyResource(passkeys, audit))
+        app.add_route("/v1/auth/passkey/options", SignInOptionsResource(passkeys, ceremonies))
+        app.add_route("/v1/auth/passkey/login", SignInResource(passkeys, ceremonies, audit))
+        app.add_route("/v1/auth/login/mfa/passkey/options", SecondFactorOptionsResource(passkeys, ceremonies, step))
+        app.add_route("/v1/auth/login/mfa/passkey", SecondFactorPasskeyResource(passkeys, ceremonies, step, audit))
+    account = add_pages(app, pages, auth, accounts, tokens, audit, step, emails, passkeys)
     add_second_factor_pages(app, pages, account, auth, step, totp, audit)
     add_email_pages(app, pages, emails, audit, account)
     return app

@@ -19,9 +19,11 @@ from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
 from domain.mail_cooldown import MailCooldown
 from domain.devices import DevicePolicy
+from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
 from domain.second_factor import TotpService
 from domain.session import SessionPolicy
+from domain.session_view import LOOKS_PER_BOUND, SessionView
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
@@ -87,7 +89,7 @@ def build_stores(settings: Settings, report: Callable[[str], None] = log.info, *
         client = connect_checked(settings)
         users = SearchEngineUserRepository(client, settings.es_index)
         failures = SearchEngineLoginFailureRepository(client, f"{settings.es_index}-login-failures")
-        for repository in (users, users.id_links, failures):
+        for repository in (users, users.id_links, users.tombstones, failures):
             outcome = repository.upgrade_index() if upgrade else repository.ensure_index()
             report(f"{client.engine} index {repository.index}: {outcome}")
         return Stores(users, failures)
@@ -233,6 +235,8 @@ class Services:
     emails: EmailAddresses
     admin: AdminService
     tokens: AccessTokens
+    passkeys: Passkeys | None
+    """None when no relying party is configured (ESAUTH_WEBAUTHN_RP_ID, ESAUTH_PUBLIC_URL)."""
     totp: TotpService
     notifier: Notifier
     background: BackgroundWorker
@@ -294,7 +298,9 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     hasher = PooledHasher(UpgradingHasher(build_hasher(settings)), settings.hash_workers or cores_available(), metrics)
     stores, outages = observed(build_stores(settings), metrics, clock)
     keys = secret_keys(settings)
-    users = Users(stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms), metrics)
+    users = Users(
+        stores.users, clock, timedelta(milliseconds=settings.session_check_cache_ms), metrics, settings.session_view_entries
+    )
     throttle = ThrottlePolicy(
         free_failures=settings.login_free_failures,
         base_delay=timedelta(seconds=settings.login_base_delay_s),
@@ -312,14 +318,15 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     accounts = AccountService(
         users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached, cooldown=cooldown
     )
-    required = settings.email_verification == "required"
+    auth = AuthService(
+        users, hasher, clock, failures, screen=screen, breached=breached,
+        require_verified_email=settings.email_verification == "required",
+        pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
+    )
     return Services(
         stores=stores,
         users=users,
-        auth=AuthService(
-            users, hasher, clock, failures, screen=screen, breached=breached, require_verified_email=required,
-            pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
-        ),
+        auth=auth,
         accounts=accounts,
         emails=EmailAddresses(
             users, accounts, clock, ItsdangerousTokenSigner(keys, salt="esauth.email-verification.v1"), notifier, cooldown,
@@ -330,12 +337,38 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
         # Sealed with their own keys when given, else the signing keys (FernetSecretBox derives
         # a key of its own from each, so a TOTP key never equals a signing key).
         totp=TotpService(users, failures, FernetSecretBox(settings.totp_keys or keys), clock, settings.totp_issuer),
+        passkeys=build_passkeys(settings, users, auth, clock),
         notifier=notifier,
         background=background,
         keys=keys,
         hasher=hasher,
         metrics=metrics,
         outages=outages,
+    )
+
+
+def build_passkeys(settings: Settings, users: Users, auth: AuthService, clock: Clock) -> Passkeys | None:
+    if settings.webauthn_rp_id is None:
+        log.info("passkeys are off: set ESAUTH_WEBAUTHN_RP_ID or an ESAUTH_PUBLIC_URL with a host name")
+        return None
+    from infrastructure.webauthn_verifier import WebauthnVerifier  # its CBOR and crypto load only when used
+
+    verifier = WebauthnVerifier(
+        settings.webauthn_rp_id, "esauth", settings.webauthn_origins, settings.webauthn_timeout_s,
+        settings.webauthn_user_verification,
+    )
+    log.info("passkeys: relying party %s, origins %s", settings.webauthn_rp_id, ", ".join(settings.webauthn_origins))
+    return Passkeys(users, auth, verifier, clock, timedelta(seconds=settings.webauthn_timeout_s))
+
+
+def describe_view(view: SessionView) -> str:
+    """The session view's bounds, as the start-up log states them."""
+    if not view.entries:
+        return "session view off: every session check reads the store"
+    bound_ms = view.bound // timedelta(milliseconds=1)
+    return (
+        f"session view: up to {view.entries:,} users, a change elsewhere seen within {bound_ms} ms "
+        f"(the store is asked what changed every {bound_ms // LOOKS_PER_BOUND} ms)"
     )
 
 
@@ -387,6 +420,7 @@ def build_app(
     if not settings.cookie_secure:
         log.warning("ESAUTH_COOKIE_SECURE is off: session cookies will travel over plain http. Local use only.")
     log.info("users are kept in %s", services.users.kind)
+    log.info("%s", describe_view(services.users.view))
     metrics = services.metrics
     metrics_resource = None
     if isinstance(metrics, PrometheusMetrics) and settings.metrics_allow:
@@ -403,6 +437,7 @@ def build_app(
         emails=services.emails,
         admin=services.admin,
         tokens=services.tokens,
+        passkeys=services.passkeys,
         totp=services.totp,
         pending=PendingLoginCookies(
             services.keys, timedelta(seconds=settings.mfa_pending_ttl_s), secure=settings.cookie_secure, domain=settings.cookie_domain

@@ -40,6 +40,9 @@ EMAIL_VERIFICATION_MODES = ("off", "optional", "required")
 MAX_EMAIL_COOLDOWN_S = 24 * 60 * 60
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+USER_VERIFICATION = ("required", "preferred")
+"""`required` (the default): a passkey stands in for a password only with the authenticator's
+PIN or biometric, two factors in one; `preferred` also takes a bare security key's touch."""
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -82,6 +85,10 @@ class Settings:
     session_idle_timeout_s: int = 30 * 60
     session_absolute_lifetime_s: int = 12 * 60 * 60
     session_check_cache_ms: int = 1000
+    """The bound on a change made on another process reaching this one's session check
+    (domain.session_view); 0 turns the view off and reads the store on every check."""
+    session_view_entries: int = 50_000
+    """Users each process keeps for the session check (its memory bound, not the store's size)."""
     login_free_failures: int = 5
     login_base_delay_s: int = 1
     login_max_delay_s: int = 15 * 60
@@ -120,6 +127,14 @@ class Settings:
     """Client networks that may read /metrics; empty turns metrics off (nothing is counted)."""
     ready_hash_queue: int = 0
     """Hashes waiting in the pool at which /health/ready says 503; 0 means 4 per hashing worker."""
+    webauthn_rp_id: str | None = None
+    """The passkeys' relying party: ESAUTH_WEBAUTHN_RP_ID, else ESAUTH_PUBLIC_URL's host name;
+    None turns passkeys off (no routes, nothing on the pages)."""
+    webauthn_origins: tuple[str, ...] = ()
+    """Where a passkey ceremony may run: ESAUTH_PUBLIC_URL and the ESAUTH_ALLOWED_ORIGINS on the
+    relying party's domain, else https://<rp id>."""
+    webauthn_timeout_s: int = 120
+    webauthn_user_verification: str = "required"
     sudo_max_age_s: int = 15 * 60
     """How long after proving a credential a session may change credentials (sudo mode)."""
     mfa_pending_ttl_s: int = 5 * 60
@@ -161,6 +176,8 @@ class Settings:
         defaults = cls()
         keys = _keys(environ, "ESAUTH_SECRET_KEY")
         public_url = _public_url(environ.get("ESAUTH_PUBLIC_URL") or None)
+        allowed_origins = _origins(environ.get("ESAUTH_ALLOWED_ORIGINS", ""))
+        rp_id = _rp_id(environ.get("ESAUTH_WEBAUTHN_RP_ID") or None, public_url)
         elasticsearch_url = _node_urls(environ.get("ESAUTH_ELASTICSEARCH_URL") or "", "ESAUTH_ELASTICSEARCH_URL")
         return cls(
             elasticsearch_url=elasticsearch_url,
@@ -183,7 +200,10 @@ class Settings:
                 environ, "ESAUTH_SESSION_ABSOLUTE_LIFETIME", defaults.session_absolute_lifetime_s
             ),
             session_check_cache_ms=_int(
-                environ, "ESAUTH_SESSION_CHECK_CACHE_MS", defaults.session_check_cache_ms, minimum=0, maximum=1500
+                environ, "ESAUTH_SESSION_CHECK_CACHE_MS", defaults.session_check_cache_ms, minimum=0, maximum=2000
+            ),
+            session_view_entries=_int(
+                environ, "ESAUTH_SESSION_VIEW_ENTRIES", defaults.session_view_entries, minimum=0, maximum=10_000_000
             ),
             login_free_failures=_int(environ, "ESAUTH_LOGIN_FREE_FAILURES", defaults.login_free_failures, maximum=100),
             login_base_delay_s=_int(environ, "ESAUTH_LOGIN_BASE_DELAY", defaults.login_base_delay_s, maximum=MAX_DELAY_S),
@@ -197,7 +217,7 @@ class Settings:
                 environ, "ESAUTH_CLIENT_REQUESTS_PER_MINUTE", defaults.client_requests_per_minute
             ),
             trusted_proxies=_int(environ, "ESAUTH_TRUSTED_PROXIES", defaults.trusted_proxies, minimum=0),
-            allowed_origins=_origins(environ.get("ESAUTH_ALLOWED_ORIGINS", "")),
+            allowed_origins=allowed_origins,
             reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
             or (public_url and public_url + HOSTED_RESET_PATH),
             verify_url=http_url(environ.get("ESAUTH_VERIFY_URL") or None, "ESAUTH_VERIFY_URL")
@@ -222,6 +242,12 @@ class Settings:
             access_log=_bool(environ, "ESAUTH_ACCESS_LOG", defaults.access_log),
             metrics_allow=_networks(environ, "ESAUTH_METRICS_ALLOW", defaults.metrics_allow),
             ready_hash_queue=_int(environ, "ESAUTH_READY_HASH_QUEUE", defaults.ready_hash_queue, minimum=0),
+            webauthn_rp_id=rp_id,
+            webauthn_origins=_webauthn_origins(rp_id, public_url, allowed_origins),
+            webauthn_timeout_s=_int(environ, "ESAUTH_WEBAUTHN_TIMEOUT", defaults.webauthn_timeout_s, minimum=30, maximum=600),
+            webauthn_user_verification=_choice(
+                environ, "ESAUTH_WEBAUTHN_USER_VERIFICATION", USER_VERIFICATION, defaults.webauthn_user_verification
+            ),
             sudo_max_age_s=_int(
                 environ, "ESAUTH_SUDO_MAX_AGE", defaults.sudo_max_age_s, minimum=MIN_SUDO_MAX_AGE_S, maximum=MAX_SUDO_MAX_AGE_S
             ),
@@ -512,6 +538,45 @@ def _cookie_domain(raw: str | None) -> str | None:
             f"every site registered under it and browsers refuse one; give your own domain, such as example.{domain}"
         )
     return domain
+
+
+def _rp_id(raw: str | None, public_url: str | None) -> str | None:
+    """A host name the public URL's host is (or is under); `off` for no passkeys. Unset, the
+    public URL's host, unless it is an address (browsers refuse those as relying parties)."""
+    public_host = urlsplit(public_url).hostname if public_url else None
+    if raw is None:
+        if public_host is None or _is_address(public_host):
+            return None
+        return public_host
+    rp_id = raw.strip().lower()
+    if rp_id == "off":
+        return None
+    labels = rp_id.split(".")
+    if _is_address(rp_id) or len(rp_id) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise ConfigError(f"ESAUTH_WEBAUTHN_RP_ID: expected a host name like example.com or localhost (not an address), got {raw!r}")
+    if public_host is not None and not _under(public_host, rp_id):
+        raise ConfigError(f"ESAUTH_WEBAUTHN_RP_ID: {rp_id} must be ESAUTH_PUBLIC_URL's host {public_host} or a domain it is under")
+    return rp_id
+
+
+def _webauthn_origins(rp_id: str | None, public_url: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if rp_id is None:
+        return ()
+    candidates = (*([public_url] if public_url else []), *allowed)
+    origins = tuple(dict.fromkeys(o for o in candidates if _under(urlsplit(o).hostname or "", rp_id)))
+    return origins or (f"https://{rp_id}",)
+
+
+def _under(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _public_url(raw: str | None) -> str | None:

@@ -24,6 +24,10 @@ DEFAULT_MESSAGES = {
     503: "The service is temporarily unavailable. Try again shortly.",
 }
 
+PASSKEY_REFUSED = "The passkey was not accepted. Start again."
+"""One answer for every refusal (unknown credential, bad signature, origin, counter, a spent or
+expired challenge): which check failed is for the audit log."""
+
 
 EMAIL_NOT_VERIFIED = (
     "Confirm your email address first: follow the link we sent, or ask for a new one "
@@ -96,6 +100,12 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
         raise falcon.HTTPConflict(description=f"You have {ex.limit} tokens, the most allowed: revoke one first.")
     if isinstance(ex, errors.TokenNotFound):
         raise falcon.HTTPNotFound(description="No such token.")
+    if isinstance(ex, errors.PasskeyRefused):
+        raise falcon.HTTPBadRequest(description=PASSKEY_REFUSED)
+    if isinstance(ex, errors.PasskeyNotFound):
+        raise falcon.HTTPNotFound(description="No such passkey.")
+    if isinstance(ex, errors.TooManyPasskeys):
+        raise falcon.HTTPConflict(description=f"You have {ex.limit} passkeys, the most allowed: remove one first.")
     if isinstance(ex, errors.SecondFactorRequired):
         # Resources that sign in answer it themselves (entrypoints.pending_login); any other is a bug.
         log.error("second factor owed on a route that cannot ask for it: %s %s", req.method, req.path)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timezone
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 import falcon
@@ -22,6 +24,8 @@ from ports.clock import Clock
 SALT = "esauth.session.v1"
 VERIFIED_COOKIES_KEPT = 10_000
 """Only cookies whose signature verified are kept, so forged ones cannot fill this."""
+REISSUES_KEPT = 10_000
+"""Sessions whose re-issue this process remembers (the oldest forgotten first)."""
 
 
 class SessionCookies:
@@ -179,6 +183,7 @@ class SessionMiddleware:
         self._tokens = tokens
         self._limiter = limiter
         self._trusted_proxies = trusted_proxies
+        self._reissues = Reissues(cookies.policy)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.session = None
@@ -228,11 +233,11 @@ class SessionMiddleware:
             except ReauthenticationRequired:
                 self._audit.record(req, "reauthentication_required", session.email_address)
                 raise
-        refreshed = self._cookies.policy.touch(session, now)
-        if refreshed is not None:
-            self._auth.seen(refreshed, now)  # "last seen" in the list of sessions, as coarse as this
-        if refreshed is not None or old_key:
-            req.context.issue_session = refreshed or session
+        reissue = self._reissues.due(session, old_key, now)
+        if reissue is not None:
+            if reissue is not session:  # moved on because it is in use, not only re-signed
+                self._auth.seen(reissue, now)  # "last seen" in the list of sessions, as coarse as this
+            req.context.issue_session = reissue
 
     def _token_login(self, req: falcon.Request, resource: Any, bearer: str) -> None:
         client = rate_key(client_address(req, self._trusted_proxies))
@@ -268,6 +273,37 @@ class SessionMiddleware:
             self._cookies.clear(resp)
         elif req.context.get("issue_session") is not None:
             self._cookies.set(resp, req.context.issue_session, self._clock())
+
+
+class Reissues:
+    """When this process last re-issued each session, so that a client which never stores the
+    new cookie (a service replaying a fixed one) gets it at most once per refresh interval, not
+    on every answer: each re-issue costs a signature and a "last seen" write of the user.
+
+    A client that does store it sends the new cookie next and is not due again for the interval
+    anyway; its idle clock is the cookie's, so a client that keeps replaying an old cookie still
+    ends at the idle timeout, as it always did."""
+
+    def __init__(self, policy: SessionPolicy, kept: int = REISSUES_KEPT) -> None:
+        self._policy = policy
+        self._kept = kept
+        self._at: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def due(self, session: Session, old_key: bool, now: datetime) -> Session | None:
+        """The session to send as a new cookie now (its last_seen moved to `now` when it is in
+        use), or None."""
+        refreshed = self._policy.touch(session, now)
+        if refreshed is None and not old_key:
+            return None
+        with self._lock:
+            last = self._at.get(session.session_id)
+            if last is not None and timedelta(0) <= now - last and self._policy.touch(replace(session, last_seen=last), now) is None:
+                return None  # re-issued here lately: the client kept the old cookie
+            if last is None and len(self._at) >= self._kept:
+                del self._at[next(iter(self._at))]
+            self._at[session.session_id] = now
+        return refreshed or session
 
 
 CLEAR_SITE_DATA = '"cache"'

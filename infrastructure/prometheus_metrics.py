@@ -50,7 +50,7 @@ class PrometheusMetrics:
         )
         self._logins = Counter("esauth_logins", "Logins answered, by outcome.", ("outcome",), registry=r)
         self._session_cache = Counter(
-            "esauth_session_cache", "Session checks answered from the short-lived view (hit) or by a store read "
+            "esauth_session_cache", "Session checks answered from the session view (hit) or by a store read "
             "(miss).", ("result",), registry=r,
         )
         self._store_latency = Histogram(

@@ -20,6 +20,8 @@ WRITE_PROBE = "UPDATE users SET version = version WHERE 0"
 """Changes nothing, but needs a writable database: SQLite opens a file it may not write read-only
 without a word, and then every read succeeds while every write fails."""
 SIDECARS = ("-wal", "-shm")
+CHANGES_KEPT = 10_000
+"""Rows of `user_changes` kept: a process further behind than this forgets its whole session view."""
 SET_UP_RETRY_S = 0.05
 
 SCHEMA = (
@@ -50,6 +52,35 @@ SCHEMA = (
         user_id       TEXT PRIMARY KEY,
         email_address TEXT NOT NULL
     )
+    """,
+    # The change feed of the session views (UserRepository.changes_since): one row per write or
+    # deletion of a user, numbered in commit order (SQLite has one writer at a time, so a reader
+    # never sees a number before the ones below it: no clocks, no window). Written by triggers,
+    # so no write, whoever makes it, can miss it; only the latest CHANGES_KEPT rows are kept.
+    """
+    CREATE TABLE IF NOT EXISTS user_changes (
+        sequence      INTEGER PRIMARY KEY AUTOINCREMENT,
+        email_address TEXT NOT NULL
+    )
+    """,
+    *(
+        f"""
+    CREATE TRIGGER IF NOT EXISTS user_changes_on_{event.lower()} AFTER {event} ON users BEGIN
+        INSERT INTO user_changes (email_address) VALUES ({row}.email_address);
+        DELETE FROM user_changes WHERE sequence <= (SELECT MAX(sequence) FROM user_changes) - {CHANGES_KEPT};
+    END
+    """
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+    ),
+    # An email change (UserRepository.move) re-keys the row: the address it leaves is a change
+    # too, or another process's view keeps trusting the old address's user and its sessions.
+    # A trigger of its own (not a change to the one above), so stores made before it get it.
+    f"""
+    CREATE TRIGGER IF NOT EXISTS user_changes_on_rekey AFTER UPDATE OF email_address ON users
+    WHEN OLD.email_address <> NEW.email_address BEGIN
+        INSERT INTO user_changes (email_address) VALUES (OLD.email_address);
+        DELETE FROM user_changes WHERE sequence <= (SELECT MAX(sequence) FROM user_changes) - {CHANGES_KEPT};
+    END
     """,
 )
 

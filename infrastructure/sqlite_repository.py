@@ -8,12 +8,17 @@ import sqlite3
 from dataclasses import replace
 from typing import Iterable
 
+from domain.changes import Changes
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
 from domain.search import UserPage, decode_cursor, encode_cursor
 from domain.timestamps import format_time
 from domain.user import User
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.user_document import from_document, to_document
+
+
+CHANGES_LISTED = 5_000
+"""More changes than this since a mark are answered as incomplete: reading the view afresh is cheaper."""
 
 
 class SqliteUserRepository:
@@ -148,6 +153,32 @@ class SqliteUserRepository:
                 "SELECT email_address FROM user_ids WHERE user_id = ?", (user_id,)
             ).fetchone()
         return None if row is None else row[0]
+
+    def changes_since(self, mark: str | None) -> Changes:
+        """Read off `user_changes` (see SqliteDatabase): the rows after the mark's sequence, in one
+        read transaction with the users' current versions, so the answer is one snapshot."""
+        with self._db.errors():
+            connection = self._db.connection()
+            connection.execute("BEGIN")
+            try:
+                last, oldest = connection.execute("SELECT MAX(sequence), MIN(sequence) FROM user_changes").fetchone()
+                last = last or 0
+                if mark is None:
+                    return Changes(str(last))
+                after = int(mark)
+                if after >= last:
+                    return Changes(str(last))
+                if oldest > after + 1 or last - after > CHANGES_LISTED:
+                    return Changes(str(last), complete=False)
+                rows = connection.execute(
+                    "SELECT c.email_address, u.version FROM user_changes AS c"
+                    " LEFT JOIN users AS u ON u.email_address = c.email_address WHERE c.sequence > ?",
+                    (after,),
+                ).fetchall()
+            finally:
+                if connection.in_transaction:
+                    connection.execute("COMMIT")
+        return Changes(str(last), {email: None if version is None else str(version) for email, version in rows})
 
     def check(self) -> None:
         self._db.check()

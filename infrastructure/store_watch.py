@@ -12,8 +12,8 @@ from ports.metrics import Metrics
 
 log = logging.getLogger("esauth.store")
 
-OPERATIONS = ("get", "add", "update", "move", "delete", "search", "check", "put", "purge")
-READS = frozenset({"get", "search"})
+OPERATIONS = ("get", "add", "update", "move", "delete", "search", "changes_since", "check", "put", "purge")
+READS = frozenset({"get", "search", "changes_since"})
 MAX_CAUSE_CHARS = 300
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.timestamps import format_time, parse_time
 from domain.session import SessionRecord
-from domain.user import AccessToken, User
+from domain.user import AccessToken, Passkey, SpentChallenge, User
 
 
 def to_document(user: User) -> dict[str, Any]:
@@ -29,11 +29,41 @@ def to_document(user: User) -> dict[str, Any]:
         "email_verified_at": format_time(user.email_verified_at) if user.email_verified_at else None,
         "pending_email": user.pending_email,
         "access_tokens": [_token_document(token) for token in user.access_tokens],
+        "passkeys": [_passkey_document(passkey) for passkey in user.passkeys],
+        "spent_challenges": [
+            {"digest": spent.digest, "expires_at": format_time(spent.expires_at)} for spent in user.spent_challenges
+        ],
         "totp_secret": user.totp_secret,
         "totp_enabled": user.totp_enabled,
         "totp_last_step": user.totp_last_step,
         "recovery_codes": list(user.recovery_codes),
     }
+
+
+def _passkey_document(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "passkey_id": passkey.passkey_id,
+        "credential_id": passkey.credential_id,
+        "public_key": passkey.public_key,
+        "sign_count": passkey.sign_count,
+        "name": passkey.name,
+        "created_at": format_time(passkey.created_at),
+        "last_used_at": format_time(passkey.last_used_at) if passkey.last_used_at else None,
+        "transports": list(passkey.transports),
+    }
+
+
+def _passkey(document: dict[str, Any]) -> Passkey:
+    return Passkey(
+        passkey_id=document["passkey_id"],
+        credential_id=document["credential_id"],
+        public_key=document["public_key"],
+        sign_count=document["sign_count"],
+        name=document["name"],
+        created_at=parse_time(document["created_at"]),
+        last_used_at=parse_time(document["last_used_at"]) if document.get("last_used_at") else None,
+        transports=tuple(document.get("transports") or ()),
+    )
 
 
 def _token_document(token: AccessToken) -> dict[str, Any]:
@@ -79,6 +109,10 @@ def from_document(document: dict[str, Any], version: str) -> User:
         email_verified_at=parse_time(document["email_verified_at"]) if document.get("email_verified_at") else None,
         pending_email=document.get("pending_email") or None,
         access_tokens=tuple(_token(token) for token in document.get("access_tokens") or ()),
+        passkeys=tuple(_passkey(passkey) for passkey in document.get("passkeys") or ()),
+        spent_challenges=tuple(
+            SpentChallenge(spent["digest"], parse_time(spent["expires_at"])) for spent in document.get("spent_challenges") or ()
+        ),
         totp_secret=document.get("totp_secret") or "",
         totp_enabled=document.get("totp_enabled", False),
         totp_last_step=document.get("totp_last_step") or 0,

@@ -19,7 +19,7 @@ class Metrics(Protocol):
         """A login answered: "ok", "failed", "throttled" or "inactive"."""
 
     def session_cache(self, hit: bool) -> None:
-        """The session check found the user in this process's short-lived view (or had to read)."""
+        """The session check found the user in this process's session view (or had to read)."""
 
     def store_call(self, store: str, operation: str, seconds: float, failed: bool) -> None:
         """One call of a store adapter, and whether it raised StoreUnavailable."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from domain.changes import Changes
 from domain.search import UserPage
 from domain.user import User
 
@@ -40,7 +41,8 @@ class UserRepository(Protocol):
         sign-up: no check-then-write), `VersionConflict` if the user changed since it was read,
         `UserNotFound` if it is gone. A store that cannot do it in one step must leave, after a
         crash at any point, one user readable under one of the two addresses, and never the new
-        address held for good by a move that did not finish.
+        address held for good by a move that did not finish. `changes_since` lists both
+        addresses after it (the old one as gone), as it lists any write and deletion.
         """
 
     def delete(self, email_address: str) -> bool:
@@ -62,6 +64,16 @@ class UserRepository(Protocol):
         """The email `link_id` recorded for `user_id`, or None. Must see the latest write, like
         `get`: a bearer token made a moment ago is used at once (a search would be
         near-real-time on Elasticsearch and miss it)."""
+
+    def changes_since(self, mark: str | None) -> Changes:
+        """Users added, updated, moved (both addresses) or deleted after `mark` (a previous
+        answer's `mark`), with their versions now; for None, no users and the mark of now.
+
+        Never misses a write that was acknowledged before this call began, whichever process or
+        node made it: a change may be listed more than once (in several answers), never not at
+        all. What cannot be listed is answered with `complete=False`. This is what lets every
+        process keep its session view without reading the store per request.
+        """
 
     def check(self) -> None:
         """Return if the store answers, else raise `StoreUnavailable`."""

@@ -7,6 +7,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+from domain.changes import Changes
 from domain.errors import UserAlreadyExists, UserNotFound, VersionConflict
 from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.timestamps import format_time
@@ -29,12 +30,20 @@ class FakeClock:
 
 class InMemoryUserRepository:
     kind = "memory"
+    CHANGES_KEPT = 1000
+    """Changes remembered for `changes_since`, as SQLite's change log keeps its latest ones."""
 
     def __init__(self) -> None:
         self._users: dict[str, User] = {}
         self._lock = threading.Lock()
         self._versions = itertools.count(1)  # never reused, like Elasticsearch's sequence numbers
         self._emails_by_id: dict[str, str] = {}
+        self._changes: list[tuple[int, str]] = []  # (sequence, email), oldest first
+        self._sequence = itertools.count(1)
+
+    def _changed(self, email_address: str) -> None:
+        self._changes.append((next(self._sequence), email_address))
+        del self._changes[: -self.CHANGES_KEPT]
 
     def get(self, email_address: str) -> User | None:
         with self._lock:
@@ -46,6 +55,7 @@ class InMemoryUserRepository:
                 raise UserAlreadyExists(user.email_address)
             stored = replace(user, version=str(next(self._versions)))
             self._users[user.email_address] = stored
+            self._changed(user.email_address)
             return stored
 
     def update(self, user: User) -> User:
@@ -57,6 +67,7 @@ class InMemoryUserRepository:
                 raise VersionConflict(user.email_address)
             stored = replace(user, version=str(next(self._versions)))
             self._users[user.email_address] = stored
+            self._changed(user.email_address)
             return stored
 
     def move(self, user: User, from_email: str) -> User:
@@ -72,11 +83,27 @@ class InMemoryUserRepository:
             del self._users[from_email]
             self._users[user.email_address] = stored
             self._emails_by_id[user.user_id] = user.email_address
+            self._changed(from_email)
+            self._changed(user.email_address)
             return stored
 
     def delete(self, email_address: str) -> bool:
         with self._lock:
-            return self._users.pop(email_address, None) is not None
+            gone = self._users.pop(email_address, None) is not None
+            if gone:
+                self._changed(email_address)
+            return gone
+
+    def changes_since(self, mark: str | None) -> Changes:
+        with self._lock:
+            last = self._changes[-1][0] if self._changes else 0
+            if mark is None:
+                return Changes(str(last))
+            after = int(mark)
+            listed = [email for sequence, email in self._changes if sequence > after]
+            complete = after >= last or (bool(self._changes) and self._changes[0][0] <= after + 1)
+            versions = {email: (self._users[email].version if email in self._users else None) for email in listed}
+            return Changes(str(last), versions, complete)
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
         after = None

@@ -64,6 +64,15 @@ def families(samples: dict[str, float]) -> list[str]:
     return sorted(names)
 
 
+def store_calls(samples: dict[str, float] | None) -> float | None:
+    """Calls esauth made of its store so far (reads, writes, the session view's looks for
+    changes), from its own timing of each (`esauth_store_call_duration_seconds_count`)."""
+    if samples is None:
+        return None
+    counts = [value for key, value in samples.items() if key.startswith("esauth_store_call_duration_seconds_count{")]
+    return sum(counts) if counts else None
+
+
 class Scraper:
     """Scrapes /metrics at once and then every `interval_s` while a run lasts, as a Prometheus
     server would; a run during which no scrape succeeded stops the bench (it priced nothing)."""

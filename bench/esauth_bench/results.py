@@ -25,6 +25,8 @@ class Run:
     """Cores used by processes that are not the bench's during the run (other jobs, steal)."""
     view_hit_ratio: float | None = None
     """Session checks the view answered, of all session checks, from the server's /metrics."""
+    store_calls_per_req: float | None = None
+    """Store calls esauth made per request (reads, writes, the session view's looks), from its /metrics."""
     set_cookie_per_req: float | None = None
     """Answers that carried Set-Cookie (a re-issued session), per request."""
     statuses: dict[str, int] = field(default_factory=dict)
@@ -46,7 +48,8 @@ class Row:
     sessions: int | None = None
     """Distinct sessions taking turns (the distinct-sessions rows), for their revisit interval."""
     session_view_ms: int | None = None
-    """ESAUTH_SESSION_CHECK_CACHE_MS the server ran with (the distinct-sessions rows)."""
+    """ESAUTH_SESSION_CHECK_CACHE_MS the server ran with (the distinct-sessions rows): the
+    session view's bound; 0 means no view."""
     workers: int = 1
     """Processes the server ran, each with a session view of its own."""
 

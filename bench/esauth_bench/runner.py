@@ -71,6 +71,7 @@ class Bench:
         reads = server.store_reads() - reads0 if server.store_reads else None
         cache1 = self._session_cache(server) if cache0 else None
         checks = (cache1[0] - cache0[0]) + (cache1[1] - cache0[1]) if cache0 and cache1 else 0
+        calls = cache1[2] - cache0[2] if cache0 and cache1 and cache0[2] is not None and cache1[2] is not None else None
         if server.proc.poll() is not None:
             raise BenchError(f"{server.name} died during the run:\n{tail(server.log_path)}")
         data = wrk_driver.figures(argv, result)
@@ -93,19 +94,23 @@ class Bench:
             log_lines_per_req=log_lines / requests if requests else None,
             other_load=load.other_cores,
             view_hit_ratio=(cache1[0] - cache0[0]) / checks if checks else None,
+            store_calls_per_req=calls / requests if (requests and calls is not None) else None,
             set_cookie_per_req=data["set_cookie"] / requests if requests else None,
             statuses=data["statuses"],
         )
 
     @staticmethod
-    def _session_cache(server: Server) -> tuple[float, float] | None:
-        """The server's session-view (hits, misses) so far, if its /metrics counts them."""
+    def _session_cache(server: Server) -> tuple[float, float, float | None] | None:
+        """The server's session-view (hits, misses) and store calls so far, if its /metrics
+        counts them."""
         if not server.counts_sessions:
             return None
-        counts = prometheus.session_cache(prometheus.scrape(server.port))
+        samples = prometheus.scrape(server.port)
+        counts = prometheus.session_cache(samples)
         if counts is None:
             server.counts_sessions = False
-        return counts
+            return None
+        return (*counts, prometheus.store_calls(samples))
 
     def scenario(self, key: str, label: str, store: str, threads: int, server: Server, path: str,
                  script: str, conns: int, script_args: Callable[[], list[str]], expected: int,

@@ -91,10 +91,12 @@ def seed_directly(env: dict[str, str], first: int, count: int,
                   session_ids: Callable[[int], tuple[str, ...]] = lambda i: (),
                   deadline: float | None = None) -> float:
     """Write pre-hashed users (shared_hash) through the store esauth's own composition root
-    builds for these settings; user i holds the live sessions `session_ids(i)`. Bulk writes: the
+    builds for these settings; user i holds the live sessions `session_ids(i)` and an id of its own,
+    as every user this release signs up has (one without would be given one by a write at its
+    first read, as a store of an earlier release's users is once). Bulk writes: the
     search engines' bulk API, one transaction per chunk on SQLite (the adapter's add_many). Past
     `deadline` (time.monotonic()) the seeding stops the run, saying how far it got."""
-    from domain.user import User
+    from domain.user import User, new_user_id
     from entrypoints.bootstrap import build_stores
     from entrypoints.config import Settings
     from infrastructure.user_document import to_document
@@ -113,7 +115,7 @@ def seed_directly(env: dict[str, str], first: int, count: int,
 
     def user(i: int) -> User:
         return User(email_address=EMAIL.format(i), password_hash=password_hash, created_at=now,
-                    first_name="Bench", last_name="User", session_ids=session_ids(i))
+                    first_name="Bench", last_name="User", session_ids=session_ids(i), user_id=new_user_id())
 
     repository = build_stores(settings, report=lambda message: None).users
     repository.add(user(first))

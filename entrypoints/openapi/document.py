@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import falcon
 
-from entrypoints.openapi import account, email, protect, second_factor, service, sessions, users
+from entrypoints.openapi import account, email, passkeys as passkey_paths, protect, second_factor, service, sessions, users
 from entrypoints.openapi.parts import components
 
 Paths = dict[str, dict[str, Any]]
@@ -44,11 +44,15 @@ closing the connection.
 """
 
 
-def build_document(cookie_name: str, version: str | None = None, metrics: bool = False) -> dict[str, Any]:
+def build_document(cookie_name: str, version: str | None = None, metrics: bool = False, passkeys: bool = False) -> dict[str, Any]:
     """The document for a server whose session cookie is `cookie_name`, and which serves
-    /metrics or not."""
+    /metrics and the passkey routes or not."""
     paths: Paths = {}
-    groups = (*GROUPS, lambda cookie_name: service.METRICS_PATHS) if metrics else GROUPS
+    groups = GROUPS
+    if metrics:
+        groups = (*groups, lambda cookie_name: service.METRICS_PATHS)
+    if passkeys:
+        groups = (*groups, lambda cookie_name: passkey_paths.PATHS)
     for group in groups:
         for path, methods in group(cookie_name).items():
             if path in paths:

@@ -69,6 +69,11 @@ def _logged_in_links(cookie_name: str) -> dict[str, Any]:
             "requestBody": {"current_password": "$request.body#/password", "new_password": "$request.body#/password"},
         },
         "Verify": {"operationId": "verifyGet", "parameters": cookie},
+        "MakeToken": {
+            "operationId": "makeToken",
+            "parameters": cookie,
+            "requestBody": {"name": "made after login", "current_password": "$request.body#/password"},
+        },
         "ListTokens": {"operationId": "listTokens", "parameters": cookie},
         "ListSessions": {"operationId": "listSessions", "parameters": cookie},
         "GetTotp": {"operationId": "getTotp", "parameters": cookie},

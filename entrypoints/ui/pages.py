@@ -32,6 +32,7 @@ FIELD_LABELS = {
     "last_name": "Last name",
     "token": "The reset link",
     "name": "Token name",
+    "passkey_name": "The passkey's name",
     "expires_in_days": "Lifetime",
     "code": "The code",
     "body": "The form",
@@ -65,12 +66,14 @@ class HostedPages:
         allowed_origins: Iterable[str] = (),
         trusted_proxies: int = 0,
         public_url: str | None = None,
+        scripts: bool = False,
     ) -> None:
         self._cookies = cookies
         self._allowed = tuple(filter(None, (normalize_origin(origin) for origin in allowed_origins)))
         self._trusted_proxies = trusted_proxies
         self._public_origin = normalize_origin(public_url) if public_url else None
         self.csrf = CsrfTokens(cookies.secret_keys, cookies.secure)
+        self.scripts = scripts
         self._templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True),
@@ -81,9 +84,11 @@ class HostedPages:
         self._templates.filters["when"] = human_time
         # Form posts may end in a redirect to an allowed origin, which form-action must permit.
         targets = " ".join(("'self'", *self._allowed))
+        # Scripts only with passkeys (WebAuthn is a browser API): the one file of our own, never inline.
+        script_src = "'self'" if scripts else "'none'"
         self.security_headers = {
             "Content-Security-Policy": (
-                "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
+                f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self'; "
                 f"object-src 'none'; base-uri 'none'; form-action {targets}; frame-ancestors 'none'"
             ),
             "X-Frame-Options": "DENY",
@@ -108,6 +113,7 @@ class HostedPages:
         context.setdefault("error", None)
         context.setdefault("notice", None)
         context.setdefault("signed_in", req.context.get("user") is not None)
+        context["passkeys_on"] = self.scripts
         context["csrf_field"] = FIELD
         context["csrf_token"] = self.csrf.token(req.context.csrf_nonce, self.session_id(req))
         req.context.csrf_token_shown = True
@@ -125,7 +131,7 @@ class HostedPages:
         resp.content_type = HTML
         resp.text = self._templates.get_template("error.html").render(
             title=ERROR_TITLES.get(code, "That did not work"), message=message, signed_in=False,
-            error=None, notice=None,
+            error=None, notice=None, passkeys_on=self.scripts,
         )
 
     def reauthentication_error(self, req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:

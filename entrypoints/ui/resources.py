@@ -14,6 +14,7 @@ from domain.access_tokens import DEFAULT_LIFETIME_DAYS, AccessTokens
 from domain.accounts import AccountService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
+from domain.passkeys import Passkeys
 from domain.errors import (
     EmailNotVerified,
     InactiveUser,
@@ -27,12 +28,14 @@ from domain.errors import (
     ValidationError,
 )
 from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session, own_sessions
+from entrypoints.passkey_resources import passkey_view
 from entrypoints.audit import AuditLog
 from entrypoints.pending_login import SecondFactorStep
 from entrypoints.resources import audited_login, audited_logout
 from entrypoints.second_factor_resources import totp_status
 from entrypoints.token_resources import audited_token_create, audited_token_revoke, own_tokens
 from entrypoints.ui.next_url import DEFAULT_NEXT
+from entrypoints.ui.passkey_forms import add_passkey_forms
 from entrypoints.ui.pages import STATIC_DIR, HostedPages, redirect, seconds, validation_message
 
 NOTICES = {
@@ -48,6 +51,9 @@ NOTICES = {
     "email-verified": "Email address confirmed.",
     "email-changed": "Email address changed. Sign in with the new address; every session was signed out.",
     "email-requested": "A confirmation link is on its way to the new address; the change takes effect when you follow it.",
+    "passkey-added": "Passkey added. You can sign in with it instead of your password.",
+    "passkey-renamed": "Passkey renamed.",
+    "passkey-removed": "Passkey removed. It no longer signs you in.",
     "pending-expired": "That sign-in took too long. Sign in again.",
     "totp-off": "The authenticator app is no longer needed to sign in.",
     "reauthenticated": "Confirmed. You can change your second factor and tokens now.",
@@ -183,6 +189,7 @@ class AccountPage(SignedIn):
     pages: HostedPages
     auth: AuthService
     tokens: AccessTokens
+    passkeys: Passkeys | None = None
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         onward = self.pages.next_url(req, req.get_param("next"))  # checked here as at sign-in
@@ -194,6 +201,7 @@ class AccountPage(SignedIn):
         self.pages.render(
             req, resp, "account.html", status, user=req.context.user, sessions=own_sessions(self.auth, req),
             totp=totp_status(req.context.user),
+            passkeys=None if self.passkeys is None else [passkey_view(passkey) for passkey in req.context.user.passkeys],
             tokens=own_tokens(self.tokens, req), lifetimes=TOKEN_LIFETIMES, default_lifetime=DEFAULT_LIFETIME_DAYS,
             **context,
         )
@@ -368,15 +376,18 @@ def add_pages(
     app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, tokens: AccessTokens, audit: AuditLog,
     step: SecondFactorStep,
     emails: EmailAddresses,
+    passkeys: Passkeys | None = None,
 ) -> AccountPage:
     """Adds the pages but the email ones (ui.email_pages) and the second factor's; the account
     page, for those pages to show again."""
     app.add_route("/ui/login", LoginPage(pages, auth, audit, step))
     app.add_route("/ui/signup", SignupPage(pages, auth, audit, emails))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
-    account = AccountPage(pages, auth, tokens)
+    account = AccountPage(pages, auth, tokens, passkeys)
     app.add_route("/ui/account", account)
     app.add_route("/ui/account/sessions/{session_id}", EndSessionForm(auth, audit))
+    if passkeys is not None:
+        add_passkey_forms(app, account, passkeys, audit)
     app.add_route("/ui/account/profile", ProfileForm(account, accounts, audit))
     app.add_route("/ui/account/password", PasswordForm(account, accounts, audit))
     app.add_route("/ui/account/tokens", TokensForm(account, accounts, audit))

@@ -1,4 +1,4 @@
-"""The strict mappings of esauth's three indices, shared by every engine."""
+"""The strict mappings of esauth's four indices, shared by every engine."""
 
 from __future__ import annotations
 
@@ -42,11 +42,18 @@ USERS: dict[str, Any] = {
         "move_id": {"type": "keyword", "index": False, "doc_values": False},
         # Kept, never searched: stored as given, with no mapping of its own (so no field limits).
         "access_tokens": {"type": "object", "enabled": False},
+        # Passkeys (public keys and counters) and the WebAuthn challenges already answered: kept
+        # with the user so one guarded write settles a sign-in, never searched.
+        "passkeys": {"type": "object", "enabled": False},
+        "spent_challenges": {"type": "object", "enabled": False},
         # The second factor (domain.second_factor): kept, never searched; the secret is sealed.
         "totp_secret": {"type": "keyword", "index": False, "doc_values": False},
         "totp_enabled": {"type": "boolean"},
         "totp_last_step": {"type": "long"},
         "recovery_codes": {"type": "keyword", "index": False, "doc_values": False},
+        # When the document was last written (epoch ms, the writer's clock): the session views'
+        # change feed searches it by range (search_engine.user_repository.changes_since).
+        "changed_at": {"type": "long"},
     },
 }
 
@@ -55,6 +62,12 @@ ID_LINKS: dict[str, Any] = {
     "properties": {"email_address": {"type": "keyword", "index": False, "doc_values": False}},
 }
 """`<alias>-ids` (search_engine.id_links): one document per user id, read by realtime GET."""
+
+TOMBSTONES: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {"changed_at": {"type": "long"}},
+}
+"""`<alias>-gone` (search_engine.tombstones): one document per deleted email, searched by range."""
 
 LOGIN_FAILURES: dict[str, Any] = {
     "dynamic": "strict",

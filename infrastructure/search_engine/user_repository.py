@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from domain.changes import Changes
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, VersionConflict
 from domain.search import UserPage, decode_cursor, encode_cursor, name_words
 from domain.timestamps import format_time, parse_time
@@ -16,6 +18,7 @@ from infrastructure.search_engine.id_links import SearchEngineIdLinks
 from infrastructure.search_engine.documents import document_version, version_guard
 from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import USERS
+from infrastructure.search_engine.tombstones import SearchEngineTombstones, stamped_since
 from infrastructure.user_document import from_document, to_document
 
 BACKFILL_PAGE = 500
@@ -23,6 +26,13 @@ ORDER = [{"created_at": {"order": "desc"}}, {"email_address": {"order": "asc"}}]
 """Newest first, ties by email: a keyword sort, since a sort on `_id` is refused on ES 8+."""
 
 HEALTH_TIMEOUT_S = 2.0
+CHANGE_WINDOW_MS = 10_000
+"""How far before its mark a look for changes reaches back (each write is stamped by its
+writer's clock, taken before it is sent): it covers clock skew between the machines that write
+and the one that looks, plus how long a write takes to be acknowledged. A change is listed in
+every look within this window, never in none."""
+CHANGES_LISTED = 2_000
+"""More changed users than this in one look is answered as incomplete (the view starts afresh)."""
 
 MOVE_STALE = timedelta(seconds=60)
 """A move to a new address still under way after this long was cut short by a crash: a reader
@@ -48,6 +58,7 @@ class SearchEngineUserRepository(AliasedIndex):
         self._clock = clock
         self.kind = client.engine
         self.id_links = SearchEngineIdLinks(client, f"{index}-ids")
+        self.tombstones = SearchEngineTombstones(client, f"{index}-gone")
 
     def link_id(self, user_id: str, email_address: str) -> None:
         self.id_links.link(user_id, email_address)
@@ -105,7 +116,8 @@ class SearchEngineUserRepository(AliasedIndex):
         caller read); (2) the new address is claimed by `op_type=create` of the whole user under
         it, marked `moved_from` with the same `move_id` (and `moving_since`), so the engine decides who gets an
         address exactly as at sign-up; (3) the id is linked to the new address; (4) the commit:
-        the old document is deleted, guarded by the version of its mark; (5) the claim's marks
+        the old document is deleted, guarded by the version of its mark, and tombstoned as delete()
+        does (every write here is stamped `changed_at`), so changes_since lists both addresses; (5) the claim's marks
         are cleared. Until (4) the old document is the user; after it, the claim is.
 
         A reader that finds a claim settles it (`_settle_claim`), so a crash between any two
@@ -136,7 +148,7 @@ class SearchEngineUserRepository(AliasedIndex):
             raise
         try:
             self.id_links.link(user.user_id, user.email_address)
-            self._missing.run(lambda: self._client.delete(self.index, from_email, **version_guard(document_version(marked))))
+            self._delete_guarded(from_email, document_version(marked))
         except (Conflict, NotFound):
             # Overtaken: the old document was written (its mark dropped) or called off meanwhile.
             self.id_links.link(user.user_id, from_email)
@@ -194,7 +206,7 @@ class SearchEngineUserRepository(AliasedIndex):
 
     def _drop_claim(self, email_address: str, version: str) -> None:
         try:
-            self._missing.run(lambda: self._client.delete(self.index, email_address, **version_guard(version)))
+            self._delete_guarded(email_address, version)
         except (Conflict, NotFound):
             pass
 
@@ -221,14 +233,50 @@ class SearchEngineUserRepository(AliasedIndex):
         return {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
 
     def _put(self, email_address: str, document: dict[str, Any], **guard: Any) -> Any:
-        return self._missing.run(lambda: self._client.put(self.index, email_address, document, **guard))
+        """Every write, a move's marks and claims included, is stamped for changes_since."""
+        stamped = {**document, "changed_at": _now_ms()}
+        return self._missing.run(lambda: self._client.put(self.index, email_address, stamped, **guard))
+
+    def _delete_guarded(self, email_address: str, version: str) -> None:
+        """A move's deletions (its commit, a dropped claim) are buried as delete() buries, before
+        and after, so another process's view stops trusting the address the user left."""
+        self.tombstones.bury(email_address, _now_ms())
+        self._missing.run(lambda: self._client.delete(self.index, email_address, **version_guard(version)))
+        self.tombstones.bury(email_address, _now_ms())
 
     def delete(self, email_address: str) -> bool:
+        """The tombstone is written first, so a deletion is never made unseen (a failed one then
+        costs other processes one read); and again after, so its stamp is no older than the
+        deletion even when the delete call was slow."""
+        self.tombstones.bury(email_address, _now_ms())
         try:
             self._missing.run(lambda: self._client.delete(self.index, email_address))
         except NotFound:
             return False
+        self.tombstones.bury(email_address, _now_ms())
         return True
+
+    def changes_since(self, mark: str | None) -> Changes:
+        """Users whose `changed_at` stamp, or whose tombstone, is at most CHANGE_WINDOW_MS older
+        than the mark (the time the previous look began).
+
+        Each index is refreshed first, so that every write acknowledged before this look is
+        searchable (search is near-real-time: a write is found only after a refresh, about 1 s
+        by default, never with refresh_interval -1). One refresh per look, not per write: no
+        write waits for one (refresh=wait_for would hold every login up to a second)."""
+        now = _now_ms()
+        if mark is None:
+            return Changes(str(now))
+        since = int(mark) - CHANGE_WINDOW_MS
+        self._missing.run(lambda: self._client.refresh(self.index))
+        found = self._missing.run(lambda: self._client.search(self.index, stamped_since(since, CHANGES_LISTED)))
+        hits = found["hits"]["hits"]
+        gone = self.tombstones.since(since, CHANGES_LISTED)
+        if len(hits) > CHANGES_LISTED or len(gone) > CHANGES_LISTED:
+            return Changes(str(now), complete=False)
+        versions: dict[str, str | None] = {email: None for email in gone}
+        versions.update((hit["_id"], document_version(hit)) for hit in hits)  # made again since
+        return Changes(str(now), versions)
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
         """A bool query sorted by [created_at desc, email_address asc], paged with `search_after`.
@@ -287,6 +335,10 @@ def _term_filter(term: str) -> dict[str, Any]:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _epoch_millis(instant: datetime) -> int:

@@ -46,7 +46,7 @@ def sign_in(page: Page, base: str, password: str = PASSWORD, lands_on: str = "/u
 def fill_sign_in(page: Page, password: str = PASSWORD) -> None:
     page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def app_identity(page: Page) -> dict:
@@ -88,11 +88,11 @@ def test_sign_up_reach_the_app_end_another_session_sign_out_and_back(
 
         page.goto(f"{base}/ui/account")
         expect(page.locator("#account-email")).to_have_text(EMAIL)
-        expect(page.locator(".sessions li")).to_have_count(2)
+        expect(page.locator("#sessions li")).to_have_count(2)
         screenshot(page, "account")
-        page.locator(".sessions li").filter(has_not_text="(this browser)").get_by_role("button").click()
+        page.locator("#sessions li").filter(has_not_text="(this browser)").get_by_role("button").click()
         expect(page.get_by_role("status")).to_have_text("Session ended.")
-        expect(page.locator(".sessions li")).to_have_count(1)
+        expect(page.locator("#sessions li")).to_have_count(1)
         other.goto(f"{base}{APP}")  # the ended session opens the app no more
         expect(other).to_have_url(f"{base}/ui/login?next={APP}")
     finally:
@@ -203,7 +203,7 @@ def test_the_confirmation_link_and_an_email_change_from_the_outbox(context: Brow
     expect(page).to_have_url(f"{base}/ui/login?done=email-changed")
     page.get_by_label("Email address").fill(new)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator("#account-email")).to_have_text(new)
 
 
@@ -253,7 +253,7 @@ def test_a_page_on_another_origin_can_neither_sign_out_nor_change_the_password(
 
     page.goto(f"{base}/ui/account")  # the session survived, and the password is unchanged
     expect(page.locator("#account-email")).to_have_text(EMAIL)
-    expect(page.locator(".sessions li")).to_have_count(1)
+    expect(page.locator("#sessions li")).to_have_count(1)
     status, _, body = deployment.https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
     assert status == 200, body
 
@@ -318,7 +318,7 @@ def test_an_authenticator_app_set_up_from_the_account_page_then_a_two_step_sign_
     screenshot(page, "totp-code")
     # The confirming code's step is spent: the next step's code, which the drift window accepts.
     page.get_by_label("Code").fill(authenticator.at(time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base}/ui/account")
     expect(page.locator("#account-email")).to_have_text(EMAIL)
     assert not [cookie for cookie in context.cookies() if cookie["name"] == "__Host-esauth-pending"]

@@ -16,17 +16,19 @@ import pytest
 from domain.errors import StoreNeedsInit, StoreUnavailable, UserAlreadyExists, UserNotFound, ValidationError, VersionConflict
 from domain.search import UserPage, query_terms
 from domain.session import SessionRecord
-from domain.user import AccessToken, User
+from domain.user import AccessToken, Passkey, SpentChallenge, User
 from domain.users import Users
 from infrastructure.search_engine.client import NotFound, connect
 from domain.timestamps import format_time
+from infrastructure.search_engine import user_repository
 from infrastructure.search_engine.documents import document_version, version_guard
 from infrastructure.search_engine.user_repository import MOVE_MARKS, MOVE_STALE, SearchEngineUserRepository
+from infrastructure import sqlite_repository
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.sqlite_repository import SqliteUserRepository
 from tests.engines import drop_indices, settle
-from tests.fakes import InMemoryUserRepository, RecordingMetrics
+from tests.fakes import FakeClock, InMemoryUserRepository, RecordingMetrics
 
 CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=timezone.utc)
 
@@ -71,6 +73,14 @@ def race_from_one_read(repo, updated, contenders: int = 6) -> list[str]:
         return [name for name in pool.map(update, range(contenders)) if name is not None]
 
 
+def assert_too_many_changes_are_incomplete(repo) -> None:
+    """Three changes where the store lists two (its CHANGES_LISTED patched): the view must start afresh."""
+    mark = repo.changes_since(None).mark
+    for n in range(3):
+        add_user(repo, f"u{n}@example.com")
+    assert repo.changes_since(mark).complete is False
+
+
 class UserRepositoryContract:
     """Not collected by itself: subclasses provide the `repo` fixture."""
 
@@ -82,8 +92,13 @@ class UserRepositoryContract:
             AccessToken("t" * 13, "ci ☃", "ab" * 32, CREATED, CREATED + timedelta(days=90)),
             AccessToken("u" * 13, "deploy", "cd" * 32, CREATED, CREATED + timedelta(days=1), last_used_at=CREATED),
         )
+        passkeys = (
+            Passkey("p" * 13, "Y3JlZC0x", "pQECAyYgASFYIA", 0, "Laptop ☃", CREATED, transports=("internal", "hybrid")),
+            Passkey("q" * 13, "Y3JlZC0y" * 40, "pQECAyYgASFYIB", 2**32 - 1, "Key", CREATED, last_used_at=CREATED),
+        )
+        spent = (SpentChallenge("ef" * 32, CREATED + timedelta(minutes=2)),)
         user = make_user(first_name="Ada Ünïcode", last_name="Lövelace 💡", is_active=False, session_ids=("s1", "s2"),
-                         user_id="a" * 26, access_tokens=tokens,
+                         user_id="a" * 26, access_tokens=tokens, passkeys=passkeys, spent_challenges=spent,
                          sessions=(SessionRecord("s1", CREATED, CREATED, "Firefox on Linux", "127.0.0.1"), SessionRecord("s2", None, None)))
         added = repo.add(user)
         assert added.version is not None
@@ -180,6 +195,16 @@ class UserRepositoryContract:
         assert (stored.totp_last_step, stored.recovery_codes, stored.first_name) == (101, ("b" * 64,), winners[0])
 
     # user ids
+
+    def test_passkeys_and_spent_challenges_change_only_by_a_guarded_update(self, repo):
+        added = repo.add(make_user())
+        with_key = repo.update(replace(added, passkeys=(Passkey("p" * 13, "Y3JlZA", "a2V5", 1, "Laptop", CREATED),)))
+        with pytest.raises(VersionConflict):  # a second answer decided on the same read loses
+            repo.update(replace(added, spent_challenges=(SpentChallenge("ab" * 32, CREATED),)))
+        used = repo.update(replace(with_key, passkeys=(replace(with_key.passkeys[0], sign_count=2),),
+                                   spent_challenges=(SpentChallenge("ab" * 32, CREATED),)))
+        found = repo.get("ada@example.com")
+        assert found == used and found.passkeys[0].sign_count == 2 and found.spent_challenges[0].digest == "ab" * 32
 
     def test_the_user_id_round_trips_and_a_guarded_update_keeps_it(self, repo):
         added = repo.add(make_user(user_id="b" * 26))
@@ -316,6 +341,81 @@ class UserRepositoryContract:
             assert holder.user_id == "m" * 26 and repo.get("ada@example.com") is None
         else:
             assert holder.first_name == "New" and repo.get("ada@example.com") == ada
+
+    # changes_since: the session views' change feed
+
+    def test_asking_without_a_mark_lists_nothing_and_gives_one(self, repo):
+        add_user(repo, "ada@example.com")
+        first = repo.changes_since(None)
+        assert (first.versions, first.complete) == ({}, True) and isinstance(first.mark, str)
+
+    def test_every_add_update_and_delete_after_a_mark_is_listed_with_its_version_now(self, repo):
+        ada = add_user(repo, "ada@example.com")
+        add_user(repo, "gone@example.com")
+        untouched = add_user(repo, "bob@example.com")
+        mark = repo.changes_since(None).mark
+        ada = repo.update(replace(ada, is_admin=True))
+        ada = repo.update(replace(ada, session_ids=()))  # twice: listed once, at its latest version
+        new = add_user(repo, "new@example.com")
+        repo.delete("gone@example.com")
+        changes = repo.changes_since(mark)
+        assert changes.complete
+        assert {"ada@example.com": ada.version, "new@example.com": new.version, "gone@example.com": None}.items() <= changes.versions.items()
+        # listed again (the search engines look back a window) is allowed, but then as it is now
+        assert changes.versions.get("bob@example.com", untouched.version) == untouched.version
+
+    def test_a_change_is_listed_by_the_look_after_it_whatever_came_before(self, repo):
+        ada = add_user(repo, "ada@example.com")
+        mark = repo.changes_since(None).mark
+        assert repo.changes_since(mark).versions.get("ada@example.com", ada.version) == ada.version
+        for _ in range(3):  # looks that find nothing new move the mark on without losing the next change
+            mark = repo.changes_since(mark).mark
+        ada = repo.update(replace(ada, is_active=False))
+        assert repo.changes_since(mark).versions["ada@example.com"] == ada.version
+
+    def test_a_user_deleted_and_made_again_is_listed_as_it_is_now(self, repo):
+        add_user(repo, "ada@example.com")
+        mark = repo.changes_since(None).mark
+        repo.delete("ada@example.com")
+        again = add_user(repo, "ada@example.com", first_name="Again")
+        assert repo.changes_since(mark).versions["ada@example.com"] == again.version
+
+    def test_a_move_lists_the_address_left_as_gone_and_the_new_one_as_it_is_now(self, repo):
+        """An email change must reach other processes' views: else they keep trusting the old
+        address's user, and its sessions, from what they hold."""
+        ada = add_user(repo, "ada@example.com", user_id="m" * 26, session_ids=("s1",))
+        mark = repo.changes_since(None).mark
+        moved = repo.move(replace(ada, email_address="ada@new.example.org", session_ids=()), "ada@example.com")
+        changes = repo.changes_since(mark)
+        assert changes.complete
+        assert {"ada@example.com": None, "ada@new.example.org": moved.version}.items() <= changes.versions.items()
+
+    def test_a_session_view_drops_the_address_another_process_moved_away_from(self, repo):
+        clock = FakeClock()
+        add_user(repo, "ada@example.com", user_id="m" * 26, session_ids=("s1",))
+        here = Users(repo, clock)
+        assert here.recent("ada@example.com").session_ids == ("s1",)
+        ada = repo.get("ada@example.com")
+        repo.move(replace(ada, email_address="ada@new.example.org", session_ids=()), "ada@example.com")
+        clock.advance(milliseconds=250)
+        assert here.recent("ada@example.com") is None
+        assert here.recent("ada@new.example.org").session_ids == ()
+
+    def test_a_session_view_over_the_store_drops_what_another_process_changed(self, repo):
+        """Two Users over one store, as two processes have them: a logout written by one reaches
+        the other's session view at its next look (a quarter of the bound), never later."""
+        clock = FakeClock()
+        ada = add_user(repo, "ada@example.com", session_ids=("s1",))
+        here, there = Users(repo, clock), Users(repo, clock)
+        assert here.recent("ada@example.com").session_ids == ("s1",)
+        there.modify("ada@example.com", lambda user: replace(user, session_ids=()))
+        assert here.recent("ada@example.com").session_ids == ("s1",)  # held until the next look
+        clock.advance(milliseconds=250)
+        assert here.recent("ada@example.com").session_ids == ()
+        there.delete("ada@example.com")
+        clock.advance(milliseconds=250)
+        assert here.recent("ada@example.com") is None
+        assert ada.version is not None
 
     # delete
 
@@ -555,6 +655,25 @@ class TestSqliteUserRepository(UserRepositoryContract):
         with pytest.raises(StoreUnavailable):
             repo.delete("ada@example.com")
 
+    def test_a_look_further_behind_than_the_change_log_keeps_is_incomplete(self, repo):
+        mark = repo.changes_since(None).mark
+        for n in range(3):
+            add_user(repo, f"u{n}@example.com")
+        connection = repo._db.connection()
+        connection.execute("DELETE FROM user_changes WHERE sequence = (SELECT MIN(sequence) FROM user_changes)")
+        assert repo.changes_since(mark).complete is False
+
+    def test_more_changes_than_are_listed_is_incomplete(self, repo, monkeypatch):
+        monkeypatch.setattr(sqlite_repository, "CHANGES_LISTED", 2)
+        assert_too_many_changes_are_incomplete(repo)
+
+    def test_a_write_made_around_esauth_is_listed_too(self, repo):
+        """Triggers write the change log, so no writer (an operator's SQL, a script) can skip it."""
+        add_user(repo, "ada@example.com")
+        mark = repo.changes_since(None).mark
+        repo._db.connection().execute("UPDATE users SET version = version + 1 WHERE email_address = 'ada@example.com'")
+        assert repo.changes_since(mark).versions == {"ada@example.com": repo.get("ada@example.com").version}
+
     def test_a_page_is_read_off_the_created_at_index(self, repo, monkeypatch):
         """No sort of the whole table: the query seeks users_by_created_at to the cursor."""
         connection = repo._db.connection()
@@ -582,8 +701,9 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         repository = RefreshingUserRepository(client, es_index, clock=clock)
         assert repository.ensure_index() == "created"
         assert repository.id_links.ensure_index() == "created"
+        assert repository.tombstones.ensure_index() == "created"
         yield repository
-        drop_indices(client, es_index, f"{es_index}-ids")
+        drop_indices(client, es_index, f"{es_index}-ids", f"{es_index}-gone")
         client.close()
 
     # A move is five writes here (SearchEngineUserRepository.move); a crash can stop it after any.
@@ -652,6 +772,37 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         assert len(lines) == 1 and "esauth init" in lines[0], lines  # one line, not one per request
         assert repo.upgrade_index() == "created"  # what esauth init does
         assert repo.add(make_user()).version is not None
+
+    def test_a_writer_whose_clock_is_behind_by_less_than_the_window_is_still_listed(self, repo, monkeypatch):
+        ada = repo.add(make_user())
+        mark = repo.changes_since(None).mark
+        real = user_repository._now_ms
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: real() - user_repository.CHANGE_WINDOW_MS + 1000)
+        ada = repo.update(replace(ada, is_active=False))
+        monkeypatch.setattr(user_repository, "_now_ms", real)
+        assert repo.changes_since(mark).versions["ada@example.com"] == ada.version
+
+    def test_a_write_stamped_before_the_window_is_not_listed(self, repo, monkeypatch):
+        """The look is a range query, not a scan: what was written well before the last look is left out."""
+        real = user_repository._now_ms
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: real() - user_repository.CHANGE_WINDOW_MS - 5000)
+        repo.add(make_user())
+        repo.delete(repo.add(make_user("gone@example.com")).email_address)
+        monkeypatch.setattr(user_repository, "_now_ms", real)
+        mark = repo.changes_since(None).mark
+        fresh = repo.add(make_user("new@example.com"))
+        assert repo.changes_since(mark).versions == {"new@example.com": fresh.version}
+
+    def test_more_changes_than_are_listed_is_incomplete(self, repo, monkeypatch):
+        monkeypatch.setattr(user_repository, "CHANGES_LISTED", 2)
+        assert_too_many_changes_are_incomplete(repo)
+
+    def test_a_deletion_leaves_a_tombstone_that_a_look_lists(self, repo):
+        repo.add(make_user())
+        mark = repo.changes_since(None).mark
+        assert repo.delete("ada@example.com") is True
+        assert repo._client.get(repo.tombstones.index, "ada@example.com")["_source"]["changed_at"] > int(mark) - 1000
+        assert repo.changes_since(mark).versions == {"ada@example.com": None}
 
     def test_search_and_delete_of_a_store_that_does_not_answer_are_store_unavailable(self, search_engine):
         with socket.socket() as s:

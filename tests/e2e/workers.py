@@ -89,8 +89,10 @@ class Connection:
         self.http = http.client.HTTPConnection(HOST, server.port, timeout=REQUEST_TIMEOUT_S)
         self.worker: int | None = None
 
-    def request(self, method: str, path: str, payload: Any = None, cookie: str | None = None) -> Response:
-        headers = {"Accept": "application/json"}
+    def request(
+        self, method: str, path: str, payload: Any = None, cookie: str | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
+        headers = {"Accept": "application/json", **(headers or {})}
         body = None
         if payload is not None:
             body = json.dumps(payload).encode()

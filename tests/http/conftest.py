@@ -16,6 +16,7 @@ from domain.admin import AdminService
 from domain.auth import AuthService
 from domain.email_addresses import EmailAddresses
 from domain.mail_cooldown import MailCooldown
+from domain.passkeys import Passkeys
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
 from domain.user import MIN_PASSWORD_LENGTH
@@ -30,6 +31,7 @@ from infrastructure.passwords.common_list import shipped_list
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
 from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.webauthn_verifier import WebauthnVerifier
 from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import KEY, Api, MakeApi, second_factor_parts
 
@@ -86,6 +88,13 @@ def cooldown(database: SqliteDatabase, clock: FakeClock) -> MailCooldown:
 def emails(users: Users, accounts: AccountService, clock: FakeClock, notifier: RecordingNotifier, cooldown: MailCooldown) -> EmailAddresses:
     tokens = ItsdangerousTokenSigner([KEY], salt="esauth.email-verification.v1")
     return EmailAddresses(users, accounts, clock, tokens, notifier, cooldown)
+
+
+@pytest.fixture
+def passkeys(users: Users, auth: AuthService, clock: FakeClock) -> Passkeys:
+    """Passkeys for the origin falcon.testing requests are made on (tests/http/ui_browser.ORIGIN)."""
+    verifier = WebauthnVerifier("falconframework.org", "esauth", ("http://falconframework.org",), 120)
+    return Passkeys(users, auth, verifier, clock, timedelta(seconds=120))
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import falcon.testing
 import pytest
 from openapi_spec_validator import validate
 
+from domain.passkeys import Passkeys
 from entrypoints.openapi.parts import ADMINS_ONLY, SUDO
-from tests.http.helpers import Api
+from tests.http.helpers import Api, MakeApi
 
 CONVERTER = re.compile(r"{(\w+):\w+}")
 """Falcon's `{email:path}` is OpenAPI's `{email}`."""
@@ -20,6 +21,12 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 NOT_THE_API = "/ui/"
 """The hosted pages: HTML forms for people (entrypoints/ui), not part of the JSON API the
 document describes. Every other route is."""
+
+
+@pytest.fixture(params=["plain", "passkeys"])
+def api(request: pytest.FixtureRequest, make_api: MakeApi, passkeys: Passkeys) -> Api:
+    """The app without and with the routes a relying party adds (passkeys)."""
+    return make_api(passkeys=passkeys) if request.param == "passkeys" else make_api()
 
 
 def served_document(api: Api) -> dict[str, Any]:
@@ -56,6 +63,10 @@ def test_the_document_is_valid_openapi_3_1(any_api: Api) -> None:
     validate(document)  # openapi-spec-validator: the document itself, against the 3.1 meta-schema
 
 
+def test_the_document_with_and_without_passkeys_is_valid_openapi_3_1(api: Api) -> None:
+    validate(served_document(api))
+
+
 def test_every_route_and_method_of_the_app_is_documented_and_nothing_else(api: Api) -> None:
     served = set(app_operations(api.app))
     documented = documented_operations(served_document(api))
@@ -76,7 +87,9 @@ def applies(resource: Any, attribute: str, method: str) -> bool:
     return required is True or method.upper() in (required or ())
 
 
-PENDING_SIGN_IN = {("/v1/auth/login/mfa", "post")}
+PENDING_SIGN_IN = {
+    ("/v1/auth/login/mfa", "post"), ("/v1/auth/login/mfa/passkey/options", "post"), ("/v1/auth/login/mfa/passkey", "post"),
+}
 """Not login-required, yet 401 without the pending sign-in cookie the password step set."""
 
 

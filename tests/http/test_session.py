@@ -210,3 +210,35 @@ def test_cookies_made_during_rotation_are_signed_by_the_new_key(make_api: MakeAp
 
     assert make_api(keys=[OTHER_KEY]).get_test(cookie).status_code == 200
     assert_refused(during, make_api(keys=[KEY]).get_test(cookie))
+
+
+def test_a_client_replaying_a_stale_cookie_gets_it_re_issued_once_per_interval_not_per_answer(
+    api: Api, clock: FakeClock, repo
+) -> None:
+    """A service that never stores the re-issued cookie costs no more than one that does: one
+    signature and one "last seen" write per minute, not one per answer."""
+    cookie = api.signup_and_login()
+    clock.advance(minutes=2)
+    writes = []
+    update = repo.update
+    repo.update = lambda user: writes.append(user.email_address) or update(user)
+    answers = [api.get_test(cookie) for _ in range(20)]
+    assert {answer.status_code for answer in answers} == {200}
+    issued = [answer for answer in answers if api.cookie_name in answer.cookies]
+    assert len(issued) == 1 and issued[0] is answers[0]
+    assert writes == [EMAIL]
+    clock.advance(seconds=59)
+    assert api.cookie_name not in api.get_test(cookie).cookies
+    clock.advance(seconds=1)  # a minute after the re-issue: due again
+    assert api.cookie_name in api.get_test(cookie).cookies
+    assert len(writes) == 2
+
+
+def test_a_replayed_cookie_signed_by_an_older_key_is_re_signed_once_per_interval(make_api: MakeApi, clock: FakeClock) -> None:
+    before = make_api(keys=("a" * 32,))
+    old_cookie = before.signup_and_login()
+    during = make_api(keys=("b" * 32, "a" * 32))
+    answers = [during.get_test(old_cookie) for _ in range(5)]
+    assert [during.cookie_name in answer.cookies for answer in answers] == [True, False, False, False, False]
+    clock.advance(minutes=1)
+    assert during.cookie_name in during.get_test(old_cookie).cookies

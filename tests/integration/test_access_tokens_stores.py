@@ -41,8 +41,9 @@ def search_engine_repository(search_engine, es_index):
     client = search_engine.connect()
     repository = SearchEngineUserRepository(client, es_index)
     assert repository.ensure_index() == "created" and repository.id_links.ensure_index() == "created"
+    assert repository.tombstones.ensure_index() == "created"
     yield repository
-    drop_indices(client, es_index, f"{es_index}-ids")
+    drop_indices(client, es_index, f"{es_index}-ids", f"{es_index}-gone")
     client.close()
 
 

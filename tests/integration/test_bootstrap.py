@@ -12,6 +12,7 @@ from entrypoints.bootstrap import (
     SECRET_KEY_FILE,
     build_hasher,
     build_services,
+    describe_view,
     build_stores,
     secret_keys,
     settings_for_workers,
@@ -146,3 +147,21 @@ def test_totp_secrets_are_sealed_with_their_own_keys_when_given_else_the_signing
             assert FernetSecretBox((other,)).open(sealed) is None
         finally:
             services.close()
+
+
+@pytest.mark.parametrize(
+    "environ, line",
+    [
+        ({}, "session view: up to 50,000 users, a change elsewhere seen within 1000 ms (the store is asked what changed every 250 ms)"),
+        ({"ESAUTH_SESSION_VIEW_ENTRIES": "1000", "ESAUTH_SESSION_CHECK_CACHE_MS": "2000"},
+         "session view: up to 1,000 users, a change elsewhere seen within 2000 ms (the store is asked what changed every 500 ms)"),
+        ({"ESAUTH_SESSION_CHECK_CACHE_MS": "0"}, "session view off: every session check reads the store"),
+    ],
+)
+def test_the_session_views_bounds_are_what_the_settings_say_and_are_logged(tmp_path, environ, line):
+    settings = replace(Settings.from_env(environ), data_dir=tmp_path)
+    services = build_services(settings)
+    try:
+        assert describe_view(services.users.view) == line
+    finally:
+        services.close()

@@ -275,7 +275,7 @@ def any_store_env(request, env, monkeypatch):
             monkeypatch.setenv(name, value)
         yield {**env, **engine.env(index)}
         client = engine.connect()
-        drop_indices(client, index, f"{index}-login-failures", f"{index}-ids")
+        drop_indices(client, index, f"{index}-login-failures", f"{index}-ids", f"{index}-gone")
         client.close()
     else:
         yield env

@@ -54,8 +54,9 @@ def accounts(wired):
 
 @pytest.mark.parametrize("gone", ["deleted", "deactivated"])
 def test_a_profile_change_for_an_account_gone_meanwhile_is_a_dead_session(accounts, repo, gone):
-    """The session check may reuse a user for up to ESAUTH_SESSION_CHECK_CACHE_MS, so a change
-    can arrive for an account deleted or deactivated just before: it ends the session (401),
+    """The session check may answer from a view a change elsewhere reaches only within
+    ESAUTH_SESSION_CHECK_CACHE_MS, so a change can arrive for an account deleted or deactivated
+    just before: it ends the session (401),
     as a password change does, rather than a 404 the contract does not list for /v1/users/me,
     or an edit of a deactivated account."""
     if gone == "deleted":

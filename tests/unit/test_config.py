@@ -47,6 +47,7 @@ def test_every_variable_is_read():
             "ESAUTH_SESSION_IDLE_TIMEOUT": "600",
             "ESAUTH_SESSION_ABSOLUTE_LIFETIME": "3600",
             "ESAUTH_SESSION_CHECK_CACHE_MS": "0",
+            "ESAUTH_SESSION_VIEW_ENTRIES": "500",
             "ESAUTH_LOGIN_FREE_FAILURES": "3",
             "ESAUTH_LOGIN_BASE_DELAY": "2",
             "ESAUTH_LOGIN_MAX_DELAY": "600",
@@ -77,6 +78,7 @@ def test_every_variable_is_read():
         session_idle_timeout_s=600,
         session_absolute_lifetime_s=3600,
         session_check_cache_ms=0,
+        session_view_entries=500,
         login_free_failures=3,
         login_base_delay_s=2,
         login_max_delay_s=600,
@@ -108,7 +110,8 @@ def test_metrics_can_be_allowed_to_nobody():
         ({"ESAUTH_WORKERS": "65"}, "ESAUTH_WORKERS"),
         ({"ESAUTH_WORKERS": "-1"}, "ESAUTH_WORKERS"),
         ({"ESAUTH_SESSION_IDLE_TIMEOUT": "-5"}, "ESAUTH_SESSION_IDLE_TIMEOUT"),
-        ({"ESAUTH_SESSION_CHECK_CACHE_MS": "1501"}, "ESAUTH_SESSION_CHECK_CACHE_MS"),
+        ({"ESAUTH_SESSION_CHECK_CACHE_MS": "2001"}, "ESAUTH_SESSION_CHECK_CACHE_MS"),
+        ({"ESAUTH_SESSION_VIEW_ENTRIES": "-1"}, "ESAUTH_SESSION_VIEW_ENTRIES"),
         ({"ESAUTH_LOGIN_FREE_FAILURES": "101"}, "ESAUTH_LOGIN_FREE_FAILURES"),
         ({"ESAUTH_DEVICE_COOKIE_DAYS": "731"}, "ESAUTH_DEVICE_COOKIE_DAYS"),
         ({"ESAUTH_DEVICE_FAILURES": "0"}, "ESAUTH_DEVICE_FAILURES"),
@@ -395,3 +398,40 @@ def test_a_url_list_is_shown_without_any_credentials():
     assert _without_credentials("https://u:p@ss@es:9200/x") == "https://***@es:9200/x"
     assert "c:d" not in _without_credentials("https://a:b@n1:9200,https://c:d@n2:9200")
     assert _without_credentials("https://es:9200") == "https://es:9200"
+
+
+@pytest.mark.parametrize(
+    "environ, rp_id, origins",
+    [
+        ({}, None, ()),  # no relying party known: passkeys off
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com"}, "auth.example.com", ("https://auth.example.com",)),
+        ({"ESAUTH_PUBLIC_URL": "http://127.0.0.1:8000"}, None, ()),  # browsers refuse an address as relying party
+        ({"ESAUTH_PUBLIC_URL": "http://localhost:8000"}, "localhost", ("http://localhost:8000",)),
+        (
+            {"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_WEBAUTHN_RP_ID": "Example.com",
+             "ESAUTH_ALLOWED_ORIGINS": "https://app.example.com,https://example.org"},
+            "example.com", ("https://auth.example.com", "https://app.example.com"),
+        ),
+        ({"ESAUTH_WEBAUTHN_RP_ID": "example.com"}, "example.com", ("https://example.com",)),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_WEBAUTHN_RP_ID": "off"}, None, ()),
+    ],
+)
+def test_the_relying_party_and_its_origins(environ, rp_id, origins):
+    settings = Settings.from_env(environ)
+    assert (settings.webauthn_rp_id, settings.webauthn_origins) == (rp_id, origins)
+
+
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"ESAUTH_WEBAUTHN_RP_ID": "10.0.0.1"}, "ESAUTH_WEBAUTHN_RP_ID: expected a host name"),
+        ({"ESAUTH_WEBAUTHN_RP_ID": "https://example.com"}, "ESAUTH_WEBAUTHN_RP_ID: expected a host name"),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_WEBAUTHN_RP_ID": "example.org"}, "must be ESAUTH_PUBLIC_URL's host"),
+        ({"ESAUTH_PUBLIC_URL": "https://auth.example.com", "ESAUTH_WEBAUTHN_RP_ID": "ample.com"}, "must be ESAUTH_PUBLIC_URL's host"),
+        ({"ESAUTH_WEBAUTHN_TIMEOUT": "5"}, "ESAUTH_WEBAUTHN_TIMEOUT: must be between 30 and 600"),
+        ({"ESAUTH_WEBAUTHN_USER_VERIFICATION": "discouraged"}, "ESAUTH_WEBAUTHN_USER_VERIFICATION: expected one of required, preferred"),
+    ],
+)
+def test_passkey_settings_that_cannot_work_are_refused_by_name(environ, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_env(environ)

@@ -1,0 +1,185 @@
+"""The session view (domain.session_view): what it trusts, when it looks, what it forgets.
+Injected time only; the stores' own change feeds are in tests/contract/test_user_repository.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from domain.changes import Changes
+from domain.errors import StoreUnavailable
+from domain.user import User
+from domain.users import Users
+from tests.fakes import FakeClock, InMemoryUserRepository
+
+CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+BOUND = timedelta(seconds=1)
+LOOK = BOUND / 4
+
+
+class Store(InMemoryUserRepository):
+    """The fake, counting reads and looks, and failing on demand as a store that is down does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = self.looks = 0
+        self.down = False
+        self.looks_down = False
+        self.during_read = None
+        self.incomplete = False
+
+    def get(self, email_address: str) -> User | None:
+        if self.down:
+            raise StoreUnavailable("down")
+        self.reads += 1
+        user = super().get(email_address)
+        if self.during_read is not None:
+            hook, self.during_read = self.during_read, None
+            hook()
+        return user
+
+    def changes_since(self, mark: str | None) -> Changes:
+        if self.down or self.looks_down:
+            raise StoreUnavailable("down")
+        self.looks += 1
+        changes = super().changes_since(mark)
+        return replace(changes, versions={}, complete=False) if self.incomplete and mark is not None else changes
+
+
+@pytest.fixture
+def store() -> Store:
+    store = Store()
+    for name in ("ada", "bob", "cy", "di", "ed"):
+        user_id = name.ljust(26, "a")  # one of its own: a user without gets one by a write on first read
+        store.add(User(email_address=f"{name}@example.com", password_hash="h", created_at=CREATED, session_ids=("s",), user_id=user_id))
+    return store
+
+
+def revoke(users: Users, email: str = "ada@example.com") -> None:
+    users.modify(email, lambda user: replace(user, session_ids=()))
+
+
+def test_a_checked_user_is_not_read_again_until_it_changes(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    for _ in range(100):
+        assert here.recent("ada@example.com").session_ids == ("s",)
+        clock.advance(milliseconds=50)
+    assert store.reads == 1
+    assert store.looks == 100 * 50 // 250  # once per quarter of the bound, however many checks
+    revoke(there)
+    reads = store.reads
+    clock.advance(milliseconds=250)
+    assert here.recent("ada@example.com").session_ids == ()
+    assert store.reads == reads + 1
+
+
+def test_a_write_made_here_is_seen_here_at_once_and_costs_no_read(store: Store, clock: FakeClock) -> None:
+    here = Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+    revoke(here)
+    reads = store.reads
+    for _ in range(8):
+        assert here.recent("ada@example.com").session_ids == ()
+        clock.advance(milliseconds=250)  # the look lists this very write, at the version held: kept
+    assert store.reads == reads
+
+
+def test_a_view_whose_looks_fail_is_not_used_once_the_bound_has_passed(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+    store.looks_down = True
+    revoke(there)
+    clock.advance(milliseconds=999)
+    assert here.recent("ada@example.com").session_ids == ("s",)  # last answered look began 999 ms ago
+    reads = store.reads
+    clock.advance(milliseconds=1)
+    assert here.recent("ada@example.com").session_ids == ()  # not trusted: read per check
+    here.recent("ada@example.com")
+    assert store.reads == reads + 2
+    store.down = True
+    with pytest.raises(StoreUnavailable):  # fails closed: never answered from a view nobody vouches for
+        here.recent("ada@example.com")
+    store.down = store.looks_down = False
+    clock.advance(milliseconds=250)
+    here.recent("ada@example.com")
+    reads = store.reads
+    assert here.recent("ada@example.com").session_ids == ()
+    assert store.reads == reads  # trusted again once a look answers
+
+
+def test_changes_made_while_the_store_did_not_answer_are_dropped_when_it_answers_again(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+    here.recent("bob@example.com")
+    store.looks_down = True
+    revoke(there, "bob@example.com")
+    clock.advance(seconds=5)
+    store.looks_down = False
+    clock.advance(milliseconds=250)
+    here.recent("ada@example.com")  # this check's look asks from the last answered mark
+    reads = store.reads
+    assert here.recent("bob@example.com").session_ids == ()
+    assert here.recent("ada@example.com").session_ids == ("s",)
+    assert store.reads == reads + 1
+
+
+def test_an_incomplete_answer_empties_the_view(store: Store, clock: FakeClock) -> None:
+    here = Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+    clock.advance(milliseconds=250)
+    here.recent("ada@example.com")
+    assert here.view.size == 1
+    store.incomplete = True
+    clock.advance(milliseconds=250)
+    reads = store.reads
+    here.recent("ada@example.com")
+    assert store.reads == reads + 1
+
+
+def test_a_read_under_way_while_a_look_drops_its_user_is_not_kept(store: Store, clock: FakeClock) -> None:
+    """The read got the user before a logout elsewhere; the look that lists the logout ends
+    before the read is kept. Keeping it would hold the revoked session until the next change."""
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("bob@example.com")  # the first look is behind us
+
+    def meanwhile() -> None:
+        revoke(there)
+        clock.advance(milliseconds=250)
+        here.view.look()
+
+    store.during_read = meanwhile
+    assert here.recent("ada@example.com").session_ids == ("s",)  # what the read itself saw
+    assert here.recent("ada@example.com").session_ids == ()  # not kept: read again
+
+
+def test_the_view_holds_at_most_its_entries_and_forgets_the_oldest_read(store: Store, clock: FakeClock) -> None:
+    here = Users(store, clock, BOUND, view_entries=3)
+    for name in ("ada", "bob", "cy", "di"):
+        here.recent(f"{name}@example.com")
+    assert here.view.size == 3
+    reads = store.reads
+    here.recent("di@example.com")
+    here.recent("bob@example.com")
+    assert store.reads == reads
+    here.recent("ada@example.com")
+    assert store.reads == reads + 1
+
+
+def test_a_clock_that_went_back_does_not_make_the_view_trusted(store: Store, clock: FakeClock) -> None:
+    here = Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+    clock.advance(seconds=-5)
+    reads = store.reads
+    here.recent("ada@example.com")
+    assert store.reads == reads + 1
+
+
+@pytest.mark.parametrize("bound, entries", [(timedelta(0), 50_000), (BOUND, 0)])
+def test_a_view_turned_off_reads_every_time_and_never_looks(store: Store, clock: FakeClock, bound, entries) -> None:
+    here = Users(store, clock, bound, view_entries=entries)
+    for _ in range(3):
+        here.recent("ada@example.com")
+        clock.advance(milliseconds=250)
+    assert (store.reads, store.looks, here.view.size) == (3, 0, 0)
