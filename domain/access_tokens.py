@@ -162,7 +162,13 @@ class AccessTokens:
             self._decoy = target
         if entry is None:
             if linked:
-                self._users.email_for_id(user_id, fresh=True)
+                # Read again where an unknown id's link was read; it also finds an address the
+                # user changed to since this process learnt the id's (an email change).
+                moved = self._users.email_for_id(user_id, fresh=True)
+                if moved is not None and moved != email:
+                    user = self._users.refresh(moved)
+                    entry = _accepted(user, user_id, token_id, digest, now)
+        if entry is None:
             raise TokenRefused("unknown, revoked or expired", user_id)
         return user, entry, self._note_use(user, entry, now)
 

@@ -10,6 +10,7 @@ from typing import Callable
 
 from domain.auth import new_session_id
 from domain.errors import InvalidToken, LoginThrottled, SessionInvalid, UserNotFound, ValidationError, VersionConflict
+from domain.mail_cooldown import MailCooldown
 from domain.passwords import PasswordRules
 from domain.session import Session
 from domain.throttle import FailureCounter
@@ -52,6 +53,7 @@ class AccountService:
         *,
         screen: PasswordScreen,
         breached: BreachedPasswords | None = None,
+        cooldown: MailCooldown | None = None,
     ) -> None:
         """`defer` runs the lookup and sending of a reset off the request path, so how long the
         answer takes does not depend on whether the account exists."""
@@ -64,6 +66,7 @@ class AccountService:
         self._new_session_id = new_session_id
         self._defer = defer
         self._passwords = PasswordRules(screen, breached)
+        self._cooldown = cooldown
 
     def update_profile(self, email_address: str, changes: dict[str, object]) -> User:
         """Change the names given in `changes` (validated as at sign-up)."""
@@ -146,6 +149,8 @@ class AccountService:
         if user is None or not user.is_active:
             return
         email = user.email_address  # the mailbox as stored, never the spelling typed here
+        if self._cooldown is not None and not self._cooldown.claim(email):
+            return  # one message per address per cooldown, whichever kind
         expires = self._clock() + RESET_TOKEN_LIFETIME
         token = self._tokens.sign(
             {"u": email, "h": reset_fingerprint(user), "e": int(expires.timestamp())}
@@ -179,7 +184,12 @@ class AccountService:
             cleared = self._failures.cleared(current)
             # A reset is account recovery: whoever had the account may have made tokens, so they
             # end with the sessions (a password change, made knowing the password, keeps them).
-            return replace(cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=(), sessions=())
+            # The token came to the mailbox: that proves the address as a verification link does.
+            verified = current.email_verified_at or self._clock()
+            return replace(
+                cleared, password_hash=new_hash, security_stamp=new_stamp(), session_ids=(), access_tokens=(), sessions=(),
+                email_verified_at=verified,
+            )
 
         try:
             user = self._users.modify(email, reset)

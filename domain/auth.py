@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from domain.errors import (
+    EmailNotVerified,
     InactiveUser,
     InvalidCredentials,
     InvalidSecondFactor,
@@ -58,8 +59,12 @@ class AuthService:
         *,
         screen: PasswordScreen,
         breached: BreachedPasswords | None = None,
+        require_verified_email: bool = False,
         pending_lifetime: timedelta = PENDING_LOGIN_LIFETIME,
     ) -> None:
+        """`require_verified_email` (ESAUTH_EMAIL_VERIFICATION=required) opens no session for an
+        account whose address is not proved yet: EmailNotVerified, once the password is right."""
+        self._require_verified = require_verified_email
         self._users = users
         self._pending_lifetime = pending_lifetime
         self._passwords = PasswordRules(screen, breached)
@@ -204,11 +209,12 @@ class AuthService:
                 verified_hash = current.password_hash
             if not right:
                 return current if trusted is not None else self._failures.failed(current, stored)
-            owed = current.is_active and current.has_second_factor
+            # An unconfirmed address is refused (below) before any second step is offered.
+            owed = current.is_active and current.has_second_factor and not self._refuses_unverified(current)
             if owed:
                 return current  # written anyway (a decision on the read), so it costs what others cost
             cleared = current if trusted is not None else self._failures.cleared(current)
-            if not current.is_active:
+            if not current.is_active or self._refuses_unverified(current):
                 return cleared
             opened, evicted = _opened(cleared, session, device, client)
             return opened
@@ -225,6 +231,8 @@ class AuthService:
             raise InvalidCredentials()
         if not written.is_active:
             raise InactiveUser()
+        if self._refuses_unverified(written):
+            raise EmailNotVerified()
         return written, None if owed else replace(session, evicted=evicted)
 
     def _new_session(self, email_address: str) -> Session:
@@ -301,14 +309,16 @@ class AuthService:
 
         The password throttle neither holds nor clears it: a passkey cannot be guessed, so an
         attacker's wrong passwords must not keep its owner out, and clearing their count would
-        hand that attacker fresh free guesses."""
+        hand that attacker fresh free guesses. An address not proved yet opens no session when
+        the service requires it (as at a password login): a passkey proves the person, not
+        their mailbox."""
         session = self._new_session(email_address)
         evicted: tuple[str, ...] = ()
 
         def open_session(current: User) -> User:
             nonlocal evicted
             changed = change(current)
-            if not changed.is_active:
+            if not changed.is_active or self._refuses_unverified(changed):
                 return changed
             opened, evicted = _opened(changed, session, device, client)
             return opened
@@ -316,6 +326,8 @@ class AuthService:
         written = self._users.modify(email_address, open_session, read=read)
         if not written.is_active:
             raise InactiveUser(email_address)
+        if self._refuses_unverified(written):
+            raise EmailNotVerified()
         # The browser of someone who proved the account: its device cookie, as a login gives.
         return written, replace(session, evicted=evicted, device_cookie=issue_device_cookie(written))
 
@@ -342,6 +354,9 @@ class AuthService:
         else:
             prove(self._users, self._failures, user, check)
         return replace(session, authenticated_at=self._clock())
+
+    def _refuses_unverified(self, user: User) -> bool:
+        return self._require_verified and user.email_verified_at is None
 
     def _upgrade_hash(self, user: User, password: str) -> None:
         """Re-hash with the configured parameters once the login is written (never before: a

@@ -118,6 +118,12 @@ class StoreNeedsInit(StoreUnavailable):
     """The store is there but cannot be served as it is; the message says why and what repairs it."""
 
 
+class EmailNotVerified(AuthError):
+    """The password was right, but the account's address is not proved yet and the service
+    requires it (ESAUTH_EMAIL_VERIFICATION=required). Said only after the password was checked,
+    so it tells nothing to someone without it."""
+
+
 class PasskeyRefused(AuthError):
     """A WebAuthn answer that does not verify, or a challenge that is missing, expired, spent or
     not this session's; the reason is for the audit log only: the client is told one thing."""
@@ -131,6 +137,8 @@ class TooManyPasskeys(AuthError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} passkeys")
         self.limit = limit
+
+
 class SecondFactorRequired(AuthError):
     """The password was right and the account has a second factor: `pending` is what the second
     step (domain.second_factor.PendingLogin) must be shown; no session is open yet."""

@@ -88,6 +88,13 @@ class User:
     """Consecutive wrong passwords (at login or password change): this account's throttle count."""
     last_failed_login_at: datetime | None = None
     access_tokens: tuple[AccessToken, ...] = ()
+    email_verified_at: datetime | None = None
+    """When the owner of `email_address` proved they read its mail (a verification link, or a
+    password reset, which proves the same); None for an address never proved, as for every
+    account stored before verification existed."""
+    pending_email: str | None = None
+    """A new address asked for (domain.email_addresses) and not yet proved: it takes effect, in
+    place of `email_address`, only when its verification link is followed."""
     passkeys: tuple[Passkey, ...] = ()
     spent_challenges: tuple[SpentChallenge, ...] = ()
     user_id: str = ""

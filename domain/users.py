@@ -109,9 +109,9 @@ class Users:
         self._repository.link_id(user.user_id, user.email_address)
 
     def email_for_id(self, user_id: str, fresh: bool = False) -> str | None:
-        """The email an id belongs to. Kept once found (the pair never changes; whether the
-        user still exists and still has that id is for the caller to check on the user);
-        `fresh` reads the store even so."""
+        """The email an id belongs to. Kept once found (it changes only when the user changes
+        their address; whether the user still exists and still has that id is for the caller to
+        check on the user); `fresh` reads the store even so."""
         email = None if fresh else self._emails_by_id.get(user_id)
         if email is None:
             email = self._repository.email_for_id(user_id)
@@ -149,6 +149,27 @@ class Users:
                 user, fresh = self._repository.get(email_address), True
                 continue
             self.view.written(email_address, written)  # ticked once written: later reads see it
+            return written
+        raise VersionConflict("too many concurrent updates of one user")
+
+    def move(self, email_address: str, new_email: str, change: Callable[[User], User]) -> User:
+        """Apply `change` to the current user and store the result under `new_email` instead of
+        `email_address` (UserRepository.move: the store decides whether the address is free),
+        re-reading and re-applying on conflicts. The id stays; the old address is free after."""
+        for _ in range(UPDATE_ATTEMPTS):
+            user = self.get(email_address)
+            if user is None:
+                self.view.written(email_address, None)
+                raise UserNotFound(email_address)
+            moved = replace(change(user), email_address=new_email, user_id=user.user_id)
+            try:
+                written = self._repository.move(moved, email_address)
+            except VersionConflict:
+                continue
+            # Seen here at once; other processes see both addresses in the store's change feed.
+            self.view.written(email_address, None)
+            self.view.written(new_email, written)
+            self._emails_by_id[written.user_id] = new_email
             return written
         raise VersionConflict("too many concurrent updates of one user")
 

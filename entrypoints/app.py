@@ -12,6 +12,7 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
 from domain.passkeys import Passkeys
 from domain.second_factor import TotpService
 from entrypoints import errors
@@ -25,6 +26,7 @@ from entrypoints.account_resources import (
     SessionsResource,
 )
 from entrypoints.admin_resources import UserResource
+from entrypoints.email_resources import EmailChangeResource, VerifyEmailResource
 from entrypoints.audit import AuditLog
 from entrypoints.forward_auth import ForwardedRequestGuard, VerifyResource
 from entrypoints.health import LiveResource, ReadyResource
@@ -57,6 +59,7 @@ from entrypoints.second_factor_resources import ReauthenticateResource, SecondFa
 from entrypoints.session import SessionCookies, SessionMiddleware
 from entrypoints.token_resources import TokenResource, TokensResource
 from entrypoints.ui.pages import HostedPages, PagesMiddleware
+from entrypoints.ui.email_pages import add_email_pages
 from entrypoints.ui.resources import add_pages
 from entrypoints.ui.second_factor_pages import add_second_factor_pages
 from domain.errors import ReauthenticationRequired, SessionExpired, SessionInvalid
@@ -72,6 +75,7 @@ def create_app(
     clock: Clock,
     *,
     accounts: AccountService,
+    emails: EmailAddresses,
     admin: AdminService,
     tokens: AccessTokens,
     passkeys: Passkeys | None = None,
@@ -121,11 +125,12 @@ def create_app(
     app.add_error_handler((SessionInvalid, SessionExpired), pages.session_error)
     app.add_error_handler(ReauthenticationRequired, pages.reauthentication_error)
 
-    signup = SignupResource(auth, audit)
+    signup = SignupResource(auth, audit, emails)
     app.add_route("/v1/users", UsersResource(signup, admin))
     app.add_route("/v1/users/new", signup)
     app.add_route("/v1/users/me", MeResource(accounts, audit))
     app.add_route("/v1/users/me/password", PasswordResource(accounts, audit))
+    app.add_route("/v1/users/me/email", EmailChangeResource(emails, audit))
     app.add_route("/v1/users/me/tokens", TokensResource(tokens, accounts, audit))
     app.add_route("/v1/users/me/tokens/{token_id}", TokenResource(tokens, audit))
     app.add_route("/v1/users/me/sessions", SessionsResource(auth))
@@ -148,6 +153,9 @@ def create_app(
     app.add_route("/v1/auth/password-reset", reset)
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
     app.add_route("/v1/auth/verify", VerifyResource())
+    verify_email = VerifyEmailResource(emails, audit)
+    app.add_route("/v1/auth/verify-email", verify_email)
+    app.add_route("/v1/auth/verify-email/resend", verify_email, suffix="resend")
     app.add_route("/v1/test", TestResource())
     health = HealthResource(auth)
     app.add_route("/health", health)
@@ -165,6 +173,7 @@ def create_app(
         app.add_route("/v1/auth/passkey/login", SignInResource(passkeys, ceremonies, audit))
         app.add_route("/v1/auth/login/mfa/passkey/options", SecondFactorOptionsResource(passkeys, ceremonies, step))
         app.add_route("/v1/auth/login/mfa/passkey", SecondFactorPasskeyResource(passkeys, ceremonies, step, audit))
-    account = add_pages(app, pages, auth, accounts, tokens, audit, step, passkeys)
+    account = add_pages(app, pages, auth, accounts, tokens, audit, step, emails, passkeys)
     add_second_factor_pages(app, pages, account, auth, step, totp, audit)
+    add_email_pages(app, pages, emails, audit, account)
     return app

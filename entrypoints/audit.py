@@ -17,7 +17,8 @@ from ports.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("esauth.audit")
 
-LOGIN_OUTCOMES = {"login_ok": "ok", "login_failed": "failed", "login_throttled": "throttled", "login_refused_inactive": "inactive"}
+LOGIN_OUTCOMES = {"login_ok": "ok", "login_failed": "failed", "login_throttled": "throttled", "login_refused_inactive": "inactive",
+                  "login_refused_unverified": "unverified"}
 
 
 class AuditLog:

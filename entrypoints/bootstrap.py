@@ -16,6 +16,8 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
+from domain.mail_cooldown import MailCooldown
 from domain.devices import DevicePolicy
 from domain.passkeys import Passkeys
 from domain.errors import StoreUnavailable
@@ -231,6 +233,7 @@ class Services:
     users: Users
     auth: AuthService
     accounts: AccountService
+    emails: EmailAddresses
     admin: AdminService
     tokens: AccessTokens
     passkeys: Passkeys | None
@@ -269,11 +272,12 @@ def build_notifier(settings: Settings, clock: Clock) -> Notifier:
             starttls=settings.smtp_starttls,
             timeout_s=settings.smtp_timeout_s,
             reset_url=settings.reset_url,
+            verify_url=settings.verify_url,
             clock=clock,
         )
     outbox = settings.data_dir / OUTBOX_DIR
-    log.info("no ESAUTH_SMTP_HOST: password reset messages are written to %s", outbox)
-    return OutboxNotifier(outbox, settings.reset_url, clock)
+    log.info("no ESAUTH_SMTP_HOST: reset and verification messages are written to %s", outbox)
+    return OutboxNotifier(outbox, settings.reset_url, clock, verify_url=settings.verify_url)
 
 
 def build_metrics(settings: Settings, shared_dir: Path | None = None) -> Metrics:
@@ -311,15 +315,24 @@ def build_services(settings: Settings, clock: Clock = utc_now, metrics_dir: Path
     # Loaded here, once, rather than at the first sign-up: no request waits for it.
     screen = shipped_list(MIN_PASSWORD_LENGTH)
     breached = PwnedPasswordsRange(settings.pwned_passwords_url) if settings.pwned_passwords_url else None
+    cooldown = MailCooldown(stores.login_failures, clock, timedelta(seconds=settings.email_cooldown_s))
+    accounts = AccountService(
+        users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached, cooldown=cooldown
+    )
     auth = AuthService(
         users, hasher, clock, failures, screen=screen, breached=breached,
+        require_verified_email=settings.email_verification == "required",
         pending_lifetime=timedelta(seconds=settings.mfa_pending_ttl_s),
     )
     return Services(
         stores=stores,
         users=users,
         auth=auth,
-        accounts=AccountService(users, hasher, clock, failures, tokens, notifier, defer=background.submit, screen=screen, breached=breached),
+        accounts=accounts,
+        emails=EmailAddresses(
+            users, accounts, clock, ItsdangerousTokenSigner(keys, salt="esauth.email-verification.v1"), notifier, cooldown,
+            settings.email_verification, defer=background.submit,
+        ),
         admin=AdminService(users),
         tokens=AccessTokens(users, clock),
         # Sealed with their own keys when given, else the signing keys (FernetSecretBox derives
@@ -425,6 +438,7 @@ def build_app(
         limiter or TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,
         accounts=services.accounts,
+        emails=services.emails,
         admin=services.admin,
         tokens=services.tokens,
         passkeys=services.passkeys,

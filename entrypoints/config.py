@@ -34,6 +34,10 @@ the idle clock stays accurate; below a minute, one slow page would end it."""
 PREFIX = "ESAUTH_"
 HOSTED_RESET_PATH = "/ui/reset/confirm"
 """ESAUTH_RESET_URL's default under ESAUTH_PUBLIC_URL: the hosted page (entrypoints/ui)."""
+HOSTED_VERIFY_PATH = "/ui/verify-email"
+"""ESAUTH_VERIFY_URL's default under ESAUTH_PUBLIC_URL: the hosted confirmation page."""
+EMAIL_VERIFICATION_MODES = ("off", "optional", "required")
+MAX_EMAIL_COOLDOWN_S = 24 * 60 * 60
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 USER_VERIFICATION = ("required", "preferred")
@@ -96,6 +100,13 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     reset_url: str | None = None
     """Explicit, or the hosted reset page under public_url when that is known."""
+    verify_url: str | None = None
+    """Explicit, or the hosted confirmation page under public_url when that is known."""
+    email_verification: str = "optional"
+    """off, optional or required (domain.email_addresses): optional by default, so no account,
+    old or new, is locked out by an upgrade or by mail that does not arrive."""
+    email_cooldown_s: int = 60
+    """Seconds between two messages to one address (reset, verification, change), every process."""
     public_url: str | None = None
     """The origin browsers reach esauth at (https://auth.example.com), for links in messages."""
     pwned_passwords_url: str | None = None
@@ -209,6 +220,14 @@ class Settings:
             allowed_origins=allowed_origins,
             reset_url=http_url(environ.get("ESAUTH_RESET_URL") or None, "ESAUTH_RESET_URL")
             or (public_url and public_url + HOSTED_RESET_PATH),
+            verify_url=http_url(environ.get("ESAUTH_VERIFY_URL") or None, "ESAUTH_VERIFY_URL")
+            or (public_url and public_url + HOSTED_VERIFY_PATH),
+            email_verification=_choice(
+                environ, "ESAUTH_EMAIL_VERIFICATION", EMAIL_VERIFICATION_MODES, defaults.email_verification
+            ),
+            email_cooldown_s=_int(
+                environ, "ESAUTH_EMAIL_COOLDOWN", defaults.email_cooldown_s, minimum=0, maximum=MAX_EMAIL_COOLDOWN_S
+            ),
             public_url=public_url,
             pwned_passwords_url=http_url(environ.get("ESAUTH_PWNED_PASSWORDS_URL") or None, "ESAUTH_PWNED_PASSWORDS_URL"),
             smtp_host=environ.get("ESAUTH_SMTP_HOST") or None,

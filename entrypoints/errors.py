@@ -29,6 +29,12 @@ PASSKEY_REFUSED = "The passkey was not accepted. Start again."
 expired challenge): which check failed is for the audit log."""
 
 
+EMAIL_NOT_VERIFIED = (
+    "Confirm your email address first: follow the link we sent, or ask for a new one "
+    "(POST /v1/auth/verify-email/resend)."
+)
+
+
 def error_body(code: int, message: str | None) -> dict[str, Any]:
     # Falcon's own status line, so the body never disagrees with it (Python renamed some phrases).
     reason = falcon.code_to_http_status(code).split(" ", 1)[1]
@@ -83,6 +89,8 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
         raise falcon.HTTPConflict(description="An administrator cannot deactivate, demote or delete themselves.")
     if isinstance(ex, errors.InactiveUser):
         raise falcon.HTTPForbidden(description="This account is deactivated.")
+    if isinstance(ex, errors.EmailNotVerified):
+        raise falcon.HTTPForbidden(description=EMAIL_NOT_VERIFIED)
     if isinstance(ex, errors.TokenRefused):
         # One answer for every refusal (malformed, unknown, revoked, expired), as RFC 6750 spells it.
         raise falcon.HTTPUnauthorized(description="The bearer token is not valid.", challenges=['Bearer error="invalid_token"'])

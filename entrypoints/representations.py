@@ -69,4 +69,6 @@ def account_view(user: User) -> dict[str, Any]:
         "is_admin": user.is_admin,
         "last_login_at": format_time(user.last_login_at) if user.last_login_at else None,
         "login_count": user.login_count,
+        "email_verified": user.email_verified_at is not None,
+        "pending_email_address": user.pending_email,
     }

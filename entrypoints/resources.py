@@ -8,7 +8,8 @@ import falcon
 
 from domain.admin import AdminService
 from domain.auth import AuthService
-from domain.errors import DeviceLocked, InactiveUser, InvalidCredentials, LoginThrottled, SecondFactorRequired, StoreUnavailable
+from domain.email_addresses import EmailAddresses
+from domain.errors import DeviceLocked, EmailNotVerified, InactiveUser, InvalidCredentials, LoginThrottled, SecondFactorRequired, StoreUnavailable
 from domain.user import User
 from entrypoints.admin_resources import page_body, search_params
 from entrypoints.audit import AuditLog
@@ -24,9 +25,10 @@ class SignupResource:
 
     rate_limited = True
 
-    def __init__(self, auth: AuthService, audit: AuditLog) -> None:
+    def __init__(self, auth: AuthService, audit: AuditLog, emails: EmailAddresses) -> None:
         self._auth = auth
         self._audit = audit
+        self._emails = emails
 
     def register(self, req: falcon.Request, resp: falcon.Response) -> User:
         body = read_object(req)
@@ -35,6 +37,7 @@ class SignupResource:
             body["email_address"], body["password"], body.get("first_name"), body.get("last_name")
         )
         self._audit.record(req, "signup", user.email_address)
+        self._emails.welcome(user)
         resp.media = {
             "message": f"'{user.email_address}' added successfully!",
             "success": True,
@@ -117,6 +120,9 @@ def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email
         raise
     except InactiveUser:
         audit.record(req, "login_refused_inactive", email)
+        raise
+    except EmailNotVerified:
+        audit.record(req, "login_refused_unverified", email)
         raise
     audit.record(req, "login_ok", user.email_address, trusted_device=came and presented.fits(user))
     if session.evicted:

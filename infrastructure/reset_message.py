@@ -1,4 +1,5 @@
-"""The password-reset e-mail, built once for every notifier adapter (outbox file, SMTP)."""
+"""The password-reset e-mail, and the RFC 5322 framing of every message (compose), built once for
+every notifier adapter (outbox file, SMTP)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ MAX_LINE_OCTETS = 998
 
 
 def reset_link(reset_url: str, token: str) -> str:
-    """`reset_url` with the token as its `token` query parameter: an existing query is kept (any
+    """`reset_url` (or any page a message links to) with the token as its `token` query parameter: an existing query is kept (any
     `token` already in it is replaced), and the fragment stays last."""
     parts = urlsplit(reset_url)
     kept = [
@@ -64,16 +65,19 @@ def reset_body(token: str, reset_url: str | None) -> str:
 def build_reset_message(
     *, sender: str, recipient: str, token: str, reset_url: str | None, now: datetime
 ) -> EmailMessage:
-    """One RFC 5322 message. Raises ValueError for a header value that cannot be a header
-    (a line break in an address), never for the content."""
+    return compose(sender=sender, recipient=recipient, subject=SUBJECT, body=reset_body(token, reset_url), now=now)
+
+
+def compose(*, sender: str, recipient: str, subject: str, body: str, now: datetime) -> EmailMessage:
+    """One RFC 5322 message, for every message esauth sends. Raises ValueError for a header
+    value that cannot be a header (a line break in an address), never for the content."""
     message = EmailMessage()
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=_domain_of(sender))
     message["Auto-Submitted"] = "auto-generated"
-    body = reset_body(token, reset_url)
     if body.isascii() and all(len(line) <= MAX_LINE_OCTETS for line in body.splitlines()):
         message.set_content(body, cte="7bit")
     else:

@@ -1,6 +1,6 @@
-"""A Notifier that sends the password-reset e-mail through an SMTP server (stdlib smtplib).
+"""A Notifier that sends esauth's e-mails through an SMTP server (stdlib smtplib).
 
-send_password_reset only queues: one background worker thread does the SMTP conversation, so
+Each send_* only queues: one background worker thread does the SMTP conversation, so
 neither a slow mail server nor whether a message was sent at all shows in the time the HTTP
 answer takes. The queue is bounded; when it is full the message is dropped with a warning.
 Failures are logged with the exception type, the SMTP reply code when there is one, and the
@@ -14,7 +14,11 @@ import queue
 import smtplib
 import ssl
 import threading
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Callable
 
+from infrastructure.address_messages import build_changed_message, build_verification_message
 from infrastructure.clock import utc_now
 from infrastructure.reset_message import build_reset_message, recipient_domain
 from ports.clock import Clock
@@ -36,6 +40,7 @@ class SmtpNotifier:
         starttls: bool = True,
         timeout_s: float = 10.0,
         reset_url: str | None = None,
+        verify_url: str | None = None,
         clock: Clock = utc_now,
         queue_size: int = 1000,
     ) -> None:
@@ -47,6 +52,7 @@ class SmtpNotifier:
         self._starttls = starttls
         self._timeout_s = timeout_s
         self._reset_url = reset_url
+        self._verify_url = verify_url
         self._clock = clock
         self._queue_size = queue_size
         self._queue: queue.Queue = queue.Queue()  # bounded by send_password_reset, so close() never blocks
@@ -59,21 +65,36 @@ class SmtpNotifier:
             log.warning("SMTP login to %s:%s without STARTTLS: the password travels in clear", host, port)
 
     def send_password_reset(self, email_address: str, token: str) -> None:
+        self._enqueue("password-reset", email_address, lambda now: build_reset_message(
+            sender=self._sender, recipient=email_address, token=token, reset_url=self._reset_url, now=now
+        ))
+
+    def send_email_verification(self, email_address: str, token: str, change: bool = False) -> None:
+        self._enqueue("email-verification", email_address, lambda now: build_verification_message(
+            sender=self._sender, recipient=email_address, token=token, verify_url=self._verify_url, change=change, now=now
+        ))
+
+    def send_email_changed(self, email_address: str, new_email_address: str) -> None:
+        self._enqueue("email-changed", email_address, lambda now: build_changed_message(
+            sender=self._sender, recipient=email_address, new_email=new_email_address, now=now
+        ))
+
+    def _enqueue(self, what: str, email_address: str, build: Callable[[datetime], EmailMessage]) -> None:
         with self._lock:
             if self._closed:
                 log.warning(
-                    "SMTP notifier is closed: password-reset e-mail for a recipient at %s dropped",
-                    recipient_domain(email_address),
+                    "SMTP notifier is closed: %s e-mail for a recipient at %s dropped", what, recipient_domain(email_address)
                 )
                 return
             if self._queue.qsize() >= self._queue_size:
                 log.warning(
-                    "SMTP notifier queue is full (%d): password-reset e-mail for a recipient at %s dropped",
+                    "SMTP notifier queue is full (%d): %s e-mail for a recipient at %s dropped",
                     self._queue_size,
+                    what,
                     recipient_domain(email_address),
                 )
                 return
-            self._queue.put((email_address, token))
+            self._queue.put((what, email_address, build))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="esauth-smtp-notifier", daemon=True)
                 self._thread.start()
@@ -93,7 +114,7 @@ class SmtpNotifier:
             return True
         self._abandon.set()
         log.warning(
-            "SMTP notifier not drained within %.1fs: up to %d queued password-reset e-mail(s) dropped",
+            "SMTP notifier not drained within %.1fs: up to %d queued e-mail(s) dropped",
             timeout,
             max(self._queue.qsize() - 1, 0),
         )
@@ -106,19 +127,12 @@ class SmtpNotifier:
                 return
             if self._abandon.is_set():
                 continue
-            email_address, token = item
-            self._deliver(email_address, token)
+            self._deliver(*item)
 
-    def _deliver(self, email_address: str, token: str) -> None:
+    def _deliver(self, what: str, email_address: str, build: Callable[[datetime], EmailMessage]) -> None:
         domain = recipient_domain(email_address)
         try:
-            message = build_reset_message(
-                sender=self._sender,
-                recipient=email_address,
-                token=token,
-                reset_url=self._reset_url,
-                now=self._clock(),
-            )
+            message = build(self._clock())
             smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout_s)
             try:
                 smtp.ehlo()
@@ -135,7 +149,8 @@ class SmtpNotifier:
         except Exception as error:  # the port must not raise; the worker must keep running
             code = getattr(error, "smtp_code", None)
             log.error(
-                "password-reset e-mail for a recipient at %s not sent via %s:%s: %s%s",
+                "%s e-mail for a recipient at %s not sent via %s:%s: %s%s",
+                what,
                 domain,
                 self._host,
                 self._port,
@@ -143,7 +158,7 @@ class SmtpNotifier:
                 f" (SMTP {code})" if isinstance(code, int) else "",
             )
             return
-        log.info("password-reset e-mail sent for a recipient at %s", domain)
+        log.info("%s e-mail sent for a recipient at %s", what, domain)
 
     def _tls_context(self) -> ssl.SSLContext:
         """Certificate and host name checked against the system's CAs; made once, by the worker."""

@@ -72,6 +72,16 @@ SCHEMA = (
     """
         for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
     ),
+    # An email change (UserRepository.move) re-keys the row: the address it leaves is a change
+    # too, or another process's view keeps trusting the old address's user and its sessions.
+    # A trigger of its own (not a change to the one above), so stores made before it get it.
+    f"""
+    CREATE TRIGGER IF NOT EXISTS user_changes_on_rekey AFTER UPDATE OF email_address ON users
+    WHEN OLD.email_address <> NEW.email_address BEGIN
+        INSERT INTO user_changes (email_address) VALUES (OLD.email_address);
+        DELETE FROM user_changes WHERE sequence <= (SELECT MAX(sequence) FROM user_changes) - {CHANGES_KEPT};
+    END
+    """,
 )
 
 

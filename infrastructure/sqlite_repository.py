@@ -78,6 +78,38 @@ class SqliteUserRepository:
             raise UserNotFound(user.email_address)
         raise VersionConflict(user.email_address)
 
+    def move(self, user: User, from_email: str) -> User:
+        """One transaction: the row takes its new key (the PRIMARY KEY refuses a taken one, as
+        at sign-up) and the id its new address; a crash leaves both as they were or both moved."""
+        if user.version is None:
+            raise VersionConflict("a move needs the version it was read at")
+        version = secrets.randbits(62)  # as at sign-up: never a version an old read of the new key carries
+        connection = self._db.connection()
+        try:
+            with self._db.errors():
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor = connection.execute(
+                        "UPDATE users SET email_address = ?, document = ?, version = ? WHERE email_address = ? AND version = ?",
+                        (user.email_address, json.dumps(to_document(user)), version, from_email, int(user.version)),
+                    )
+                    if cursor.rowcount == 1 and user.user_id:
+                        connection.execute(
+                            "INSERT OR REPLACE INTO user_ids (user_id, email_address) VALUES (?, ?)",
+                            (user.user_id, user.email_address),
+                        )
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+        except sqlite3.IntegrityError:
+            raise UserAlreadyExists(user.email_address) from None
+        if cursor.rowcount == 1:
+            return replace(user, version=str(version))
+        if self.get(from_email) is None:
+            raise UserNotFound(from_email)
+        raise VersionConflict(from_email)
+
     def delete(self, email_address: str) -> bool:
         with self._db.errors():
             cursor = self._db.connection().execute("DELETE FROM users WHERE email_address = ?", (email_address,))

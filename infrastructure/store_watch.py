@@ -12,7 +12,7 @@ from ports.metrics import Metrics
 
 log = logging.getLogger("esauth.store")
 
-OPERATIONS = ("get", "add", "update", "delete", "search", "changes_since", "check", "put", "purge")
+OPERATIONS = ("get", "add", "update", "move", "delete", "search", "changes_since", "check", "put", "purge")
 READS = frozenset({"get", "search", "changes_since"})
 MAX_CAUSE_CHARS = 300
 

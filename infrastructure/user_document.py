@@ -26,6 +26,8 @@ def to_document(user: User) -> dict[str, Any]:
         "failed_logins": user.failed_logins,
         "last_failed_login_at": format_time(user.last_failed_login_at) if user.last_failed_login_at else None,
         "user_id": user.user_id,
+        "email_verified_at": format_time(user.email_verified_at) if user.email_verified_at else None,
+        "pending_email": user.pending_email,
         "access_tokens": [_token_document(token) for token in user.access_tokens],
         "passkeys": [_passkey_document(passkey) for passkey in user.passkeys],
         "spent_challenges": [
@@ -104,6 +106,8 @@ def from_document(document: dict[str, Any], version: str) -> User:
         failed_logins=document.get("failed_logins", 0),
         last_failed_login_at=parse_time(document["last_failed_login_at"]) if document.get("last_failed_login_at") else None,
         user_id=document.get("user_id") or "",
+        email_verified_at=parse_time(document["email_verified_at"]) if document.get("email_verified_at") else None,
+        pending_email=document.get("pending_email") or None,
         access_tokens=tuple(_token(token) for token in document.get("access_tokens") or ()),
         passkeys=tuple(_passkey(passkey) for passkey in document.get("passkeys") or ()),
         spent_challenges=tuple(

@@ -30,6 +30,21 @@ class UserRepository(Protocol):
         Raises `UserNotFound` if the user is gone. Returns the user with its new version.
         """
 
+    def move(self, user: User, from_email: str) -> User:
+        """Store `user` under its (new) `email_address` in place of the user stored under
+        `from_email` at `user.version`, keeping everything else (its id above all), and let
+        `user.user_id` name the new address (`email_for_id`). All or nothing as readers see it:
+        afterwards `from_email` is free and `get` of the new address is the user; if it fails,
+        the user is still under `from_email` as it was.
+
+        Raises `UserAlreadyExists` if the new address is taken (the store decides, as at
+        sign-up: no check-then-write), `VersionConflict` if the user changed since it was read,
+        `UserNotFound` if it is gone. A store that cannot do it in one step must leave, after a
+        crash at any point, one user readable under one of the two addresses, and never the new
+        address held for good by a move that did not finish. `changes_since` lists both
+        addresses after it (the old one as gone), as it lists any write and deletion.
+        """
+
     def delete(self, email_address: str) -> bool:
         """Remove the user; True if there was one."""
 
@@ -51,8 +66,8 @@ class UserRepository(Protocol):
         near-real-time on Elasticsearch and miss it)."""
 
     def changes_since(self, mark: str | None) -> Changes:
-        """Users added, updated or deleted after `mark` (a previous answer's `mark`), with their
-        versions now; for None, no users and the mark of now.
+        """Users added, updated, moved (both addresses) or deleted after `mark` (a previous
+        answer's `mark`), with their versions now; for None, no users and the mark of now.
 
         Never misses a write that was acknowledged before this call began, whichever process or
         node made it: a change may be listed more than once (in several answers), never not at

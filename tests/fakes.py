@@ -70,6 +70,23 @@ class InMemoryUserRepository:
             self._changed(user.email_address)
             return stored
 
+    def move(self, user: User, from_email: str) -> User:
+        with self._lock:
+            current = self._users.get(from_email)
+            if current is None:
+                raise UserNotFound(from_email)
+            if user.email_address in self._users:
+                raise UserAlreadyExists(user.email_address)
+            if user.version != current.version:
+                raise VersionConflict(from_email)
+            stored = replace(user, version=str(next(self._versions)))
+            del self._users[from_email]
+            self._users[user.email_address] = stored
+            self._emails_by_id[user.user_id] = user.email_address
+            self._changed(from_email)
+            self._changed(user.email_address)
+            return stored
+
     def delete(self, email_address: str) -> bool:
         with self._lock:
             gone = self._users.pop(email_address, None) is not None
@@ -228,12 +245,28 @@ class RecordingNotifier:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        """Password resets: (address, token)."""
+        self.verifications: list[tuple[str, str, bool]] = []
+        """(address, token, change)."""
+        self.changed: list[tuple[str, str]] = []
+        """(old address, new address)."""
 
     def send_password_reset(self, email_address: str, token: str) -> None:
         self.sent.append((email_address, token))
 
+    def send_email_verification(self, email_address: str, token: str, change: bool = False) -> None:
+        self.verifications.append((email_address, token, change))
+
+    def send_email_changed(self, email_address: str, new_email_address: str) -> None:
+        self.changed.append((email_address, new_email_address))
+
     def delivered(self) -> list[tuple[str, str]]:
+        """The password resets sent."""
         return list(self.sent)
+
+    def everything(self) -> list[tuple[str, str]]:
+        """(recipient, what its message holds) of every kind, as the notifier contract reads them."""
+        return [*self.sent, *((address, token) for address, token, _ in self.verifications), *self.changed]
 
 
 class GatedHasher(FakeHasher):

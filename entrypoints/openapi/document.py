@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import falcon
 
-from entrypoints.openapi import account, passkeys as passkey_paths, protect, second_factor, service, sessions, users
+from entrypoints.openapi import account, email, passkeys as passkey_paths, protect, second_factor, service, sessions, users
 from entrypoints.openapi.parts import components
 
 Paths = dict[str, dict[str, Any]]
@@ -22,6 +22,7 @@ GROUPS: tuple[Callable[[str], Paths], ...] = (
     lambda cookie_name: users.PATHS,
     sessions.paths,
     lambda cookie_name: account.PATHS,
+    lambda cookie_name: email.PATHS,
     lambda cookie_name: service.PATHS,
     lambda cookie_name: protect.PATHS,
     lambda cookie_name: second_factor.PATHS,

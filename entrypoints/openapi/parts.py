@@ -64,6 +64,11 @@ ACCOUNT_FIELDS: dict[str, Schema] = {
     "is_admin": {"type": "boolean"},
     "last_login_at": {**INSTANT, "type": ["string", "null"]},
     "login_count": {"type": "integer", "minimum": 0},
+    "email_verified": {"type": "boolean", "description": "Whether the owner followed a confirmation link (or a reset) sent to the address."},
+    "pending_email_address": {
+        "type": ["string", "null"],
+        "description": "An asked-for new address, until its confirmation link is followed.",
+    },
 }
 """What entrypoints.representations.account_view adds."""
 
@@ -316,7 +321,7 @@ def components(cookie_name: str) -> dict[str, Any]:
             "RateLimited": error(
                 429,
                 "This client address spent its requests for the minute (ESAUTH_CLIENT_REQUESTS_PER_MINUTE, default 30, "
-                "shared by login, sign-up, password change and reset).",
+                "shared by login, sign-up, password change, reset and the email routes).",
                 RETRY_AFTER,
             ),
             "StoreUnavailable": error(503, "The store does not answer; esauth recovers by itself when it does.", RETRY_AFTER),

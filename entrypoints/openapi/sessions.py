@@ -129,7 +129,11 @@ def paths(cookie_name: str) -> dict[str, dict[str, Any]]:
                         {"Set-Cookie": ref("headers", "SetPendingCookie")},
                     ),
                     400: error(400, "`Unknown email_address or bad password`, or a malformed body (the message names the field)."),
-                    403: error(403, "The account is deactivated; or a browser sent this from another origin."),
+                    403: error(
+                        403,
+                        "The account is deactivated; or its address is not confirmed yet and ESAUTH_EMAIL_VERIFICATION is "
+                        "`required` (said only once the password is right); or a browser sent this from another origin.",
+                    ),
                     429: error(
                         429,
                         "Too many failed logins for this address from untrusted clients (after ESAUTH_LOGIN_FREE_FAILURES, "

@@ -13,8 +13,10 @@ import falcon
 from domain.access_tokens import DEFAULT_LIFETIME_DAYS, AccessTokens
 from domain.accounts import AccountService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
 from domain.passkeys import Passkeys
 from domain.errors import (
+    EmailNotVerified,
     InactiveUser,
     InvalidCredentials,
     InvalidToken,
@@ -46,6 +48,9 @@ NOTICES = {
     "session-ended": "Session ended.",
     "token-revoked": "Token revoked. Whatever used it is refused from now on.",
     "evicted": "Signed in. You had the most sessions allowed, so your oldest one was signed out.",
+    "email-verified": "Email address confirmed.",
+    "email-changed": "Email address changed. Sign in with the new address; every session was signed out.",
+    "email-requested": "A confirmation link is on its way to the new address; the change takes effect when you follow it.",
     "passkey-added": "Passkey added. You can sign in with it instead of your password.",
     "passkey-renamed": "Passkey renamed.",
     "passkey-removed": "Passkey removed. It no longer signs you in.",
@@ -53,6 +58,7 @@ NOTICES = {
     "totp-off": "The authenticator app is no longer needed to sign in.",
     "reauthenticated": "Confirmed. You can change your second factor and tokens now.",
 }
+NOT_VERIFIED = "Confirm your email address first: follow the link we sent you, or ask for a new one below."
 TOKEN_SHOWN_ONCE = "Token created. Copy it now: it is not shown again."
 TOKEN_LIFETIMES = (7, 30, 90, 365)
 """The lifetimes the page offers, in days (the API takes any from 1 to 365; 90 is its default)."""
@@ -89,7 +95,7 @@ class LoginPage:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_url = self.pages.next_url(req, req.get_param("next"))
-        self.pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req))
+        self.pages.render(req, resp, "login.html", next_url=next_url, email="", notice=notice(req), unverified=False)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = req.context.form
@@ -106,6 +112,8 @@ class LoginPage:
             self._again(req, resp, 429, email, next_url, throttled(resp, refusal))
         except InactiveUser:
             self._again(req, resp, 403, email, next_url, "This account is deactivated.")
+        except EmailNotVerified:
+            self._again(req, resp, 403, email, next_url, NOT_VERIFIED, unverified=True)
         else:
             if not req.context.issue_session.evicted:
                 redirect(resp, next_url)
@@ -114,8 +122,11 @@ class LoginPage:
             else:  # the notice first, then on to where the person was going
                 redirect(resp, "/ui/account?done=evicted&next=" + quote(next_url, safe=""))
 
-    def _again(self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str) -> None:
-        self.pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error)
+    def _again(
+        self, req: falcon.Request, resp: falcon.Response, status: int, email: str, next_url: str, error: str,
+        unverified: bool = False,
+    ) -> None:
+        self.pages.render(req, resp, "login.html", status, next_url=next_url, email=email, error=error, unverified=unverified)
 
 
 @dataclass
@@ -123,6 +134,7 @@ class SignupPage:
     pages: HostedPages
     auth: AuthService
     audit: AuditLog
+    emails: EmailAddresses
     rate_limited = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -146,6 +158,7 @@ class SignupPage:
             self.pages.render(req, resp, "signup.html", 409, next_url=next_url, form=form, error=message)
             return
         self.audit.record(req, "signup", user.email_address)
+        self.emails.welcome(user)
         target = "/ui/login?done=signed-up"
         if next_url != DEFAULT_NEXT:
             target += "&next=" + quote(next_url, safe="")
@@ -361,11 +374,14 @@ class ResetConfirmPage:
 
 def add_pages(
     app: falcon.App, pages: HostedPages, auth: AuthService, accounts: AccountService, tokens: AccessTokens, audit: AuditLog,
-    step: SecondFactorStep, passkeys: Passkeys | None = None,
+    step: SecondFactorStep,
+    emails: EmailAddresses,
+    passkeys: Passkeys | None = None,
 ) -> AccountPage:
-    """Adds the pages; the account page, for the pages of the second factor to show again."""
+    """Adds the pages but the email ones (ui.email_pages) and the second factor's; the account
+    page, for those pages to show again."""
     app.add_route("/ui/login", LoginPage(pages, auth, audit, step))
-    app.add_route("/ui/signup", SignupPage(pages, auth, audit))
+    app.add_route("/ui/signup", SignupPage(pages, auth, audit, emails))
     app.add_route("/ui/logout", LogoutPage(pages, auth, audit))
     account = AccountPage(pages, auth, tokens, passkeys)
     app.add_route("/ui/account", account)

@@ -138,7 +138,8 @@ class SearchClient(ABC):
         NotFound instead of the engine creating an index with a dynamic mapping."""
 
     @abstractmethod
-    def delete(self, index: str, id: str) -> dict[str, Any]: ...
+    def delete(self, index: str, id: str, *, if_seq_no: int | None = None, if_primary_term: int | None = None) -> dict[str, Any]:
+        """Delete a document; with the guard, only the version read (else Conflict)."""
 
     @abstractmethod
     def bulk_create(self, index: str, documents: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

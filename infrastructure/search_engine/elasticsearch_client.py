@@ -81,8 +81,11 @@ class ElasticsearchClient(SearchClient):
             safe=False,
         )
 
-    def delete(self, index: str, id: str) -> dict[str, Any]:
-        return self._call(lambda: dict(self.library.delete(index=index, id=id)), safe=False)
+    def delete(self, index: str, id: str, *, if_seq_no: int | None = None, if_primary_term: int | None = None) -> dict[str, Any]:
+        return self._call(
+            lambda: dict(self.library.delete(index=index, id=id, if_seq_no=if_seq_no, if_primary_term=if_primary_term)),
+            safe=False,
+        )
 
     def bulk_create(self, index, documents):
         lines = self._bulk_lines(index, documents)

@@ -30,6 +30,16 @@ USERS: dict[str, Any] = {
         "last_failed_login_at": {"type": "date"},
         # The stable id (domain.user); which email an id names is read from ID_LINKS.
         "user_id": {"type": "keyword"},
+        # Email verification and change (domain.email_addresses).
+        "email_verified_at": {"type": "date"},
+        "pending_email": {"type": "keyword", "index": False, "doc_values": False},
+        # A move to a new address under way (search_engine.user_repository): on the document
+        # being left, where it goes; on the claim of the new address, where it comes from; both
+        # with the move's random id, which pairs them, and the instant it began.
+        "moving_to": {"type": "keyword", "index": False, "doc_values": False},
+        "moved_from": {"type": "keyword"},
+        "moving_since": {"type": "date"},
+        "move_id": {"type": "keyword", "index": False, "doc_values": False},
         # Kept, never searched: stored as given, with no mapping of its own (so no field limits).
         "access_tokens": {"type": "object", "enabled": False},
         # Passkeys (public keys and counters) and the WebAuthn challenges already answered: kept

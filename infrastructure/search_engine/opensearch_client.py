@@ -54,8 +54,11 @@ class OpenSearchClient(SearchClient):
             params["require_alias"] = "true"
         return self._call(lambda: dict(self.library.index(index=index, id=id, body=document, params=params)), safe=False)
 
-    def delete(self, index: str, id: str) -> dict[str, Any]:
-        return self._call(lambda: dict(self.library.delete(index=index, id=id)), safe=False)
+    def delete(self, index: str, id: str, *, if_seq_no: int | None = None, if_primary_term: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if if_seq_no is not None:
+            params.update(if_seq_no=if_seq_no, if_primary_term=if_primary_term)
+        return self._call(lambda: dict(self.library.delete(index=index, id=id, params=params)), safe=False)
 
     def bulk_create(self, index, documents):
         lines = self._bulk_lines(index, documents)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from domain.changes import Changes
 from domain.errors import StoreUnavailable, UserAlreadyExists, UserNotFound, VersionConflict
 from domain.search import UserPage, decode_cursor, encode_cursor, name_words
+from domain.timestamps import format_time, parse_time
 from domain.user import User
 from infrastructure.search_engine.client import Conflict, NotFound, SearchClient
 from infrastructure.search_engine.id_links import SearchEngineIdLinks
@@ -32,6 +34,12 @@ every look within this window, never in none."""
 CHANGES_LISTED = 2_000
 """More changed users than this in one look is answered as incomplete (the view starts afresh)."""
 
+MOVE_STALE = timedelta(seconds=60)
+"""A move to a new address still under way after this long was cut short by a crash: a reader
+of the new address then calls it off, so the address is free again. Far longer than a move's
+five writes take (each bounded by the 5 s call timeout)."""
+MOVE_MARKS = ("moving_to", "moved_from", "moving_since", "move_id")
+
 
 class SearchEngineUserRepository(AliasedIndex):
     """UserRepository over one alias; the normalized email is the document `_id`.
@@ -43,8 +51,11 @@ class SearchEngineUserRepository(AliasedIndex):
 
     MAPPING = USERS
 
-    def __init__(self, client: SearchClient, index: str = "esauth-users") -> None:
+    def __init__(
+        self, client: SearchClient, index: str = "esauth-users", clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    ) -> None:
         super().__init__(client, index)
+        self._clock = clock
         self.kind = client.engine
         self.id_links = SearchEngineIdLinks(client, f"{index}-ids")
         self.tombstones = SearchEngineTombstones(client, f"{index}-gone")
@@ -86,17 +97,121 @@ class SearchEngineUserRepository(AliasedIndex):
 
 
     def get(self, email_address: str) -> User | None:
-        try:
-            found = self._missing.run(lambda: self._client.get(self.index, email_address))
-        except NotFound:
+        found = self._raw(email_address)
+        if found is None:
             return None
+        if found["_source"].get("moved_from"):
+            return self._settle_claim(email_address, found)
         return from_document(found["_source"], document_version(found))
 
-    def add(self, user: User) -> User:
+    def _raw(self, email_address: str) -> dict[str, Any] | None:
         try:
-            created = self._write(user, create=True)
+            return self._missing.run(lambda: self._client.get(self.index, email_address))
+        except NotFound:
+            return None
+
+    def move(self, user: User, from_email: str) -> User:
+        """Two documents cannot change in one step here, so a move is five, each guarded, with
+        one commit point. (1) The old document is marked `moving_to` (guarded by the version the
+        caller read); (2) the new address is claimed by `op_type=create` of the whole user under
+        it, marked `moved_from` with the same `move_id` (and `moving_since`), so the engine decides who gets an
+        address exactly as at sign-up; (3) the id is linked to the new address; (4) the commit:
+        the old document is deleted, guarded by the version of its mark, and tombstoned as delete()
+        does (every write here is stamped `changed_at`), so changes_since lists both addresses; (5) the claim's marks
+        are cleared. Until (4) the old document is the user; after it, the claim is.
+
+        A reader that finds a claim settles it (`_settle_claim`), so a crash between any two
+        steps leaves one user: the claim of a committed move is finished; the claim of a move
+        that was called off or overtaken (the old document rewritten since: every write drops
+        its mark) is deleted; a move still marked after MOVE_STALE is called off by rewriting
+        the old document without its mark, which the mover's guarded delete can no longer
+        match. Exactly one of the commit and the calling off wins, on the old document's
+        version, so the user is never lost nor doubled."""
+        if user.version is None:
+            raise VersionConflict("a move needs the version it was read at")
+        old = self._raw(from_email)
+        if old is None:
+            raise UserNotFound(from_email)
+        if document_version(old) != user.version:
+            raise VersionConflict(from_email)
+        move = {"moving_since": format_time(self._clock()), "move_id": secrets.token_hex(8)}
+        kept = {key: value for key, value in old["_source"].items() if key not in MOVE_MARKS}
+        try:
+            marked = self._put(from_email, {**kept, "moving_to": user.email_address, **move}, **version_guard(user.version))
         except Conflict:
-            raise UserAlreadyExists(user.email_address) from None
+            raise VersionConflict(from_email) from None
+        claim = {**self._document(user), "moved_from": from_email, **move}
+        try:
+            claimed = self._claim(user.email_address, claim)
+        except UserAlreadyExists:
+            self._unmark(from_email, kept, document_version(marked))
+            raise
+        try:
+            self.id_links.link(user.user_id, user.email_address)
+            self._delete_guarded(from_email, document_version(marked))
+        except (Conflict, NotFound):
+            # Overtaken: the old document was written (its mark dropped) or called off meanwhile.
+            self.id_links.link(user.user_id, from_email)
+            self._drop_claim(user.email_address, document_version(claimed))
+            raise VersionConflict(from_email) from None
+        return self._finish(user.email_address, claim, document_version(claimed))
+
+    def _claim(self, email_address: str, claim: dict[str, Any]) -> dict[str, Any]:
+        """Create the claim; a claim left there by another move is settled first, once."""
+        for _ in range(2):
+            try:
+                return self._put(email_address, claim, create=True)
+            except Conflict:
+                there = self._raw(email_address)
+                if there is not None and (not there["_source"].get("moved_from") or self._settle_claim(email_address, there)):
+                    break  # a user lives there
+        raise UserAlreadyExists(email_address)
+
+    def _settle_claim(self, email_address: str, claim: dict[str, Any]) -> User | None:
+        """What a claim (a document marked `moved_from`) stands for: the user, if its move was
+        committed (then finished here); None while its move is under way, or once it has been
+        called off (then the claim is deleted)."""
+        source = claim["_source"]
+        old = self._raw(source["moved_from"])
+        if old is None or old["_source"].get("user_id") != source.get("user_id"):
+            self.id_links.link(source.get("user_id", ""), email_address)
+            return self._finish(email_address, source, document_version(claim))
+        marks = old["_source"]
+        if marks.get("moving_to") == email_address and marks.get("move_id") == source.get("move_id"):
+            if self._clock() - parse_time(source["moving_since"]) < MOVE_STALE:
+                return None  # under way: the old address is still the user's
+            kept = {key: value for key, value in marks.items() if key not in MOVE_MARKS}
+            if not self._unmark(source["moved_from"], kept, document_version(old)):
+                return None  # someone else settled it
+        self.id_links.link(source.get("user_id", ""), source["moved_from"])  # the user stays where it was
+        self._drop_claim(email_address, document_version(claim))
+        return None
+
+    def _finish(self, email_address: str, claim: dict[str, Any], version: str) -> User:
+        """Clear a committed claim's marks (`claim` is its source, at `version`); if another
+        reader did it first, theirs stands."""
+        source = {key: value for key, value in claim.items() if key not in MOVE_MARKS}
+        try:
+            written = self._put(email_address, source, **version_guard(version))
+        except Conflict:
+            return self.get(email_address) or from_document(source, version)
+        return from_document(source, document_version(written))
+
+    def _unmark(self, email_address: str, kept: dict[str, Any], version: str) -> bool:
+        try:
+            self._put(email_address, kept, **version_guard(version))
+        except (Conflict, NotFound):
+            return False
+        return True
+
+    def _drop_claim(self, email_address: str, version: str) -> None:
+        try:
+            self._delete_guarded(email_address, version)
+        except (Conflict, NotFound):
+            pass
+
+    def add(self, user: User) -> User:
+        created = self._claim(user.email_address, self._document(user))  # a dead move's claim makes way
         return replace(user, version=document_version(created))
 
     def update(self, user: User) -> User:
@@ -111,12 +226,23 @@ class SearchEngineUserRepository(AliasedIndex):
         return replace(user, version=document_version(written))
 
     def _write(self, user: User, **guard: Any) -> Any:
-        document = {
-            **to_document(user),
-            "name_words": list(name_words(user.first_name, user.last_name)),
-            "changed_at": _now_ms(),
-        }
-        return self._missing.run(lambda: self._client.put(self.index, user.email_address, document, **guard))
+        return self._put(user.email_address, self._document(user), **guard)
+
+    @staticmethod
+    def _document(user: User) -> dict[str, Any]:
+        return {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
+
+    def _put(self, email_address: str, document: dict[str, Any], **guard: Any) -> Any:
+        """Every write, a move's marks and claims included, is stamped for changes_since."""
+        stamped = {**document, "changed_at": _now_ms()}
+        return self._missing.run(lambda: self._client.put(self.index, email_address, stamped, **guard))
+
+    def _delete_guarded(self, email_address: str, version: str) -> None:
+        """A move's deletions (its commit, a dropped claim) are buried as delete() buries, before
+        and after, so another process's view stops trusting the address the user left."""
+        self.tombstones.bury(email_address, _now_ms())
+        self._missing.run(lambda: self._client.delete(self.index, email_address, **version_guard(version)))
+        self.tombstones.bury(email_address, _now_ms())
 
     def delete(self, email_address: str) -> bool:
         """The tombstone is written first, so a deletion is never made unseen (a failed one then
@@ -163,7 +289,8 @@ class SearchEngineUserRepository(AliasedIndex):
         may not show yet.
         """
         request: dict[str, Any] = {
-            "query": {"bool": {"filter": [_term_filter(term) for term in terms]}} if terms else {"match_all": {}},
+            # A claim of a move under way is not a user (yet): the old document is.
+            "query": {"bool": {"filter": [_term_filter(term) for term in terms], "must_not": [{"exists": {"field": "moved_from"}}]}},
             "sort": ORDER,
             "size": limit + 1,
             "track_total_hits": False,

@@ -91,8 +91,12 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def deployment(start_server: StartServer, tmp_path: Path, test_ca: CertificateFiles) -> Iterator[Deployment]:
-    """nginx + esauth + the echo app, fresh for each test, under the module's CA."""
-    with run_deployment(start_server, tmp_path, certs=test_ca, ESAUTH_ARGON2_MEMORY_KIB="19456") as running:
+    """nginx + esauth + the echo app, fresh for each test, under the module's CA. A test's
+    messages (the sign-up's confirmation, then a reset) follow each other within seconds, so the
+    per-address message cooldown is off here (tests/unit and tests/http test it)."""
+    with run_deployment(
+        start_server, tmp_path, certs=test_ca, ESAUTH_ARGON2_MEMORY_KIB="19456", ESAUTH_EMAIL_COOLDOWN="0"
+    ) as running:
         yield running
 
 

@@ -153,17 +153,58 @@ def test_password_reset_from_the_outbox(context: BrowserContext, deployment: Dep
 
 
 def reset_link(outbox: Path) -> str:
-    """The link in the one message the outbox holds, waiting (bounded) for the background worker."""
+    return link_in_outbox(outbox, "/ui/reset/confirm")
+
+
+def link_in_outbox(outbox: Path, path: str, recipient: str = EMAIL) -> str:
+    """The link to `path` in a message to `recipient` in the outbox, waiting (bounded) for the
+    background worker."""
     deadline = time.monotonic() + OUTBOX_WAIT_S
+    pattern = re.compile(rf"https?://\S+{re.escape(path)}\?token=\S+")
     while time.monotonic() < deadline:
-        messages = sorted(outbox.glob("*.eml")) if outbox.exists() else []
-        if messages:
-            with messages[0].open("rb") as handle:
+        for file in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
+            with file.open("rb") as handle:
                 message = BytesParser(policy=policy.default).parse(handle)
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            return re.search(r"https?://\S+/ui/reset/confirm\?token=\S+", text).group(0)
+            found = pattern.search(message.get_body(preferencelist=("plain",)).get_content())
+            if found and message["To"] == recipient:
+                return found.group(0)
         time.sleep(0.05)
-    raise AssertionError(f"no reset message in {outbox} within {OUTBOX_WAIT_S} s")
+    raise AssertionError(f"no message to {recipient} linking to {path} in {outbox} within {OUTBOX_WAIT_S} s")
+
+
+def test_the_confirmation_link_and_an_email_change_from_the_outbox(context: BrowserContext, deployment: Deployment, screenshot) -> None:
+    page = context.new_page()
+    base = deployment.url
+    outbox = Path(deployment.esauth.env["ESAUTH_DATA_DIR"]) / "outbox"
+    sign_up(page, base)
+    link = link_in_outbox(outbox, "/ui/verify-email")
+    assert link.startswith(f"{base}/ui/verify-email?token=")
+    sign_in(page, base)
+    expect(page.locator("#email-state")).to_contain_text("not confirmed yet")
+    page.goto(link)
+    screenshot(page, "verify-email")
+    page.goto(f"{base}/ui/account")
+    expect(page.locator("#email-state")).to_contain_text("not confirmed yet")  # opening the link changed nothing
+    page.goto(link)
+    page.get_by_role("button", name="Confirm the address").click()
+    expect(page).to_have_url(f"{base}/ui/login?done=email-verified")
+    sign_in(page, base)
+    expect(page.locator("#email-state")).to_have_text(f"{EMAIL}: confirmed.")
+
+    new = "ada@new.example.org"
+    page.get_by_label("New email address").fill(new)
+    page.locator("#email_current_password").fill(PASSWORD)
+    page.get_by_role("button", name="Change email address").click()
+    expect(page).to_have_url(f"{base}/ui/account?done=email-requested")
+    expect(page.locator("#email-pending")).to_contain_text(new)
+    screenshot(page, "account-email-pending")
+    page.goto(link_in_outbox(outbox, "/ui/verify-email", new))
+    page.get_by_role("button", name="Confirm the address").click()
+    expect(page).to_have_url(f"{base}/ui/login?done=email-changed")
+    page.get_by_label("Email address").fill(new)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#account-email")).to_have_text(new)
 
 
 ATTACK = """<!doctype html><title>elsewhere</title>
@@ -277,7 +318,7 @@ def test_an_authenticator_app_set_up_from_the_account_page_then_a_two_step_sign_
     screenshot(page, "totp-code")
     # The confirming code's step is spent: the next step's code, which the drift window accepts.
     page.get_by_label("Code").fill(authenticator.at(time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base}/ui/account")
     expect(page.locator("#account-email")).to_have_text(EMAIL)
     assert not [cookie for cookie in context.cookies() if cookie["name"] == "__Host-esauth-pending"]

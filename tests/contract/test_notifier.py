@@ -37,6 +37,19 @@ class NotifierContract:
         assert "first-token" in messages[0][1] and "second-token" in messages[1][1]
         assert "second-token" not in messages[0][1]
 
+    def test_a_verification_reaches_its_recipient_with_the_token(self, notifier, delivered: Delivered):
+        notifier.send_email_verification("ada@example.com", "verify.TOKEN-1")
+        notifier.send_email_verification("new@example.org", "change.TOKEN-2", change=True)
+        messages = sorted(delivered())
+        assert [recipient for recipient, _ in messages] == ["ada@example.com", "new@example.org"]
+        assert "verify.TOKEN-1" in messages[0][1] and "change.TOKEN-2" in messages[1][1]
+
+    def test_the_old_address_is_told_the_new_one(self, notifier, delivered: Delivered):
+        notifier.send_email_changed("ada@example.com", "ada@new.example.org")
+        [(recipient, text)] = delivered()
+        assert recipient == "ada@example.com"
+        assert "ada@new.example.org" in text
+
 
 class TestRecordingNotifier(NotifierContract):
     @pytest.fixture
@@ -45,7 +58,7 @@ class TestRecordingNotifier(NotifierContract):
 
     @pytest.fixture
     def delivered(self, notifier) -> Delivered:
-        return notifier.delivered
+        return notifier.everything
 
 
 def parse(raw: bytes) -> tuple[str, str]:

@@ -19,13 +19,15 @@ from domain.session import SessionRecord
 from domain.user import AccessToken, Passkey, SpentChallenge, User
 from domain.users import Users
 from infrastructure.search_engine.client import NotFound, connect
+from domain.timestamps import format_time
 from infrastructure.search_engine import user_repository
-from infrastructure.search_engine.user_repository import SearchEngineUserRepository
+from infrastructure.search_engine.documents import document_version, version_guard
+from infrastructure.search_engine.user_repository import MOVE_MARKS, MOVE_STALE, SearchEngineUserRepository
 from infrastructure import sqlite_repository
 from infrastructure.sqlite_database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
 from infrastructure.sqlite_repository import SqliteUserRepository
-from tests.engines import drop_indices
+from tests.engines import drop_indices, settle
 from tests.fakes import FakeClock, InMemoryUserRepository, RecordingMetrics
 
 CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=timezone.utc)
@@ -42,6 +44,10 @@ def add_user(repo, email: str, seconds: float = 0, **fields) -> User:
 
 def emails(page: UserPage) -> list[str]:
     return [user.email_address for user in page.users]
+
+
+def found_emails(repo, query: str) -> list[str]:
+    return emails(repo.search(query_terms(query), 100))
 
 
 def found(repo, query: str, limit: int = 100) -> list[str]:
@@ -242,6 +248,100 @@ class UserRepositoryContract:
         assert repo.email_for_id("d" * 26) == "ada@example.com"
         assert repo.email_for_id("e" * 26) is None
 
+    # move (an email change)
+
+    def test_a_move_keeps_the_user_and_its_id_under_the_new_address_and_frees_the_old(self, repo):
+        added = repo.add(make_user(first_name="Ada", user_id="m" * 26, session_ids=("s1",)))
+        moved = repo.move(replace(added, email_address="ada@new.example.org", session_ids=()), "ada@example.com")
+        assert moved.version is not None
+        assert repo.get("ada@example.com") is None
+        found = repo.get("ada@new.example.org")
+        assert found == replace(added, email_address="ada@new.example.org", session_ids=())
+        assert found.version == moved.version
+        assert repo.email_for_id("m" * 26) == "ada@new.example.org"
+        repo.update(replace(found, last_name="King"))  # the version it answered guards the next write
+        settle(repo)
+        assert found_emails(repo, "ada") == ["ada@new.example.org"]
+        assert repo.add(make_user(first_name="Another")).first_name == "Another"  # the old address is free
+
+    def test_a_move_to_a_taken_address_is_refused_and_changes_neither_user(self, repo):
+        ada = repo.add(make_user(user_id="m" * 26))
+        repo.add(make_user("bob@example.com", first_name="Bob", user_id="b" * 26))
+        with pytest.raises(UserAlreadyExists):
+            repo.move(replace(ada, email_address="bob@example.com"), "ada@example.com")
+        assert repo.get("bob@example.com").first_name == "Bob"
+        assert repo.get("ada@example.com") == ada
+        repo.update(repo.get("ada@example.com"))  # still writable: nothing left half-moved
+        assert repo.email_for_id("b" * 26) is None or repo.email_for_id("b" * 26) == "bob@example.com"
+
+    def test_a_move_from_a_stale_read_is_a_conflict_and_changes_nothing(self, repo):
+        stale = repo.add(make_user(user_id="m" * 26))
+        repo.update(replace(stale, first_name="Newer"))
+        with pytest.raises(VersionConflict):
+            repo.move(replace(stale, email_address="ada@new.example.org"), "ada@example.com")
+        assert repo.get("ada@example.com").first_name == "Newer"
+        assert repo.get("ada@new.example.org") is None
+        repo.add(make_user("ada@new.example.org"))  # the address was not held
+
+    def test_a_move_of_a_user_that_is_gone_is_not_found(self, repo):
+        gone = repo.add(make_user(user_id="m" * 26))
+        repo.delete("ada@example.com")
+        with pytest.raises(UserNotFound):
+            repo.move(replace(gone, email_address="ada@new.example.org"), "ada@example.com")
+        assert repo.get("ada@new.example.org") is None
+
+    def test_two_users_moving_to_one_address_at_once_one_wins(self, repo):
+        contenders = 4
+        users = [repo.add(make_user(f"u{n}@example.com", first_name=f"U{n}", user_id=f"{n}" * 26)) for n in range(contenders)]
+        barrier = threading.Barrier(contenders)
+
+        def move(user: User) -> str:
+            barrier.wait()
+            try:
+                repo.move(replace(user, email_address="wanted@example.com"), user.email_address)
+            except UserAlreadyExists:
+                return "taken"
+            return "moved"
+
+        with ThreadPoolExecutor(contenders) as pool:
+            outcomes = list(pool.map(move, users))
+        assert sorted(outcomes) == ["moved"] + ["taken"] * (contenders - 1)
+        winner = users[outcomes.index("moved")]
+        assert repo.get("wanted@example.com").first_name == winner.first_name
+        assert repo.get(winner.email_address) is None
+        for user, outcome in zip(users, outcomes):
+            if outcome == "taken":
+                assert repo.get(user.email_address) == user  # the losers are untouched
+
+    def test_a_sign_up_and_a_move_racing_for_one_address_one_wins(self, repo):
+        ada = repo.add(make_user(user_id="m" * 26))
+        barrier = threading.Barrier(2)
+
+        def move() -> str:
+            barrier.wait()
+            try:
+                repo.move(replace(ada, email_address="wanted@example.com"), "ada@example.com")
+            except UserAlreadyExists:
+                return "taken"
+            return "moved"
+
+        def sign_up() -> str:
+            barrier.wait()
+            try:
+                repo.add(make_user("wanted@example.com", first_name="New"))
+            except UserAlreadyExists:
+                return "taken"
+            return "signed up"
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(f.result() for f in [pool.submit(move), pool.submit(sign_up)])
+        assert outcomes in (["moved", "taken"], ["signed up", "taken"])
+        holder = repo.get("wanted@example.com")
+        if outcomes == ["moved", "taken"]:
+            assert holder.user_id == "m" * 26 and repo.get("ada@example.com") is None
+        else:
+            assert holder.first_name == "New" and repo.get("ada@example.com") == ada
+
     # changes_since: the session views' change feed
 
     def test_asking_without_a_mark_lists_nothing_and_gives_one(self, repo):
@@ -279,6 +379,27 @@ class UserRepositoryContract:
         repo.delete("ada@example.com")
         again = add_user(repo, "ada@example.com", first_name="Again")
         assert repo.changes_since(mark).versions["ada@example.com"] == again.version
+
+    def test_a_move_lists_the_address_left_as_gone_and_the_new_one_as_it_is_now(self, repo):
+        """An email change must reach other processes' views: else they keep trusting the old
+        address's user, and its sessions, from what they hold."""
+        ada = add_user(repo, "ada@example.com", user_id="m" * 26, session_ids=("s1",))
+        mark = repo.changes_since(None).mark
+        moved = repo.move(replace(ada, email_address="ada@new.example.org", session_ids=()), "ada@example.com")
+        changes = repo.changes_since(mark)
+        assert changes.complete
+        assert {"ada@example.com": None, "ada@new.example.org": moved.version}.items() <= changes.versions.items()
+
+    def test_a_session_view_drops_the_address_another_process_moved_away_from(self, repo):
+        clock = FakeClock()
+        add_user(repo, "ada@example.com", user_id="m" * 26, session_ids=("s1",))
+        here = Users(repo, clock)
+        assert here.recent("ada@example.com").session_ids == ("s1",)
+        ada = repo.get("ada@example.com")
+        repo.move(replace(ada, email_address="ada@new.example.org", session_ids=()), "ada@example.com")
+        clock.advance(milliseconds=250)
+        assert here.recent("ada@example.com") is None
+        assert here.recent("ada@new.example.org").session_ids == ()
 
     def test_a_session_view_over_the_store_drops_what_another_process_changed(self, repo):
         """Two Users over one store, as two processes have them: a logout written by one reaches
@@ -575,15 +696,59 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
     """Run once per engine (tests/engines.py): elasticsearch-py on osmem, opensearch-py on the real node."""
 
     @pytest.fixture
-    def repo(self, search_engine, es_index):
+    def repo(self, search_engine, es_index, clock):
         client = search_engine.connect()
-        repository = RefreshingUserRepository(client, es_index)
+        repository = RefreshingUserRepository(client, es_index, clock=clock)
         assert repository.ensure_index() == "created"
         assert repository.id_links.ensure_index() == "created"
         assert repository.tombstones.ensure_index() == "created"
         yield repository
         drop_indices(client, es_index, f"{es_index}-ids", f"{es_index}-gone")
         client.close()
+
+    # A move is five writes here (SearchEngineUserRepository.move); a crash can stop it after any.
+
+    def test_a_crash_before_the_commit_leaves_the_user_where_it_was_and_frees_the_address_later(self, repo, clock):
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        crash_after_claim(repo, ada, "ada@new.example.org")
+        assert repo.get("ada@example.com").first_name == "Ada"  # still the user
+        assert repo.get("ada@new.example.org") is None  # a move under way is not a user yet
+        with pytest.raises(UserAlreadyExists):  # ... but holds the address meanwhile
+            repo.add(make_user("ada@new.example.org"))
+        settle(repo)
+        assert found_emails(repo, "ada") == ["ada@example.com"]  # never listed twice
+        clock.advance(seconds=MOVE_STALE.total_seconds() + 1)
+        assert repo.get("ada@new.example.org") is None  # called off: the claim is gone
+        assert repo.email_for_id("m" * 26) == "ada@example.com"
+        assert repo.add(make_user("ada@new.example.org", first_name="Other")).first_name == "Other"
+        user = repo.get("ada@example.com")
+        assert user.first_name == "Ada" and user.user_id == "m" * 26
+        repo.update(replace(user, last_name="King"))  # and writable as ever
+
+    def test_a_claim_overtaken_by_a_write_of_the_user_is_dropped_at_once(self, repo):
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        crash_after_claim(repo, ada, "ada@new.example.org")
+        repo.update(replace(repo.get("ada@example.com"), last_name="King"))  # a login, say: the mark goes
+        assert repo.get("ada@new.example.org") is None
+        assert repo.add(make_user("ada@new.example.org")).email_address == "ada@new.example.org"
+        assert repo.get("ada@example.com").last_name == "King"
+
+    def test_a_crash_after_the_commit_is_finished_by_the_next_reader(self, repo):
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        marked = crash_after_claim(repo, ada, "ada@new.example.org")
+        repo._client.delete(repo.index, "ada@example.com", **version_guard(document_version(marked)))  # the commit
+        found = repo.get("ada@new.example.org")
+        assert (found.first_name, found.user_id, found.email_address) == ("Ada", "m" * 26, "ada@new.example.org")
+        assert "moved_from" not in repo._client.get(repo.index, "ada@new.example.org")["_source"]
+        assert repo.email_for_id("m" * 26) == "ada@new.example.org"
+        repo.update(replace(found, last_name="King"))
+        assert repo.get("ada@example.com") is None
+
+    def test_a_second_move_after_a_crashed_one_succeeds(self, repo, clock):
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        crash_after_claim(repo, ada, "ada@new.example.org")
+        moved = repo.move(replace(repo.get("ada@example.com"), email_address="ada@new.example.org"), "ada@example.com")
+        assert repo.get("ada@new.example.org") == moved and repo.get("ada@example.com") is None
 
     def test_documents_are_keyed_by_the_email_in_the_first_numbered_index_behind_the_alias(self, repo):
         repo.add(make_user())
@@ -652,6 +817,19 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
                 repository.delete("ada@example.com")
         finally:
             client.close()
+
+
+def crash_after_claim(repo: SearchEngineUserRepository, user: User, new_email: str) -> dict:
+    """The first three steps of a move (mark, claim, link) as a process that then died makes them;
+    returns the marked old document's write answer."""
+    old = repo._raw(user.email_address)
+    move = {"moving_since": format_time(repo._clock()), "move_id": "crashed"}
+    kept = {key: value for key, value in old["_source"].items() if key not in MOVE_MARKS}
+    marked = repo._put(user.email_address, {**kept, "moving_to": new_email, **move}, **version_guard(user.version))
+    claim = {**repo._document(replace(user, email_address=new_email)), "moved_from": user.email_address, **move}
+    repo._put(new_email, claim, create=True)
+    repo.id_links.link(user.user_id, new_email)
+    return marked
 
 
 class RefreshingUserRepository(SearchEngineUserRepository):

@@ -11,11 +11,15 @@ began less than the bound ago, and a look begun after the change lists it.
 from __future__ import annotations
 
 import http.client
+import re
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from contextlib import contextmanager
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Callable, ContextManager, Iterator, TypeVar
 
 import pytest
@@ -33,6 +37,7 @@ LOAD_USERS = 8
 LOAD_THREADS = 2
 ADMIN = "root@example.com"
 NEW_PASSWORD = "a whole new passphrase"
+OUTBOX_WAIT_S = 10.0
 
 
 @dataclass
@@ -136,7 +141,33 @@ def token_revocation(s: Scenario) -> Change:
                   lambda c: c.request("GET", "/v1/auth/verify", headers=bearer), unauthorized)
 
 
-CHANGES = [logout, logout_all, session_end, password_change, deactivation, deletion, demotion, token_revocation]
+def email_change(s: Scenario) -> Change:
+    """The user moves to a new address (UserRepository.move): the old address must reach the
+    other worker's view as a change, or it keeps the old address's user, and its sessions."""
+    email, (one, other) = s.user(sessions=2)
+    new = email.replace("@example.com", "@moved.example.com")
+    asked = s.first.request("POST", "/v1/users/me/email", {"current_password": PASSWORD, "new_email_address": new}, cookie=one)
+    assert asked.status == 202, asked
+    token = token_in_outbox(Path(s.server.env["ESAUTH_DATA_DIR"]) / "outbox", new)
+    return Change(lambda c: c.request("POST", "/v1/auth/verify-email", {"token": token}), session_check(other), unauthorized)
+
+
+def token_in_outbox(outbox: Path, recipient: str) -> str:
+    """The confirmation token in the message to `recipient`, waiting (bounded) for the worker
+    that sends it in the background."""
+    deadline = time.monotonic() + OUTBOX_WAIT_S
+    while time.monotonic() < deadline:
+        for file in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
+            with file.open("rb") as handle:
+                message = BytesParser(policy=policy.default).parse(handle)
+            found = re.search(r'"token": "([^"]+)"|[?&]token=([^\s&]+)', message.get_body(preferencelist=("plain",)).get_content())
+            if found and message["To"] == recipient:
+                return found.group(1) or found.group(2)
+        time.sleep(0.05)
+    raise AssertionError(f"no confirmation to {recipient} in {outbox} within {OUTBOX_WAIT_S} s")
+
+
+CHANGES = [logout, logout_all, session_end, password_change, deactivation, deletion, demotion, token_revocation, email_change]
 
 
 def within_the_bound(ask: Callable[[], T], shows: Callable[[T], bool], what: str) -> T:

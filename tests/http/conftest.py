@@ -14,6 +14,8 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
+from domain.mail_cooldown import MailCooldown
 from domain.passkeys import Passkeys
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
@@ -78,6 +80,17 @@ def accounts(users: Users, cheap_hasher: Argon2Hasher, clock: FakeClock, failure
 
 
 @pytest.fixture
+def cooldown(database: SqliteDatabase, clock: FakeClock) -> MailCooldown:
+    return MailCooldown(SqliteLoginFailureRepository(database), clock, timedelta(seconds=60))
+
+
+@pytest.fixture
+def emails(users: Users, accounts: AccountService, clock: FakeClock, notifier: RecordingNotifier, cooldown: MailCooldown) -> EmailAddresses:
+    tokens = ItsdangerousTokenSigner([KEY], salt="esauth.email-verification.v1")
+    return EmailAddresses(users, accounts, clock, tokens, notifier, cooldown)
+
+
+@pytest.fixture
 def passkeys(users: Users, auth: AuthService, clock: FakeClock) -> Passkeys:
     """Passkeys for the origin falcon.testing requests are made on (tests/http/ui_browser.ORIGIN)."""
     verifier = WebauthnVerifier("falconframework.org", "esauth", ("http://falconframework.org",), 120)
@@ -85,7 +98,9 @@ def passkeys(users: Users, auth: AuthService, clock: FakeClock) -> Passkeys:
 
 
 @pytest.fixture
-def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: FakeClock, failures: FailureCounter) -> MakeApi:
+def make_api(
+    auth: AuthService, accounts: AccountService, emails: EmailAddresses, users: Users, clock: FakeClock, failures: FailureCounter
+) -> MakeApi:
     """Apps over the one store and clock of the test, each with its own keys and cookie setting.
 
     The per-client rate limit is generous here (these tests make many requests from one address);
@@ -100,7 +115,7 @@ def make_api(auth: AuthService, accounts: AccountService, users: Users, clock: F
         audit = AuditLog(keys[0], clock)
         app = create_app(
             auth, cookies, audit, TokenBucketLimiter(per_minute, clock), clock,
-            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock),
+            accounts=accounts, emails=emails, admin=AdminService(users), tokens=AccessTokens(users, clock),
             **second_factor_parts(users, failures, clock, keys, secure, cookie_domain), **app_options,
         )
         return Api(app, cookies)

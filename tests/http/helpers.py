@@ -31,7 +31,7 @@ CREATED_AT = "2026-01-01T12:00:00.000Z"
 """FakeClock's start, as the API writes instants."""
 
 PUBLIC_USER_FIELDS = {"id", "email_address", "first_name", "last_name", "is_active", "created_at"}
-ACCOUNT_VIEW_FIELDS = PUBLIC_USER_FIELDS | {"is_admin", "last_login_at", "login_count"}
+ACCOUNT_VIEW_FIELDS = PUBLIC_USER_FIELDS | {"is_admin", "last_login_at", "login_count", "email_verified", "pending_email_address"}
 ERROR_FIELDS = {"error", "message", "success"}
 USER_ID = re.compile(r"[a-z2-7]{26}")
 

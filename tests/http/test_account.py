@@ -55,6 +55,8 @@ def account(
         "is_admin": is_admin,
         "last_login_at": last_login_at,
         "login_count": login_count,
+        "email_verified": False,
+        "pending_email_address": None,
     }
 
 

@@ -376,6 +376,8 @@ def test_get_one_user_by_email(api: Api, admin: str, clock: FakeClock, spelling:
         "is_admin": False,
         "last_login_at": "2026-01-01T12:03:00.000Z",
         "login_count": 1,
+        "email_verified": False,
+        "pending_email_address": None,
     }
 
 

@@ -213,6 +213,7 @@ def test_a_store_outage_logs_one_line_when_it_starts_and_one_with_the_count_when
     ops: Api, services: Services, settings: Settings, caplog, clock: FakeClock
 ) -> None:
     ops.signup()
+    services.background.close()  # the sign-up's confirmation message goes before the store does
     caplog.clear()
     restore = break_store(services.stores.users.inner._db.close, settings.data_dir / SQLITE_FILE)
     for _ in range(2):  # what the client's rate allows

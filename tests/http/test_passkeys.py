@@ -14,8 +14,10 @@ import pytest
 
 from domain.auth import AuthService
 from domain.passkeys import Passkeys
+from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
-from entrypoints.errors import PASSKEY_REFUSED
+from entrypoints.errors import EMAIL_NOT_VERIFIED, PASSKEY_REFUSED
+from infrastructure.passwords.common_list import shipped_list
 from infrastructure.webauthn_verifier import WebauthnVerifier
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, MakeApi, assert_error
@@ -427,3 +429,19 @@ def test_a_passkey_sign_in_gives_the_browser_a_device_cookie(api: Api, device: S
     assert result.status_code == 200
     [name] = [name for name in result.cookies if "device" in name]
     assert result.cookies[name].value and result.cookies[name].http_only
+
+
+def test_a_passkey_opens_no_session_for_an_unconfirmed_address_when_confirmation_is_required(
+    api: Api, make_api: MakeApi, users: Users, cheap_hasher, clock: FakeClock, failures, device: SoftAuthenticator
+) -> None:
+    """Registered while confirmation was optional, then ESAUTH_EMAIL_VERIFICATION=required: the
+    passkey proves the person, not the mailbox, so it is refused as the password is."""
+    cookie = api.signup_and_login()
+    assert register(api, cookie, device).status_code == 201
+    required = AuthService(users, cheap_hasher, clock, failures, screen=shipped_list(MIN_PASSWORD_LENGTH), require_verified_email=True)
+    verifier = WebauthnVerifier(RP_ID, "esauth", (ORIGIN,), 120)
+    strict = make_api(passkeys=Passkeys(users, required, verifier, clock, timedelta(seconds=120)))
+    result = sign_in(strict, device)
+    assert_error(result, 403, EMAIL_NOT_VERIFIED)
+    assert api_cookie_absent(result)
+    assert len(users.get(EMAIL).session_ids) == 1  # the password login's only

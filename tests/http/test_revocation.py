@@ -10,6 +10,8 @@ from domain.access_tokens import AccessTokens
 from domain.accounts import AccountService
 from domain.admin import AdminService
 from domain.auth import AuthService
+from domain.email_addresses import EmailAddresses
+from domain.mail_cooldown import MailCooldown
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
 from domain.user import MIN_PASSWORD_LENGTH
@@ -45,9 +47,11 @@ def process(db_path, clock: FakeClock, database):
         tokens = ItsdangerousTokenSigner([KEY], salt="esauth.password-reset.v1")
         accounts = AccountService(users, hasher_, clock, failures, tokens, RecordingNotifier(), screen=shipped_list(MIN_PASSWORD_LENGTH))
         cookies = SessionCookies([KEY], SessionPolicy())
+        cooldown = MailCooldown(SqliteLoginFailureRepository(own), clock, timedelta(seconds=60))
+        emails = EmailAddresses(users, accounts, clock, ItsdangerousTokenSigner([KEY], "esauth.email-verification.v1"), RecordingNotifier(), cooldown)
         app = create_app(
             auth, cookies, AuditLog(KEY, clock), TokenBucketLimiter(1000, clock), clock,
-            accounts=accounts, admin=AdminService(users), tokens=AccessTokens(users, clock),
+            accounts=accounts, emails=emails, admin=AdminService(users), tokens=AccessTokens(users, clock),
             **second_factor_parts(users, failures, clock),
         )
         return Api(app, cookies)
