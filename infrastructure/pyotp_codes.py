@@ -15,6 +15,8 @@ class PyotpCodes:
     def __init__(self, digits: int, interval_s: int) -> None:
         self.digits = digits
         self._interval_s = interval_s
+        # pyotp counts time steps on a TOTP object; the secret plays no part in that count.
+        self._steps = pyotp.TOTP(pyotp.random_base32(SECRET_CHARS), interval=interval_s)
 
     def _totp(self, secret: str) -> pyotp.TOTP:
         return pyotp.TOTP(secret, digits=self.digits, interval=self._interval_s)
@@ -26,7 +28,7 @@ class PyotpCodes:
         return self._totp(secret).provisioning_uri(name=account, issuer_name=issuer)
 
     def step(self, instant: datetime) -> int:
-        return self._totp(pyotp.random_base32()).timecode(instant)
+        return self._steps.timecode(instant)
 
     def code(self, secret: str, step: int) -> str:
         return self._totp(secret).generate_otp(step)
