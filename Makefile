@@ -22,10 +22,14 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Measures every endpoint against its limit (about 15 minutes; BENCH_ARGS=--quick for a look).
-# Uses Debian's wrk, installed with apt-get if missing and run as root.
+# Measures every endpoint against its limit (BENCH_ARGS=--quick for a look): one process with the
+# large stores and nginx, then one worker per core with the peers beside it, each run writing its
+# own block of BENCHMARKS.md (about 100 minutes in all). Debian's wrk, apt-get installed if missing.
+BENCH_WORKERS ?= $(shell nproc)
 bench: $(BIN)/.installed
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --peers none $(BENCH_ARGS)
+	if [ $(BENCH_WORKERS) -gt 1 ]; then $(BIN)/python bench/run.py --workers $(BENCH_WORKERS) \
+	  --scenarios test,sessions,verify,login,unknown,signup --no-growth --no-diagnostics $(BENCH_ARGS); fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

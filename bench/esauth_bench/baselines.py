@@ -1,7 +1,8 @@
 """The limits esauth is measured against, in the same run and with the same settings.
 
-- raw argon2 hash and verify with esauth's parameters on the server's thread count
-  (bench/argon2_baseline.py, in-process, no HTTP): the limit of login and sign-up;
+- raw argon2 hash and verify with esauth's parameters on one thread per core, as esauth's hashing
+  pools run them together whatever the worker count (bench/argon2_baseline.py, in-process, no
+  HTTP): the limit of login and sign-up;
 - a bare Falcon app behind esauth's own waitress settings (bench/bare_app.py): the limit of
   any request, so of the cookie check.
 """
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from infrastructure.hashing_pool import cores_available
+
 from .common import BENCH_DIR, REPO, BenchError
 from .measure import LoadMeter, wait_quiet
 from .results import Row, Run
@@ -21,12 +24,15 @@ from .servers import esauth_env, start_bare_falcon
 
 
 def argon2(bench: Bench, threads: int, ops: tuple[str, ...] = ("verify", "hash"), merge: bool = False) -> None:
+    """The baseline of the servers run with `threads` waitress threads (its rows' key), measured on
+    one thread per core: more hashes at once than cores only time-slice (infrastructure/hashing_pool)."""
     args = bench.args
     env = esauth_env(bench.workdir / "argon2", bench.args.workers)
+    cores = cores_available()
     for op in ops:
-        print(f"  {'raw argon2 ' + op:<34} {'in-process':<13} t={threads:<3} ", end="", flush=True)
+        print(f"  {'raw argon2 ' + op:<34} {'in-process':<13} t={cores:<3} ", end="", flush=True)
         argv = [sys.executable, str(BENCH_DIR / "argon2_baseline.py"), "--op", op,
-                "--threads", str(threads), "--duration", str(args.duration)]
+                "--threads", str(cores), "--duration", str(args.duration)]
 
         def measure() -> Run:
             if time.monotonic() < bench.retry_deadline:
@@ -45,7 +51,7 @@ def argon2(bench: Bench, threads: int, ops: tuple[str, ...] = ("verify", "hash")
         for _ in range(args.runs):
             runs.append(bench.least_disturbed(measure))
             print(f"{runs[-1].rps:,.1f} ", end="", flush=True)
-        row = bench.results.add(Row(f"argon2-{op}-t{threads}", f"raw argon2 {op}", "in-process", threads, None, runs),
+        row = bench.results.add(Row(f"argon2-{op}-t{threads}", f"raw argon2 {op}", "in-process", cores, None, runs),
                                 merge=merge, keep=args.runs)
         kept = "the least disturbed of both times " if merge else ""
         print(f"-> {kept}{row.median('rps'):,.1f} ops/s p50 {row.median('p50_ms'):.1f} ms", flush=True)

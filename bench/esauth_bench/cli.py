@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             threads_list = [None]  # esauth serve without --threads: its own default
         bench = Bench(args, workdir, procs, wrk)
+        bench.results.workers = args.workers
         for threads in threads_list:
             n = threads or default_threads
             print(f"\n== waitress threads={n}{' (esauth default)' if threads is None else ''}: "
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + text)
         print(f"\nbench: finished in {(time.monotonic() - started) / 60:.1f} min", flush=True)
         if args.output:
-            report.write_report(Path(args.output), text)
+            report.write_report(Path(args.output), text, args.workers)
             print(f"bench: wrote {args.output}")
         if args.json:
             Path(args.json).write_text(json.dumps(

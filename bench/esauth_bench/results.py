@@ -67,6 +67,8 @@ class Results:
         """How long each large store took to seed, for the report."""
         self.metrics_names: list[str] = []
         """The metric families esauth's /metrics served, as first scraped."""
+        self.workers = 1
+        """Processes each esauth server (and bare Falcon) ran: the targets differ for N workers."""
 
     def add(self, row: Row, merge: bool = False, keep: int = 0) -> Row:
         """Record a row; with `merge`, pool its runs with the row already there and keep the
