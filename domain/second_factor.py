@@ -29,7 +29,7 @@ guarded update, maybe more than once if a concurrent write forces a retry, so it
 the user and the proof only."""
 
 TOTP_DIGITS = 6
-"""Digits of a code; the codes port (infrastructure.pyotp_codes) makes them this long."""
+"""Digits of a code; the codes port (infrastructure.second_factor.pyotp_codes) makes them this long."""
 TOTP_INTERVAL_S = 30
 TOTP_DRIFT_STEPS = 1
 """Codes of the step before and after now are accepted too (RFC 6238 5.2: clock drift and the

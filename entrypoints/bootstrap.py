@@ -27,30 +27,30 @@ from domain.session_view import LOOKS_PER_BOUND, SessionView
 from domain.throttle import FailureCounter, ThrottlePolicy
 from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
-from entrypoints.app import create_app
-from entrypoints.audit import AuditLog
+from entrypoints.http.app import create_app
+from entrypoints.http.audit import AuditLog
 from entrypoints.config import ConfigError, Settings
-from entrypoints.metrics_resource import MetricsResource
-from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
-from entrypoints.shared_buckets import SharedTokenBuckets
-from entrypoints.pending_login import PendingLoginCookies
-from entrypoints.session import SessionCookies
-from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
+from entrypoints.http.metrics_resource import MetricsResource
+from entrypoints.http.rate_limit import ClientLimiter, TokenBucketLimiter
+from entrypoints.server.shared_buckets import SharedTokenBuckets
+from entrypoints.http.pending_login import PendingLoginCookies
+from entrypoints.http.session import SessionCookies
+from infrastructure.hashing.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
-from infrastructure.fernet_box import FernetSecretBox
-from infrastructure.pyotp_codes import PyotpCodes
-from infrastructure.hashing_pool import PooledHasher, cores_available, threads_for_worker
+from infrastructure.second_factor.fernet_box import FernetSecretBox
+from infrastructure.second_factor.pyotp_codes import PyotpCodes
+from infrastructure.hashing.pool import PooledHasher, cores_available, threads_for_worker
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
-from infrastructure.outbox_notifier import OutboxNotifier
+from infrastructure.mail.outbox import OutboxNotifier
 from infrastructure.passwords.common_list import shipped_list
 from infrastructure.passwords.pwned_range import PwnedPasswordsRange
 from infrastructure.prometheus_metrics import CONTENT_TYPE, PrometheusMetrics
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.login_failures import SqliteLoginFailureRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from infrastructure.store_watch import ObservedStore, OutageLog
-from infrastructure.upgrading_hasher import UpgradingHasher
+from infrastructure.hashing.upgrading_hasher import UpgradingHasher
 from ports.clock import Clock
 from ports.login_failures import LoginFailureRepository
 from ports.metrics import NO_METRICS, Metrics
@@ -261,7 +261,7 @@ class Services:
 def build_notifier(settings: Settings, clock: Clock) -> Notifier:
     """SMTP when a host is configured; else messages land in ESAUTH_DATA_DIR/outbox for a developer."""
     if settings.smtp_host:
-        from infrastructure.smtp_notifier import SmtpNotifier
+        from infrastructure.mail.smtp import SmtpNotifier
 
         return SmtpNotifier(
             settings.smtp_host,
@@ -355,7 +355,7 @@ def build_passkeys(settings: Settings, users: Users, auth: AuthService, clock: C
     if settings.webauthn_rp_id is None:
         log.info("passkeys are off: set ESAUTH_WEBAUTHN_RP_ID or an ESAUTH_PUBLIC_URL with a host name")
         return None
-    from infrastructure.webauthn_verifier import WebauthnVerifier  # its CBOR and crypto load only when used
+    from infrastructure.second_factor.webauthn_verifier import WebauthnVerifier  # its CBOR and crypto load only when used
 
     verifier = WebauthnVerifier(
         settings.webauthn_rp_id, "esauth", settings.webauthn_origins, settings.webauthn_timeout_s,

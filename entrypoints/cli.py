@@ -28,10 +28,10 @@ from domain.errors import (
 from domain.user import User, canonical_email, normalize_email
 from entrypoints import logs
 from entrypoints.config import MAX_WORKERS, ConfigError, Settings, http_url
-from entrypoints.http_server import CHANNEL_TIMEOUT_S, CONNECTION_LIMIT
+from entrypoints.server.waitress_server import CHANNEL_TIMEOUT_S, CONNECTION_LIMIT
 
 if TYPE_CHECKING:
-    from entrypoints.rate_limit import ClientLimiter
+    from entrypoints.http.rate_limit import ClientLimiter
 
 log = logging.getLogger("esauth")
 
@@ -162,7 +162,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
     """One process, as before there were workers: it binds, serves, and drains on SIGTERM."""
     from entrypoints.bootstrap import build_app, build_services
-    from entrypoints.serving import build_server, serve_until
+    from entrypoints.server.serving import build_server, serve_until
 
     services = build_services(settings)
     stop = _stop_on_signals()
@@ -175,7 +175,7 @@ def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _limits(settings: Settings, args: argparse.Namespace) -> dict[str, int]:
-    """waitress's limits for this server (entrypoints.serving.waitress_options)."""
+    """waitress's limits for this server (entrypoints.server.serving.waitress_options)."""
     return {
         "connection_limit": args.connection_limit,
         "channel_timeout_s": args.channel_timeout,
@@ -200,10 +200,10 @@ def _allow_descriptors(needed: int) -> None:
 
 def _serve_with_workers(settings: Settings, args: argparse.Namespace, workers: int) -> int:
     """The parent binds the socket and makes the shared rate limit, then forks `workers`
-    processes that each build their own app and serve that socket (entrypoints.supervisor)."""
+    processes that each build their own app and serve that socket (entrypoints.server.supervisor)."""
     from entrypoints.bootstrap import build_shared_limiter, settings_for_workers
-    from entrypoints.serving import listening_socket
-    from entrypoints.supervisor import Supervisor
+    from entrypoints.server.serving import listening_socket
+    from entrypoints.server.supervisor import Supervisor
 
     settings = settings_for_workers(settings)
     limiter = build_shared_limiter(settings)
@@ -243,8 +243,8 @@ def _worker(
     """Worker `number`, in the forked child: builds its own services and app, tells the parent
     it is ready, serves the inherited socket until SIGTERM or until the parent is gone."""
     from entrypoints.bootstrap import build_app, build_services, settings_of_worker
-    from entrypoints.serving import build_server, serve_until
-    from entrypoints.supervisor import tell_parent_ready
+    from entrypoints.server.serving import build_server, serve_until
+    from entrypoints.server.supervisor import tell_parent_ready
 
     stop = _stop_on_signals()
     own = settings_of_worker(settings, workers, number)

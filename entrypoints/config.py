@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
-from entrypoints.origins import normalize_origin
+from entrypoints.http.origins import normalize_origin
 
 MIN_SECRET_KEY_LENGTH = 32
 MAX_DELAY_S = 3600
@@ -78,7 +78,7 @@ class Settings:
     argon2_parallelism: int = 1
     hash_workers: int = 0
     """Threads that run argon2 for the whole server, divided among its workers (at least one
-    each; infrastructure.hashing_pool); 0 means one per available core."""
+    each; infrastructure.hashing.pool); 0 means one per available core."""
     workers: int = 0
     """Processes `esauth serve` runs on one socket; 0 means one per available core, 1 serves
     in-process with no supervisor."""

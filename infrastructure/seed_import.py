@@ -30,7 +30,7 @@ from domain.errors import StoreUnavailable, UserAlreadyExists, ValidationError
 from domain.user import User, check_name, new_user_id, normalize_email
 from infrastructure.search_engine.client import NotFound
 from infrastructure.search_engine.seed_source import SeedSource
-from infrastructure.legacy_hashes import is_werkzeug_pbkdf2
+from infrastructure.hashing.legacy_hashes import is_werkzeug_pbkdf2
 from ports.clock import Clock
 from ports.repository import UserRepository
 

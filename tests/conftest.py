@@ -7,7 +7,7 @@ import uuid
 import pytest
 from argon2 import profiles
 
-from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
+from infrastructure.hashing.argon2_hasher import Argon2Hasher, Argon2Parameters
 from tests.fakes import FakeClock
 
 pytest_plugins = ["tests.engines"]

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from infrastructure.hashing_pool import cores_available
+from infrastructure.hashing.pool import cores_available
 
 from .common import BENCH_DIR, REPO, BenchError
 from .measure import LoadMeter, wait_quiet
@@ -25,7 +25,7 @@ from .servers import esauth_env, start_bare_falcon
 
 def argon2(bench: Bench, threads: int, ops: tuple[str, ...] = ("verify", "hash"), merge: bool = False) -> None:
     """The baseline of the servers run with `threads` waitress threads (its rows' key), measured on
-    one thread per core: more hashes at once than cores only time-slice (infrastructure/hashing_pool)."""
+    one thread per core: more hashes at once than cores only time-slice (infrastructure/hashing/pool)."""
     args = bench.args
     env = esauth_env(bench.workdir / "argon2", bench.args.workers)
     cores = cores_available()

@@ -14,7 +14,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from infrastructure.hashing_pool import cores_available, threads_for_worker
+from infrastructure.hashing.pool import cores_available, threads_for_worker
 
 from .common import REPO, WARMUP_S
 from .measure import proc_meminfo_kib

@@ -25,7 +25,7 @@ from .loopback import http_call
 from .servers import Server
 
 if TYPE_CHECKING:
-    from entrypoints.session import SessionCookies
+    from entrypoints.http.session import SessionCookies
 
 class SeedingTooLong(BenchError):
     """Direct seeding ran past its deadline; what was written stays written."""
@@ -157,7 +157,7 @@ def session_cookies(env: dict[str, str]) -> "SessionCookies":
     from domain.session import SessionPolicy
     from entrypoints.bootstrap import secret_keys
     from entrypoints.config import Settings
-    from entrypoints.session import SessionCookies
+    from entrypoints.http.session import SessionCookies
 
     settings = Settings.from_env(env)
     # The policy only matters for Set-Cookie's max-age, which minting does not write.

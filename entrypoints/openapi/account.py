@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.accounts import PROFILE_FIELDS
-from entrypoints.account_resources import RESET_ACCEPTED
+from entrypoints.http.account_resources import RESET_ACCEPTED
 from entrypoints.openapi.parts import EMAIL, NAME, PASSWORD, RETRY_AFTER, SET_COOKIE, answer, body_object, error, operation, ref, success_body
 
 ACCOUNT = success_body(ref("schemas", "Account"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints.email_resources import CHANGE_ACCEPTED, RESEND_ACCEPTED
+from entrypoints.http.email_resources import CHANGE_ACCEPTED, RESEND_ACCEPTED
 from entrypoints.openapi.parts import EMAIL, RETRY_AFTER, answer, body_object, error, operation, ref, success_body
 
 PATHS: dict[str, dict[str, Any]] = {

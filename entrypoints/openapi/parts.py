@@ -12,14 +12,14 @@ from typing import Any
 import falcon
 
 from domain.user import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from entrypoints.session import CLEAR_SITE_DATA
+from entrypoints.http.session import CLEAR_SITE_DATA
 
 Schema = dict[str, Any]
 
 SESSION_SCHEME = "session"
 """The name of the cookie security scheme in components.securitySchemes."""
 BEARER_SCHEME = "bearer"
-"""Personal access tokens (entrypoints.token_resources), accepted where a session is not required."""
+"""Personal access tokens (entrypoints.http.token_resources), accepted where a session is not required."""
 
 
 def ref(kind: str, name: str) -> dict[str, str]:
@@ -59,7 +59,7 @@ USER_FIELDS: dict[str, Schema] = {
     "is_active": {"type": "boolean"},
     "created_at": INSTANT,
 }
-"""entrypoints.representations.public_user"""
+"""entrypoints.http.representations.public_user"""
 ACCOUNT_FIELDS: dict[str, Schema] = {
     "is_admin": {"type": "boolean"},
     "last_login_at": {**INSTANT, "type": ["string", "null"]},
@@ -70,7 +70,7 @@ ACCOUNT_FIELDS: dict[str, Schema] = {
         "description": "An asked-for new address, until its confirmation link is followed.",
     },
 }
-"""What entrypoints.representations.account_view adds."""
+"""What entrypoints.http.representations.account_view adds."""
 
 
 def body_object(required: dict[str, Schema], optional: dict[str, Schema] | None = None, *, min_properties: int = 0) -> Schema:

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.access_tokens import MAX_TOKEN_NAME_LENGTH
 from domain.passkeys import MAX_PASSKEYS_PER_USER
-from entrypoints.errors import PASSKEY_REFUSED
+from entrypoints.http.errors import PASSKEY_REFUSED
 from entrypoints.openapi.parts import INSTANT, RETRY_AFTER, Schema, answer, body_object, error, operation, ref, success_body
 
 PASSKEY: Schema = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.access_tokens import MAX_LIFETIME_DAYS, MAX_TOKEN_NAME_LENGTH, MAX_TOKENS_PER_USER
-from entrypoints.forward_auth import MAX_FORWARDED_URI
+from entrypoints.http.forward_auth import MAX_FORWARDED_URI
 from entrypoints.openapi.parts import INSTANT, RETRY_AFTER, Schema, answer, body_object, error, operation, ref, success_body
 
 IDENTITY_HEADERS = {

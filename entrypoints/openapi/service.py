@@ -84,4 +84,4 @@ METRICS_PATHS: dict[str, dict[str, Any]] = {
         )
     },
 }
-"""Served only where metrics are on (entrypoints.app: a metrics resource given)."""
+"""Served only where metrics are on (entrypoints.http.app: a metrics resource given)."""

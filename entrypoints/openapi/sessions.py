@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.auth import MAX_LIVE_SESSIONS
-from entrypoints.device_cookies import device_cookie_name
+from entrypoints.http.device_cookies import device_cookie_name
 from entrypoints.openapi.parts import (
     EMAIL,
     MAY_SET_COOKIE,

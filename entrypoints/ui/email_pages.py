@@ -7,8 +7,8 @@ import falcon
 
 from domain.email_addresses import EmailAddresses
 from domain.errors import InvalidToken, UserAlreadyExists, ValidationError
-from entrypoints.audit import AuditLog
-from entrypoints.email_resources import RESEND_ACCEPTED, audited_change_request, audited_verification
+from entrypoints.http.audit import AuditLog
+from entrypoints.http.email_resources import RESEND_ACCEPTED, audited_change_request, audited_verification
 from entrypoints.ui.pages import HostedPages, redirect, validation_message
 from entrypoints.ui.resources import REFUSALS, AccountPage
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
-from entrypoints.origins import normalize_origin
+from entrypoints.http.origins import normalize_origin
 
 DEFAULT_NEXT = "/ui/account"
 MAX_NEXT_LENGTH = 2048

@@ -12,9 +12,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from domain.errors import SessionExpired, SessionInvalid
 from domain.timestamps import parse_time
-from entrypoints import errors
-from entrypoints.origins import normalize_origin, request_origin
-from entrypoints.session import SessionCookies
+from entrypoints.http import errors
+from entrypoints.http.origins import normalize_origin, request_origin
+from entrypoints.http.session import SessionCookies
 from entrypoints.ui.csrf import FIELD, CsrfTokens
 from entrypoints.ui.next_url import safe_next
 

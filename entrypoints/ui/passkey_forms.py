@@ -10,8 +10,8 @@ import falcon
 
 from domain.errors import ValidationError
 from domain.passkeys import Passkeys
-from entrypoints.audit import AuditLog
-from entrypoints.passkey_resources import audited_removal
+from entrypoints.http.audit import AuditLog
+from entrypoints.http.passkey_resources import audited_removal
 from entrypoints.ui.pages import redirect
 
 if TYPE_CHECKING:

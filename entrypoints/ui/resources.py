@@ -27,13 +27,13 @@ from domain.errors import (
     UserAlreadyExists,
     ValidationError,
 )
-from entrypoints.account_resources import RESET_ACCEPTED, audited_password_change, end_session, own_sessions
-from entrypoints.passkey_resources import passkey_view
-from entrypoints.audit import AuditLog
-from entrypoints.pending_login import SecondFactorStep
-from entrypoints.resources import audited_login, audited_logout
-from entrypoints.second_factor_resources import totp_status
-from entrypoints.token_resources import audited_token_create, audited_token_revoke, own_tokens
+from entrypoints.http.account_resources import RESET_ACCEPTED, audited_password_change, end_session, own_sessions
+from entrypoints.http.passkey_resources import passkey_view
+from entrypoints.http.audit import AuditLog
+from entrypoints.http.pending_login import SecondFactorStep
+from entrypoints.http.resources import audited_login, audited_logout
+from entrypoints.http.second_factor_resources import totp_status
+from entrypoints.http.token_resources import audited_token_create, audited_token_revoke, own_tokens
 from entrypoints.ui.next_url import DEFAULT_NEXT
 from entrypoints.ui.passkey_forms import add_passkey_forms
 from entrypoints.ui.pages import STATIC_DIR, HostedPages, redirect, seconds, validation_message

@@ -11,9 +11,9 @@ import falcon
 from domain.auth import AuthService
 from domain.errors import InvalidSecondFactor, LoginThrottled, PendingLoginInvalid, SecondFactorState, ValidationError
 from domain.second_factor import TotpService
-from entrypoints.audit import AuditLog
-from entrypoints.pending_login import SecondFactorStep
-from entrypoints.second_factor_resources import qr_svg, reauthenticate
+from entrypoints.http.audit import AuditLog
+from entrypoints.http.pending_login import SecondFactorStep
+from entrypoints.http.second_factor_resources import qr_svg, reauthenticate
 from entrypoints.ui.pages import HostedPages, redirect, validation_message
 from entrypoints.ui.resources import AccountPage, throttled
 

@@ -15,7 +15,7 @@ import pyotp
 import pytest
 from playwright.sync_api import BrowserContext, CDPSession, Page, expect
 
-from entrypoints.errors import PASSKEY_REFUSED
+from entrypoints.http.errors import PASSKEY_REFUSED
 from tests.browser.test_pages_in_chromium import EMAIL, PASSWORD, sign_in, sign_up
 from tests.e2e.harness import StartServer, free_port
 

@@ -13,9 +13,9 @@ from domain.devices import device_key
 from domain.errors import VersionConflict
 from domain.throttle import failure_key
 from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
-from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
-from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
+from infrastructure.sqlite.login_failures import SqliteLoginFailureRepository
 from ports.login_failures import FailureRecord
 from tests.fakes import RecordingMetrics, InMemoryLoginFailureRepository
 

@@ -9,8 +9,8 @@ from typing import Callable
 
 import pytest
 
-from infrastructure.outbox_notifier import OutboxNotifier
-from infrastructure.smtp_notifier import SmtpNotifier
+from infrastructure.mail.outbox import OutboxNotifier
+from infrastructure.mail.smtp import SmtpNotifier
 from tests.fakes import RecordingNotifier
 from tests.smtp_server import FakeSmtpServer
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infrastructure.pyotp_codes import PyotpCodes
+from infrastructure.second_factor.pyotp_codes import PyotpCodes
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
 

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
-from infrastructure.hashing_pool import PooledHasher
+from infrastructure.hashing.argon2_hasher import Argon2Hasher, Argon2Parameters
+from infrastructure.hashing.pool import PooledHasher
 from tests.conftest import CHEAP_ARGON2
 from tests.fakes import FakeHasher, GatedHasher, RecordingMetrics
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infrastructure.fernet_box import FernetSecretBox
+from infrastructure.second_factor.fernet_box import FernetSecretBox
 
 OLD = "secret-box-contract-old-key-0123456789abcdef"
 NEW = "secret-box-contract-new-key-0123456789abcdef"

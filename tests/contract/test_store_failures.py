@@ -12,8 +12,8 @@ import pytest
 from domain.errors import StoreAccessDenied, StoreUnavailable
 from infrastructure.search_engine.client import connect
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.contract.test_user_repository import make_user
 
 

@@ -23,10 +23,10 @@ from domain.timestamps import format_time
 from infrastructure.search_engine import user_repository
 from infrastructure.search_engine.documents import document_version, version_guard
 from infrastructure.search_engine.user_repository import MOVE_MARKS, MOVE_STALE, SearchEngineUserRepository
-from infrastructure import sqlite_repository
-from infrastructure.sqlite_database import SqliteDatabase
+from infrastructure.sqlite import user_repository as sqlite_repository
+from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.engines import drop_indices, settle
 from tests.fakes import FakeClock, InMemoryUserRepository, RecordingMetrics
 

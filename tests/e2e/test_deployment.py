@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from domain.session import SessionPolicy
-from entrypoints.session import SessionCookies
+from entrypoints.http.session import SessionCookies
 
 from tests.e2e.deployment import APP_CACHE_CONTROL, LOGIN_PATH, Https, run_deployment
 from tests.e2e.harness import HOST, EsauthServer, StartServer

@@ -190,7 +190,7 @@ def test_waitress_answer_for_an_app_that_failed_is_json_too() -> None:
     does, over a real socket."""
     import threading
 
-    from entrypoints.serving import build_server, serve_until
+    from entrypoints.server.serving import build_server, serve_until
 
     def failing_app(environ, start_response):
         raise RuntimeError("the app failed")

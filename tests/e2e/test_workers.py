@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from infrastructure.hashing_pool import cores_available, threads_for_worker
+from infrastructure.hashing.pool import cores_available, threads_for_worker
 from tests.e2e.harness import HOST, StartServer, free_port
 from tests.e2e.seed_session import (
     EMAIL,

@@ -17,10 +17,10 @@ import falcon.testing
 from domain.second_factor import TOTP_DIGITS, TOTP_INTERVAL_S, TotpService
 from domain.throttle import FailureCounter
 from domain.users import Users
-from entrypoints.pending_login import PendingLoginCookies
-from entrypoints.session import SessionCookies
-from infrastructure.fernet_box import FernetSecretBox
-from infrastructure.pyotp_codes import PyotpCodes
+from entrypoints.http.pending_login import PendingLoginCookies
+from entrypoints.http.session import SessionCookies
+from infrastructure.second_factor.fernet_box import FernetSecretBox
+from infrastructure.second_factor.pyotp_codes import PyotpCodes
 from ports.clock import Clock
 
 EMAIL = "test@abc.com"

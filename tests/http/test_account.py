@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock
 from tests.http.helpers import (
     ACCOUNT_VIEW_FIELDS,

@@ -9,8 +9,8 @@ import pytest
 
 from domain.auth import AuthService
 from domain.user import User
-from infrastructure.argon2_hasher import Argon2Hasher
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.hashing.argon2_hasher import Argon2Hasher
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import PASSWORD, Api, assert_error, stored_emails
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from domain.auth import AuthService
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock
 from tests.http.helpers import (
     ACCOUNT_VIEW_FIELDS,

@@ -6,7 +6,7 @@ import pytest
 
 from domain.auth import AuthService
 from domain.user import MIN_PASSWORD_LENGTH
-from entrypoints.errors import EMAIL_NOT_VERIFIED
+from entrypoints.http.errors import EMAIL_NOT_VERIFIED
 from infrastructure.passwords.common_list import shipped_list
 from tests.fakes import RecordingNotifier
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error

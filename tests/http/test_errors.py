@@ -11,8 +11,8 @@ import falcon
 import falcon.testing
 import pytest
 
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.http.helpers import EMAIL, PASSWORD, Api, MakeApi, assert_error, break_store, stored_emails
 
 LIMIT = 64 * 1024

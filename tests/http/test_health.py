@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, break_store, stored_emails
 

@@ -14,7 +14,7 @@ import falcon.testing
 import pytest
 
 from domain.auth import AuthService
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error
 
 ADMIN = "root@abc.com"

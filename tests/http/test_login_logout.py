@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from domain.auth import MAX_LIVE_SESSIONS
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, assert_public_user, set_cookie_lines
 

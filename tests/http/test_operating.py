@@ -16,7 +16,7 @@ import pytest
 from domain.session import SessionPolicy
 from entrypoints.bootstrap import SQLITE_FILE, Services, build_app, build_services
 from entrypoints.config import Settings
-from entrypoints.session import SessionCookies
+from entrypoints.http.session import SessionCookies
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error, break_store
 

@@ -16,9 +16,9 @@ from domain.auth import AuthService
 from domain.passkeys import Passkeys
 from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
-from entrypoints.errors import EMAIL_NOT_VERIFIED, PASSKEY_REFUSED
+from entrypoints.http.errors import EMAIL_NOT_VERIFIED, PASSKEY_REFUSED
 from infrastructure.passwords.common_list import shipped_list
-from infrastructure.webauthn_verifier import WebauthnVerifier
+from infrastructure.second_factor.webauthn_verifier import WebauthnVerifier
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, MakeApi, assert_error
 from tests.http.ui_browser import ORIGIN, PageClient, page_text

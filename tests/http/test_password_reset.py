@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, assert_names_field, flip
 

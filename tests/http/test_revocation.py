@@ -16,16 +16,16 @@ from domain.session import SessionPolicy
 from domain.throttle import FailureCounter
 from domain.user import MIN_PASSWORD_LENGTH
 from domain.users import Users
-from entrypoints.app import create_app
-from entrypoints.audit import AuditLog
-from entrypoints.rate_limit import TokenBucketLimiter
-from entrypoints.session import SessionCookies
-from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
+from entrypoints.http.app import create_app
+from entrypoints.http.audit import AuditLog
+from entrypoints.http.rate_limit import TokenBucketLimiter
+from entrypoints.http.session import SessionCookies
+from infrastructure.hashing.argon2_hasher import Argon2Hasher, Argon2Parameters
 from infrastructure.itsdangerous_tokens import ItsdangerousTokenSigner
 from infrastructure.passwords.common_list import shipped_list
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.login_failures import SqliteLoginFailureRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.conftest import CHEAP_ARGON2
 from tests.fakes import FakeClock, RecordingNotifier
 from tests.http.helpers import EMAIL, KEY, PASSWORD, Api, assert_error, second_factor_parts

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from infrastructure.argon2_hasher import Argon2Hasher
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.hashing.argon2_hasher import Argon2Hasher
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.http.helpers import (
     EMAIL,
     PASSWORD,

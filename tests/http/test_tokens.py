@@ -7,7 +7,7 @@ import re
 import pytest
 
 from domain.access_tokens import MAX_TOKENS_PER_USER, token_digest
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.fakes import FakeClock
 from tests.http.helpers import EMAIL, PASSWORD, Api, MakeApi, assert_error
 

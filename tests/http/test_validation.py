@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.http.helpers import EMAIL, PASSWORD, Api, assert_error, assert_names_field, stored_emails
 
 SIGNUP_FIELDS = ("email_address", "password", "first_name", "last_name")

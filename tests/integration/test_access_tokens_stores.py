@@ -9,8 +9,8 @@ from domain.errors import TokenRefused
 from domain.user import User
 from domain.users import Users
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 from tests.contract.test_user_repository import CREATED, make_user
 from tests.engines import drop_indices
 from tests.fakes import FakeClock

@@ -21,12 +21,12 @@ from entrypoints.bootstrap import (
 )
 from entrypoints.config import ConfigError, Settings
 from entrypoints.bootstrap import SQLITE_FILE
-from infrastructure.fernet_box import FernetSecretBox
-from infrastructure.hashing_pool import cores_available
+from infrastructure.second_factor.fernet_box import FernetSecretBox
+from infrastructure.hashing.pool import cores_available
 from infrastructure.search_engine.login_failures import SearchEngineLoginFailureRepository
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
-from infrastructure.sqlite_login_failures import SqliteLoginFailureRepository
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.login_failures import SqliteLoginFailureRepository
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 
 
 def test_without_elasticsearch_users_live_in_sqlite_in_the_data_dir(tmp_path):

@@ -58,8 +58,8 @@ def test_init_gives_users_of_an_earlier_release_an_id(env, capsys):
     from dataclasses import replace
 
     from domain.user import User
-    from infrastructure.sqlite_database import SqliteDatabase
-    from infrastructure.sqlite_repository import SqliteUserRepository
+    from infrastructure.sqlite.database import SqliteDatabase
+    from infrastructure.sqlite.user_repository import SqliteUserRepository
     from tests.contract.test_user_repository import make_user
 
     database = SqliteDatabase(Path(env["ESAUTH_DATA_DIR"]) / "esauth.sqlite3")

@@ -17,9 +17,9 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from infrastructure.outbox_notifier import OUTBOX_SENDER, OutboxNotifier
-from infrastructure.reset_message import SUBJECT, reset_link
-from infrastructure.smtp_notifier import SmtpNotifier
+from infrastructure.mail.outbox import OUTBOX_SENDER, OutboxNotifier
+from infrastructure.mail.reset_message import SUBJECT, reset_link
+from infrastructure.mail.smtp import SmtpNotifier
 from tests.smtp_server import FakeSmtpServer, closed_port
 
 TOKEN = "eyJ1IjoiYWRhQGV4YW1wbGUuY29tIn0.aVZ5QA.Zk9xR3-q_1vTn0bL8sVdW2yKcH4"

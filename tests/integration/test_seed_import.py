@@ -17,7 +17,7 @@ from domain.auth import AuthService
 from domain.errors import InactiveUser, InvalidCredentials, StoreUnavailable
 from domain.throttle import FailureCounter
 from domain.users import Users
-from infrastructure.argon2_hasher import Argon2Hasher
+from infrastructure.hashing.argon2_hasher import Argon2Hasher
 from infrastructure.search_engine.seed_source import SeedSource
 from infrastructure.seed_import import (
     ImportReport,
@@ -26,9 +26,9 @@ from infrastructure.seed_import import (
     import_seed_users,
     user_from_seed,
 )
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
-from infrastructure.upgrading_hasher import UpgradingHasher
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
+from infrastructure.hashing.upgrading_hasher import UpgradingHasher
 from tests.conftest import CHEAP_ARGON2
 from tests.fakes import FakeClock, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
 

@@ -14,8 +14,8 @@ from domain.user import User
 from entrypoints.bootstrap import SQLITE_FILE, build_stores
 from entrypoints.cli import main
 from entrypoints.config import Settings
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 
 
 def mode(path: Path) -> int:

@@ -8,8 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from infrastructure.sqlite_database import SqliteDatabase
-from infrastructure.sqlite_repository import SqliteUserRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.user_repository import SqliteUserRepository
 
 HELD_S = 0.3
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from entrypoints.client_address import rate_key
+from entrypoints.http.client_address import rate_key
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from infrastructure.hashing_pool import threads_for_worker
+from infrastructure.hashing.pool import threads_for_worker
 
 
 @pytest.mark.parametrize(

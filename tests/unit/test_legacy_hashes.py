@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from infrastructure.argon2_hasher import Argon2Hasher, Argon2Parameters
-from infrastructure.legacy_hashes import MAX_ITERATIONS, is_werkzeug_pbkdf2, verify_werkzeug_pbkdf2
-from infrastructure.upgrading_hasher import UpgradingHasher
+from infrastructure.hashing.argon2_hasher import Argon2Hasher, Argon2Parameters
+from infrastructure.hashing.legacy_hashes import MAX_ITERATIONS, is_werkzeug_pbkdf2, verify_werkzeug_pbkdf2
+from infrastructure.hashing.upgrading_hasher import UpgradingHasher
 from tests.conftest import CHEAP_ARGON2
 from tests.contract.test_password_hasher import PasswordHasherContract
 

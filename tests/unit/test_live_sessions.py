@@ -7,7 +7,7 @@ import pytest
 from domain.auth import MAX_LIVE_SESSIONS
 from domain.errors import SessionInvalid, SessionNotFound
 from domain.session import SessionRecord
-from entrypoints.user_agent import summarize
+from entrypoints.http.user_agent import summarize
 from tests.fakes import FakeHasher, InMemoryUserRepository
 from tests.unit.test_auth import PASSWORD, make_auth
 

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from entrypoints.logs import Fields, JsonFormatter
-from entrypoints.request_log import AccessLine
+from entrypoints.http.request_log import AccessLine
 
 
 def record(msg: object, *args: object, exc_info=None, name: str = "esauth") -> logging.LogRecord:

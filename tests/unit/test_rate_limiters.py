@@ -7,8 +7,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from entrypoints.rate_limit import ClientLimiter, TokenBucketLimiter
-from entrypoints.shared_buckets import WAYS, SharedTokenBuckets
+from entrypoints.http.rate_limit import ClientLimiter, TokenBucketLimiter
+from entrypoints.server.shared_buckets import WAYS, SharedTokenBuckets
 from tests.fakes import FakeClock
 
 MakeLimiter = Callable[[int], ClientLimiter]

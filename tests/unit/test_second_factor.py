@@ -23,8 +23,8 @@ from domain.second_factor import RECOVERY_CODES, TOTP_DIGITS, TOTP_INTERVAL_S, P
 from domain.session import SessionPolicy
 from domain.throttle import FailureCounter, failure_key
 from domain.users import Users
-from infrastructure.fernet_box import FernetSecretBox
-from infrastructure.pyotp_codes import PyotpCodes
+from infrastructure.second_factor.fernet_box import FernetSecretBox
+from infrastructure.second_factor.pyotp_codes import PyotpCodes
 from tests.fakes import FakeClock, FakeHasher, FakePasswordScreen, InMemoryLoginFailureRepository, InMemoryUserRepository
 
 CODES = PyotpCodes(TOTP_DIGITS, TOTP_INTERVAL_S)  # pure computation: the real algorithm, no fake needed

@@ -52,7 +52,7 @@ def test_session_cookies_are_plain_itsdangerous_tokens_readable_by_either_side()
     key and salt reads our cookies, and we read its."""
     from itsdangerous import URLSafeSerializer
 
-    from entrypoints.session import SALT, SessionCookies
+    from entrypoints.http.session import SALT, SessionCookies
 
     cookies = SessionCookies(["k" * 40], POLICY)
     stock = URLSafeSerializer("k" * 40, salt=SALT)
@@ -69,7 +69,7 @@ def cookie_request(header: str):
 
 
 def test_a_verified_cookie_header_is_remembered_and_a_forged_one_never_is():
-    from entrypoints.session import SessionCookies
+    from entrypoints.http.session import SessionCookies
     from domain.errors import SessionInvalid
 
     cookies = SessionCookies(["k" * 40], POLICY)
@@ -86,7 +86,7 @@ def test_a_verified_cookie_header_is_remembered_and_a_forged_one_never_is():
 
 
 def test_a_cookie_header_without_the_session_cookie_yields_no_session():
-    from entrypoints.session import SessionCookies
+    from entrypoints.http.session import SessionCookies
 
     cookies = SessionCookies(["k" * 40], POLICY)
     assert cookies.from_request(cookie_request("theme=dark")) is None

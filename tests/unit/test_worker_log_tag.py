@@ -3,7 +3,7 @@
 import logging
 import os
 
-from entrypoints.supervisor import WorkerLogTag
+from entrypoints.server.supervisor import WorkerLogTag
 
 
 def record(msg, *args) -> logging.LogRecord:

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from entrypoints.supervisor import tell_parent_ready
+from entrypoints.server.supervisor import tell_parent_ready
 
 
 def test_a_worker_whose_parent_is_gone_signals_nobody() -> None:

@@ -1,0 +1,1 @@
+"""Serving the app: waitress with esauth's limits, and the workers' supervisor."""

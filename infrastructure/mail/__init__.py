@@ -1,0 +1,1 @@
+"""Messages to users: the outbox directory, SMTP, and what each message says."""
