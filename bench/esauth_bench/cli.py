@@ -156,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
                 peers.peers(bench, args.peers_list, args.connections_list, args.sessions)
             if args.baselines:
                 baselines.remeasure_disturbed(bench, n)
+        if "sessions" in args.scenarios_set:
+            sys.path.insert(0, str(REPO / "bench"))
+            import session_memory  # in-process, a few seconds: what each distinct session costs the server
+            bench.results.session_memory = session_memory.summary(args.sessions)
         report.evaluate(bench.results)
         report.flag_disturbed(bench.results, args.max_other_load)
         info = report.machine_info(wrk, wrk_how, commit)

@@ -281,6 +281,9 @@ def render(results: Results, args: argparse.Namespace, info: list[str], threads_
         f"{label}: {versions}" for label, versions in results.peer_versions.items())] if results.peer_versions else []
     if results.seeding:
         extra.append("- Seeding (bulk, straight into the store, one shared argon2 hash): " + "; ".join(results.seeding))
+    if results.session_memory:
+        extra.append("- Memory per distinct session, in-process (tracemalloc, bench/session_memory.py): "
+                     + results.session_memory)
     if results.metrics_names:
         extra.append("- esauth's /metrics served: " + ", ".join(results.metrics_names))
     return "\n".join([

@@ -67,6 +67,8 @@ class Results:
         """How long each large store took to seed, for the report."""
         self.metrics_names: list[str] = []
         """The metric families esauth's /metrics served, as first scraped."""
+        self.session_memory = ""
+        """What each distinct session costs a server in memory (bench/session_memory.py)."""
         self.workers = 1
         """Processes each esauth server (and bare Falcon) ran: the targets differ for N workers."""
 

@@ -31,6 +31,20 @@ class SeedingTooLong(BenchError):
     """Direct seeding ran past its deadline; what was written stays written."""
 
 
+class SeedBudget:
+    """--seed-minutes of one store: spent only while seeding it, however long the scenarios run
+    between its seedings (the distinct-session users, then the growth to each of --users)."""
+
+    def __init__(self, minutes: float) -> None:
+        self.left_s = minutes * 60
+
+    def deadline(self) -> float:
+        return time.monotonic() + self.left_s
+
+    def spend(self, seconds: float) -> None:
+        self.left_s -= seconds
+
+
 BULK_CHUNK = 5000
 """Users per bulk request (search engines) or per transaction (SQLite)."""
 

@@ -12,7 +12,7 @@ from .common import COOKIE_USERS, SEED_USERS
 from .runner import Bench
 from .scenarios import behind_nginx, cookie_check, forward_auth, large_store, login, metrics, signup
 from .scenarios.target import Target
-from .seeding import log_in, seed_over_http
+from .seeding import SeedBudget, log_in, seed_over_http
 from .servers import Server, esauth_env, start_esauth
 from .stores import STARTERS
 
@@ -21,7 +21,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
               scenarios: set[str], growth: list[int], diagnostics: bool, distinct_sessions: int,
               nginx: bool, seed_minutes: float) -> None:
     store = STARTERS[store_name](bench.procs, bench.workdir, bench.nonce)
-    seed_deadline = time.monotonic() + seed_minutes * 60
+    seed_budget = SeedBudget(seed_minutes)
     try:
         env = esauth_env(bench.workdir / f"data-{store_name}-{threads_n}", bench.args.workers, store.env)
         server = start_esauth(bench.procs, bench.workdir, store.name, env, threads, store.pid, store.reads)
@@ -39,7 +39,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
                     forward_auth.verify(t, hot)
             distinct = None
             if "sessions" in scenarios:
-                distinct = cookie_check.distinct_sessions(t, distinct_sessions, seed_deadline)
+                distinct = cookie_check.distinct_sessions(t, distinct_sessions, seed_budget)
                 if "verify" in scenarios:
                     forward_auth.verify(t, distinct, distinct=True)
             if nginx and (hot or distinct):
@@ -53,7 +53,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
             if diagnostics and hot:
                 cookie_check.uncached(t, hot)
             if growth:
-                large_store.growth(t, scenarios, diagnostics, growth, seed_deadline)
+                large_store.growth(t, scenarios, diagnostics, growth, seed_budget)
         finally:
             bench.procs.stop(server.proc)
     finally:

@@ -27,6 +27,7 @@ from ..measure import process_tree
 from ..loopback import free_port
 from ..seeding import LiveSessions
 from ..servers import Server, esauth_env, start_bare_falcon, start_esauth
+from .cookie_check import warm_up
 from .target import Target
 
 LIFTED = {
@@ -43,9 +44,11 @@ APP_PATH = "/app"
 @dataclass
 class BehindNginx(Server):
     """A server (esauth or bare Falcon) as wrk reaches it: through nginx over TLS. Its CPU and
-    /metrics are still the server's own (port); the load meter counts nginx's too."""
+    /metrics are still the server's own (port); the load meter counts nginx's and the protected
+    app's too (the app's own work under auth_request is the bench's, not another job's)."""
     nginx_port: int = 0
     nginx_pid: int = 0
+    app_pid: int = 0
 
     @property
     def url(self) -> str:
@@ -53,7 +56,8 @@ class BehindNginx(Server):
 
     @property
     def pids(self) -> list[int]:
-        return super().pids + process_tree(self.nginx_pid)
+        app = process_tree(self.app_pid) if self.app_pid and self.app_pid != self.proc.pid else []
+        return super().pids + process_tree(self.nginx_pid) + app
 
 
 def lifted(config: str) -> str:
@@ -86,7 +90,8 @@ def front(stack: ExitStack, workdir: Path, server: Server, app: Server) -> Behin
     except NginxError as error:
         raise BenchError(f"nginx: {error}") from None
     return BehindNginx(f"{server.name} behind nginx", server.proc, server.port, server.log_path, server.env,
-                       server.store_pid, server.store_reads, server.counts_sessions, port, nginx.process.pid)
+                       server.store_pid, server.store_reads, server.counts_sessions, port, nginx.process.pid,
+                       app.proc.pid)
 
 
 def answers(front: BehindNginx, path: str, cookie: str) -> None:
@@ -133,6 +138,8 @@ def behind_nginx(t: Target, hot: LiveSessions | None, distinct: LiveSessions | N
             rows += [("nginxsessions", f"GET /v1/test behind nginx, {n}", "/v1/test", distinct),
                      ("nginxverifysessions", f"GET /v1/auth/verify behind nginx, {n}", "/v1/auth/verify", distinct),
                      ("nginxapp", f"GET {APP_PATH} via auth_request, {n}", APP_PATH, distinct)]
+        if distinct:  # a new server: each session checked once first, as the direct rows do
+            warm_up(esauth.port, distinct.file().read_text().splitlines(), 4 * bench.args.workers)
         for kind, label, path, sessions in rows:
             answers(served, path, sessions.file().read_text().splitlines()[0])
             for conns in t.conns_list:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..common import SEED_USERS, BenchError
 from ..loopback import http_call
-from ..seeding import LiveSessions, seed_directly
+from ..seeding import LiveSessions, SeedBudget, seed_directly
 from ..servers import start_esauth
 from .target import Target, growth_label, growth_prefix
 
@@ -28,7 +28,7 @@ def hot_sessions(t: Target, sessions: LiveSessions, grown: int = 0) -> None:
                          t.server, "/v1/test", "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
 
 
-def distinct_sessions(t: Target, count: int, deadline: float | None = None) -> LiveSessions:
+def distinct_sessions(t: Target, count: int, budget: SeedBudget | None = None) -> LiveSessions:
     """GET /v1/test from `count` users in turn (get.lua: each wrk thread takes every other line).
 
     The users (numbers SEED_USERS on: the first of the growth range) are written straight into
@@ -39,7 +39,10 @@ def distinct_sessions(t: Target, count: int, deadline: float | None = None) -> L
     from entrypoints.config import Settings
 
     ids = {SEED_USERS + k: new_session_id() for k in range(count)}
-    seconds = seed_directly(t.env, SEED_USERS, count, session_ids=lambda i: (ids[i],), deadline=deadline)
+    seconds = seed_directly(t.env, SEED_USERS, count, session_ids=lambda i: (ids[i],),
+                            deadline=budget.deadline() if budget else None)
+    if budget:
+        budget.spend(seconds)
     t.direct_users = count
     print(f"  ({t.store}: wrote {count:,} users with a live session each directly in {seconds:.1f} s)", flush=True)
     sessions = LiveSessions(t.env, t.bench.workdir, ids)

@@ -10,24 +10,29 @@ and kept for the report.
 
 from __future__ import annotations
 
+import time
+
 from ..common import COOKIE_USERS, GROWTH_STRIDE, SEED_USERS
-from ..seeding import SeedingTooLong, log_in, seed_directly
+from ..seeding import SeedBudget, SeedingTooLong, log_in, seed_directly
 from . import cookie_check, login
 from .target import Target
 
 
-def growth(t: Target, scenarios: set[str], diagnostics: bool, sizes: list[int], deadline: float) -> None:
+def growth(t: Target, scenarios: set[str], diagnostics: bool, sizes: list[int], budget: SeedBudget) -> None:
     for size in sorted(sizes):
         # The distinct-session users, if that scenario ran, are the first of them.
         more = size - t.direct_users
         if more > 0:
+            started = time.monotonic()
             try:
-                seconds = seed_directly(t.env, SEED_USERS + t.direct_users, more, deadline=deadline)
+                seconds = seed_directly(t.env, SEED_USERS + t.direct_users, more, deadline=budget.deadline())
             except SeedingTooLong as error:
+                budget.spend(time.monotonic() - started)
                 note = f"{t.store}: growing to {size:,} users: {error}; its rows and the larger sizes' are left out"
                 t.bench.results.seeding.append(note)
                 print(f"  ({note})", flush=True)
                 return
+            budget.spend(seconds)
             t.direct_users = size
             note = f"{t.store}: {more:,} users written in {seconds:.1f} s ({more / seconds:,.0f}/s), {size:,} in all"
             t.bench.results.seeding.append(note)
