@@ -26,7 +26,7 @@ from domain.auth import new_session_id  # noqa: E402
 from domain.session import Session, SessionPolicy  # noqa: E402
 from domain.session_view import VIEW_ENTRIES, SessionView  # noqa: E402
 from domain.user import User, new_user_id  # noqa: E402
-from entrypoints.session import VERIFIED_COOKIES_KEPT, SessionCookies  # noqa: E402
+from entrypoints.http.session import VERIFIED_COOKIES_KEPT, SessionCookies  # noqa: E402
 from infrastructure.user_document import from_document, to_document  # noqa: E402
 
 HASH = "$argon2id$v=19$m=19456,t=2,p=1$" + "A" * 22 + "$" + "B" * 43
