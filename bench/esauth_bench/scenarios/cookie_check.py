@@ -36,7 +36,6 @@ def distinct_sessions(t: Target, count: int, budget: SeedBudget | None = None) -
     the server's key.
     """
     from domain.auth import new_session_id
-    from entrypoints.config import Settings
 
     ids = {SEED_USERS + k: new_session_id() for k in range(count)}
     seconds = seed_directly(t.env, SEED_USERS, count, session_ids=lambda i: (ids[i],),
@@ -51,14 +50,23 @@ def distinct_sessions(t: Target, count: int, budget: SeedBudget | None = None) -
         status, _, body = http_call(t.server.port, "GET", "/v1/test", cookie=line)
         if status != 200:
             raise BenchError(f"GET /v1/test with a minted cookie answered {status} {body[:200]!r}")
-    view_ms = Settings.from_env(t.env).session_check_cache_ms
     warm_up(t.server.port, lines, 4 * t.bench.args.workers)
-    for conns in t.conns_list:
-        row = t.bench.scenario(f"sessions-{t.store}-t{t.threads}-c{conns}", f"GET /v1/test, {count:,} sessions",
-                               t.store, t.threads, t.server, "/v1/test", "get.lua", conns,
-                               lambda: [f"cookies={sessions.file()}"], 200)
-        row.sessions, row.session_view_ms, row.workers = count, view_ms, t.bench.args.workers
+    distinct_rows(t, sessions)
     return sessions
+
+
+def distinct_rows(t: Target, sessions: LiveSessions, grown: int = 0) -> None:
+    """GET /v1/test from the distinct sessions in turn; on a grown store (`grown` users), the same
+    sessions again, they being the first of its users."""
+    from entrypoints.config import Settings
+
+    view_ms = Settings.from_env(t.env).session_check_cache_ms
+    prefix, growth = growth_prefix(grown), growth_label(grown)
+    for conns in t.conns_list:
+        row = t.bench.scenario(f"{prefix}sessions-{t.store}-t{t.threads}-c{conns}",
+                               f"GET /v1/test, {sessions.count:,} sessions{growth}", t.store, t.threads, t.server,
+                               "/v1/test", "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
+        row.sessions, row.session_view_ms, row.workers = sessions.count, view_ms, t.bench.args.workers
 
 
 def warm_up(port: int, cookies: list[str], connections: int) -> None:
