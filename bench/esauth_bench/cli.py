@@ -159,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.baselines:
                 baselines.remeasure_disturbed(bench, n)
         if "sessions" in args.scenarios_set:
-            sys.path.insert(0, str(REPO / "bench"))
-            import session_memory  # in-process, a few seconds: what each distinct session costs the server
+            import session_memory  # bench/ (run.py's own directory); in-process, a few seconds
             bench.results.session_memory = session_memory.summary(args.sessions)
         report.evaluate(bench.results)
         report.flag_disturbed(bench.results, args.max_other_load)
