@@ -24,7 +24,8 @@ test: $(BIN)/.installed
 
 # Measures every endpoint against its limit (BENCH_ARGS=--quick for a look): one process with the
 # large stores and nginx, then one worker per core with the peers beside it, each run writing its
-# own block of BENCHMARKS.md (about 100 minutes in all). Debian's wrk, apt-get installed if missing.
+# own block of BENCHMARKS.md (33 minutes each here, plus the large stores: about 30 more). Debian's
+# wrk, apt-get installed if missing.
 BENCH_WORKERS ?= $(shell nproc)
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py --peers none $(BENCH_ARGS)

@@ -78,6 +78,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--no-install", action="store_true", help="never install wrk with apt-get")
     parser.add_argument("--output", help="write the report here (default BENCHMARKS.md; with --quick, none)")
+    parser.add_argument("--block", help="the generated block of --output this run rewrites (default: one per "
+                                        "--workers count), e.g. `--block growth` for a run of only the large stores")
     parser.add_argument("--json", help="also write every run's raw figures here")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temp dir with server logs")
     args = parser.parse_args(argv)
@@ -157,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.baselines:
                 baselines.remeasure_disturbed(bench, n)
         if "sessions" in args.scenarios_set:
-            sys.path.insert(0, str(REPO / "bench"))
-            import session_memory  # in-process, a few seconds: what each distinct session costs the server
+            import session_memory  # bench/ (run.py's own directory); in-process, a few seconds
             bench.results.session_memory = session_memory.summary(args.sessions)
         report.evaluate(bench.results)
         report.flag_disturbed(bench.results, args.max_other_load)
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + text)
         print(f"\nbench: finished in {(time.monotonic() - started) / 60:.1f} min", flush=True)
         if args.output:
-            report.write_report(Path(args.output), text, args.workers)
+            report.write_report(Path(args.output), text, args.workers, args.block)
             print(f"bench: wrote {args.output}")
         if args.json:
             Path(args.json).write_text(json.dumps(

@@ -53,7 +53,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
             if diagnostics and hot:
                 cookie_check.uncached(t, hot)
             if growth:
-                large_store.growth(t, scenarios, diagnostics, growth, seed_budget)
+                large_store.growth(t, scenarios, diagnostics, growth, seed_budget, distinct)
         finally:
             bench.procs.stop(server.proc)
     finally:

@@ -30,8 +30,8 @@ def deployment(tmp_path: Path, start_server: StartServer) -> Iterator[tuple[Http
         yield running.https, running.esauth
 
 
-def session_cookie(headers: dict[str, str]) -> str:
-    (line,) = [line for line in headers["set-cookie"].split("\n") if line.startswith("__Host-session=")]
+def session_cookie(headers: dict[str, str], name: str = "__Host-session") -> str:
+    (line,) = [line for line in headers["set-cookie"].split("\n") if line.startswith(name + "=")]
     assert "Secure" in line and "HttpOnly" in line
     return line.split(";", 1)[0]
 
@@ -104,14 +104,20 @@ def test_an_app_behind_nginx_sees_only_identities_esauth_vouched_for(deployment)
     assert refused[-1]["target"] == "GET /app/page"
 
 
-def test_the_app_never_sees_esauths_session_cookie_and_keeps_its_own(deployment) -> None:
+def test_the_app_never_sees_esauths_cookies_and_keeps_its_own(deployment) -> None:
     https, _ = deployment
     assert https("POST", "/v1/users/new", {"email_address": EMAIL, "password": PASSWORD})[0] == 200
     status, headers, _ = https("POST", "/v1/auth/login", {"email_address": EMAIL, "password": PASSWORD})
     assert (status, headers["cache-control"]) == (200, "no-store")  # esauth's own answer with a cookie
     cookie = session_cookie(headers)
+    device = session_cookie(headers, "__Host-device")  # what lets a login skip the account's lockout
     value = cookie.split("=", 1)[1]
+    others = f"__Host-csrf=c; {device}; __Host-esauth-pending=p; __Host-webauthn=w"
+    every = f"{cookie}; __Secure-session={value}; __Secure-esauth-pending=q; {others}"  # seven: all a browser can hold
     for sent, kept in [
+        (f"theme=dark; {cookie}; {others}; lang=en", ["theme=dark", "lang=en"]),
+        (every, None),
+        (f"csrf=mine; device=mine; {every}; webauthn=mine", ["csrf=mine", "device=mine", "webauthn=mine"]),
         (f"theme=dark; {cookie}; lang=en", ["theme=dark", "lang=en"]),
         (f"{cookie};theme=dark", ["theme=dark"]),
         (f"theme=dark; {cookie}", ["theme=dark"]),
@@ -122,9 +128,8 @@ def test_the_app_never_sees_esauths_session_cookie_and_keeps_its_own(deployment)
         seen = seen_by_app(https, Cookie=sent)
         pairs = None if seen["cookie"] is None else [p.strip() for line in seen["cookie"] for p in line.split(";") if p.strip()]
         assert pairs == kept, sent
-        assert value not in json.dumps(seen)
-    four = f"{cookie}; {cookie}; {cookie}; {cookie}"
-    assert https("GET", "/app/page", Accept="application/json", Cookie=four)[0] == 400
+        assert value not in json.dumps(seen) and device.split("=", 1)[1] not in json.dumps(seen)
+    assert https("GET", "/app/page", Accept="application/json", Cookie=f"{every}; {cookie}")[0] == 400  # eight
 
 
 def test_nginx_refuses_two_way_framing(deployment) -> None:

@@ -63,3 +63,12 @@ def test_each_worker_count_rewrites_only_its_own_block(tmp_path: Path) -> None:
     assert "first" not in text
     assert text.index("one process, second") < text.index("two workers, second") < text.index("hand-written notes")
     assert text.count("<!-- bench:begin workers=2") == 1 and text.count("<!-- bench:end -->") == 1
+
+
+def test_a_named_block_sits_beside_the_worker_counts_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    report.write_report(path, "one process")
+    report.write_report(path, "growth, first", block="growth")
+    report.write_report(path, "growth, second", block="growth")
+    text = path.read_text()
+    assert "one process" in text and "growth, first" not in text and text.count("<!-- bench:begin growth") == 1
