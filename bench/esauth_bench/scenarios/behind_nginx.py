@@ -27,7 +27,7 @@ from ..measure import process_tree
 from ..loopback import free_port
 from ..seeding import LiveSessions
 from ..servers import Server, esauth_env, start_bare_falcon, start_esauth
-from .cookie_check import warm_every_worker, warm_up
+from .cookie_check import warm_view
 from .target import Target
 
 LIFTED = {
@@ -139,8 +139,7 @@ def behind_nginx(t: Target, hot: LiveSessions | None, distinct: LiveSessions | N
                      ("nginxverifysessions", f"GET /v1/auth/verify behind nginx, {n}", "/v1/auth/verify", distinct),
                      ("nginxapp", f"GET {APP_PATH} via auth_request, {n}", APP_PATH, distinct)]
         if distinct:  # a new server: each session checked once first, as the direct rows do
-            warm_up(esauth.port, distinct.file().read_text().splitlines(), 4 * bench.args.workers)
-            warm_every_worker(bench, served, distinct, max(t.conns_list))
+            warm_view(bench, esauth, distinct, max(t.conns_list))
         for kind, label, path, sessions in rows:
             answers(served, path, sessions.file().read_text().splitlines()[0])
             for conns in t.conns_list:

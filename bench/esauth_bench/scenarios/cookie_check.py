@@ -51,10 +51,16 @@ def distinct_sessions(t: Target, count: int, budget: SeedBudget | None = None) -
         status, _, body = http_call(t.server.port, "GET", "/v1/test", cookie=line)
         if status != 200:
             raise BenchError(f"GET /v1/test with a minted cookie answered {status} {body[:200]!r}")
-    warm_up(t.server.port, lines, 4 * t.bench.args.workers)
-    warm_every_worker(t.bench, t.server, sessions, max(t.conns_list))
+    warm_view(t.bench, t.server, sessions, max(t.conns_list))
     distinct_rows(t, sessions)
     return sessions
+
+
+def warm_view(bench: Bench, server: Server, sessions: LiveSessions, conns: int) -> None:
+    """Every distinct session checked before the runs, on every worker: after the server starts,
+    and after anything that empties its view (a bulk write the change feed cannot list)."""
+    warm_up(server.port, sessions.file().read_text().splitlines(), 4 * bench.args.workers)
+    warm_every_worker(bench, server, sessions, conns)
 
 
 WARM_PASSES = 8

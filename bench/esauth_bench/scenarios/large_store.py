@@ -46,8 +46,7 @@ def growth(t: Target, scenarios: set[str], diagnostics: bool, sizes: list[int], 
         if distinct:
             # The bulk write just made is more change than one look lists, so the view was emptied
             # (domain/session_view): warm it again, as after any other start.
-            cookie_check.warm_up(t.server.port, distinct.file().read_text().splitlines(), 4 * t.bench.args.workers)
-            cookie_check.warm_every_worker(t.bench, t.server, distinct, max(t.conns_list))
+            cookie_check.warm_view(t.bench, t.server, distinct, max(t.conns_list))
             cookie_check.distinct_rows(t, distinct, size)
         if "login" in scenarios:
             login.logins(t, right=True, unknown=False, login_users=spread[COOKIE_USERS:], grown=size)
