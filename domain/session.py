@@ -9,7 +9,7 @@ from domain.devices import DeviceCookie
 from domain.errors import ReauthenticationRequired, SessionExpired
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Session:
     """One login of one user. `issued_at` starts the absolute clock, `last_seen` the idle one."""
 
@@ -30,7 +30,7 @@ class Session:
         return self.authenticated_at or self.issued_at
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     """What a person is shown of one of their live sessions, kept on the user beside its id.
 

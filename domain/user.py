@@ -21,7 +21,7 @@ MAX_NAME_LENGTH = 100
 ADDRESS_SPECIALS = frozenset(',;:<>()[]\\"')
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccessToken:
     """A personal access token as its user's document keeps it: never the token, only its digest."""
 
@@ -34,7 +34,7 @@ class AccessToken:
     """Rounded down to the hour (domain.access_tokens): when it was last used, not a usage trail."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passkey:
     """A WebAuthn credential as its user's document keeps it: the public key only (the private
     key never leaves the authenticator), and the signature counter last seen."""
@@ -52,7 +52,7 @@ class Passkey:
     transports: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpentChallenge:
     """A WebAuthn challenge this user's credential already answered, kept until it would have
     expired anyway: the guarded write that uses a challenge records it, so it works once."""
@@ -61,7 +61,7 @@ class SpentChallenge:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class User:
     """A user as the store holds it.
 
