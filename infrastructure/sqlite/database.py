@@ -23,6 +23,13 @@ SIDECARS = ("-wal", "-shm")
 CHANGES_KEPT = 10_000
 """Rows of `user_changes` kept: a process further behind than this forgets its whole session view."""
 SET_UP_RETRY_S = 0.05
+PAGE_CACHE_KIB = 512
+"""SQLite's page cache per connection, and there is one per thread that touches the store (8
+request threads and more). Its default, 2 MiB each, copied 16 MiB of pages the OS caches anyway
+into a server that had checked 10,000 distinct users (RSS 111 MiB there, 100 at 512 KiB; 131
+and 119 after logins on top). A read that misses it costs a pread: random reads over 200,000
+users took 19-22 us each against 18.6 at 2 MiB, and the session view answers nearly every check,
+so reads are rare on the hot path."""
 
 SCHEMA = (
     """
@@ -151,6 +158,7 @@ class SqliteDatabase:
             )
             try:
                 connection.execute("PRAGMA synchronous=NORMAL")
+                connection.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
                 connection.create_function("esauth_name_words", -1, name_words, deterministic=True)
                 if self._schema_made:
                     connection.execute(WRITE_PROBE)

@@ -23,6 +23,7 @@ from domain.timestamps import format_time
 from infrastructure.search_engine import user_repository
 from infrastructure.search_engine.documents import document_version, version_guard
 from infrastructure.search_engine.user_repository import MOVE_MARKS, MOVE_STALE, SearchEngineUserRepository
+from infrastructure.sqlite import database as sqlite_database
 from infrastructure.sqlite import user_repository as sqlite_repository
 from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.store_watch import ObservedStore, OutageLog
@@ -647,6 +648,24 @@ class TestSqliteUserRepository(UserRepositoryContract):
             assert second.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         finally:
             second.close()
+
+    def test_every_threads_connection_keeps_a_small_page_cache(self, tmp_path):
+        """One connection per thread: SQLite's default 2 MiB cache each made 8 request threads
+        hold 16 MiB of pages the OS caches anyway."""
+        database = SqliteDatabase(tmp_path / "esauth.sqlite3")
+        try:
+            opened_before = len(database._connections)
+            sizes = []
+            threads = [threading.Thread(target=lambda: sizes.append(
+                database.connection().execute("PRAGMA cache_size").fetchone()[0])) for _ in range(3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sizes == [-sqlite_database.PAGE_CACHE_KIB] * 3
+            assert len(database._connections) == opened_before + 3
+        finally:
+            database.close()
 
     def test_search_and_delete_of_a_store_that_cannot_be_read_are_store_unavailable(self, repo):
         repo._db.connection().execute("DROP TABLE users")
