@@ -76,9 +76,13 @@ class SessionPolicy:
 
     def touch(self, session: Session, now: datetime) -> Session | None:
         """The session to re-issue because it is in use, or None if it is fresh enough."""
-        if now - session.last_seen < min(self.refresh_after, self.idle_timeout / 4):
+        if self.fresh(session.last_seen, now):
             return None
         return replace(session, last_seen=now)
+
+    def fresh(self, seen: datetime, now: datetime) -> bool:
+        """Whether a session seen (or re-issued) at `seen` needs no new cookie yet."""
+        return now - seen < min(self.refresh_after, self.idle_timeout / 4)
 
     def max_age(self, session: Session, now: datetime) -> int:
         """Seconds the cookie may live: the idle window, never past the absolute end."""

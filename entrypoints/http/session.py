@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
@@ -293,17 +292,17 @@ class Reissues:
     def due(self, session: Session, old_key: bool, now: datetime) -> Session | None:
         """The session to send as a new cookie now (its last_seen moved to `now` when it is in
         use), or None."""
-        refreshed = self._policy.touch(session, now)
-        if refreshed is None and not old_key:
+        policy = self._policy
+        if not old_key and policy.fresh(session.last_seen, now):
             return None
         with self._lock:
             last = self._at.get(session.session_id)
-            if last is not None and timedelta(0) <= now - last and self._policy.touch(replace(session, last_seen=last), now) is None:
+            if last is not None and timedelta(0) <= now - last and policy.fresh(last, now):
                 return None  # re-issued here lately: the client kept the old cookie
             if last is None and len(self._at) >= self._kept:
                 del self._at[next(iter(self._at))]
             self._at[session.session_id] = now
-        return refreshed or session
+        return policy.touch(session, now) or session
 
 
 CLEAR_SITE_DATA = '"cache"'
