@@ -22,13 +22,16 @@ from .results import Results, Row, fmt, pct
 from .wrk import wrk_version
 
 
-GET_KINDS = ("test", "sessions", "uncached", "verify", "verifysessions", "metricsoff", "metricson", "scraped")
+GET_KINDS = ("test", "stale", "sessions", "uncached", "verify", "verifysessions", "metricsoff", "metricson", "scraped")
 """Row kinds read against bare Falcon; all but the diagnostics have the cookie check's target."""
 DIAGNOSTIC_KINDS = ("uncached", "metricsoff")
 NGINX_KINDS = ("nginxtest", "nginxsessions", "nginxverifysessions", "nginxapp")
 """Row kinds served through nginx, read against bare Falcon behind the same nginx."""
 GROWN = re.compile(r"^growth(\d+)-(.*)$")
 """A grown store's row key: growth<users>-<the 100-user row's key>."""
+STALE_LEAST = 0.95
+"""Replayed stale cookies against the same sessions' fresh ones: "no more than a fresh one"
+(issue 14), less the noise between two runs of the same row."""
 PEER_TIMES = 3.0
 """esauth's cookie check with the distinct sessions against the best peer's (issue 14)."""
 BESIDE = {
@@ -63,6 +66,12 @@ def evaluate(results: Results) -> None:
                     row.target = f"≥{least:g}" + (f"; p99 ≤2× ({p99_ratio:.1f}×)" if p99_judged else "")
                     ok = row.ratio >= least and (not p99_judged or p99_ratio <= 2.0)
                     row.verdict = "met" if ok else "MISSED"
+                elif kind == "stale":
+                    fresh = rows.get(f"test-{store}-t{t}-c{c}")
+                    if fresh and fresh.median("rps"):
+                        times = row.median("rps") / fresh.median("rps")
+                        row.target = f"≥{STALE_LEAST:g}× fresh cookies' ({times:.2f}×)"
+                        row.verdict = "met" if times >= STALE_LEAST else "MISSED"
                 elif kind not in DIAGNOSTIC_KINDS and kind not in ("nginxverifysessions", "nginxapp"):
                     row.target = "≥0.75"
                     row.verdict = "met" if row.ratio >= 0.75 else "MISSED"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -182,27 +182,38 @@ class LiveSessions:
     """A file of Cookie lines for live sessions (user number -> session id), signed with the
     server's first key by esauth's own SessionCookies and issued at the time of minting.
 
-    The server re-issues a cookie on every answer once it is a minute old, and wrk never keeps
-    the new one, so a file minted once would price a re-sign per request after its first minute
-    (issue 14's stale-cookie client). `file()` mints anew whenever the file is REMINT_AFTER_S
-    old: a run shorter than a minute minus that never meets a re-issue (the Set-Cookie/req
-    diagnostic shows it if one does).
+    The server re-issues a cookie once it is a minute old, and wrk never keeps the new one, so a
+    file minted once would turn into issue 14's stale-cookie client after its first minute.
+    `file()` mints anew whenever the file is REMINT_AFTER_S old: a run shorter than a minute
+    minus that never meets a re-issue (the Set-Cookie/req diagnostic shows it if one does).
+    `stale()` is that client on purpose, for its own row.
     """
 
     REMINT_AFTER_S = 30.0
+    STALE_BY = timedelta(minutes=2)
+    """How old `stale()`'s cookies look: past the minute after which an answer re-issues one,
+    well inside the idle timeout."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, sessions: dict[int, str]) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, sessions: dict[int, str],
+                 age: timedelta = timedelta(0)) -> None:
         self.count = len(sessions)
+        self._env = env
         self._codec = session_cookies(env)
         self._sessions = sessions
+        self._age = age
         self._path = workdir / f"cookies-{secrets.token_hex(4)}.txt"
         self._minted_at: float | None = None
+
+    def stale(self) -> "LiveSessions":
+        """The same sessions as a client replays them that never stores a re-issued cookie:
+        each cookie last seen STALE_BY ago, so every answer weighs a re-issue (issue 14)."""
+        return LiveSessions(self._env, self._path.parent, self._sessions, self.STALE_BY)
 
     def file(self) -> Path:
         if self._minted_at is None or time.monotonic() - self._minted_at >= self.REMINT_AFTER_S:
             from domain.session import Session
 
-            now = datetime.now(timezone.utc)
+            now = datetime.now(timezone.utc) - self._age
             name = self._codec.name
             self._path.write_text("".join(
                 f"{name}={self._codec.encode(Session(EMAIL.format(i), sid, now, now))}\n"

@@ -35,6 +35,7 @@ def run_store(bench: Bench, store_name: str, threads: int | None, threads_n: int
             hot = log_in(server, bench.workdir, list(range(COOKIE_USERS))) if "test" in scenarios else None
             if hot:
                 cookie_check.hot_sessions(t, hot)
+                cookie_check.stale_sessions(t, hot)
                 if "verify" in scenarios:
                     forward_auth.verify(t, hot)
             distinct = None

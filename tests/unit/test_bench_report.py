@@ -41,6 +41,16 @@ def test_n_workers_need_085_of_bare_falcon_and_p99_within_2x_at_every_count() ->
     assert verdicts(results(2, 900.0, test_p99=25.0)) == {16: "MISSED", 64: "MISSED"}
 
 
+def test_replayed_stale_cookies_are_read_against_the_same_sessions_fresh_ones() -> None:
+    out = results(1, 800.0)
+    out.add(Row("stale-sqlite-t8-c16", "GET /v1/test, stale cookies replayed", "sqlite", 8, 16, [run(770.0)]))
+    out.add(Row("stale-sqlite-t8-c64", "GET /v1/test, stale cookies replayed", "sqlite", 8, 64, [run(740.0)]))
+    report.evaluate(out)
+    stale = out.rows["stale-sqlite-t8-c16"], out.rows["stale-sqlite-t8-c64"]
+    assert [row.verdict for row in stale] == ["met", "MISSED"]  # 0.96 and 0.93 of the fresh 800 req/s
+    assert "0.93×" in stale[1].target and stale[1].ratio == 0.74  # still read against bare Falcon too
+
+
 def test_the_login_memory_limit_is_what_one_workers_hashing_pool_can_hold(monkeypatch) -> None:
     monkeypatch.setattr(report, "cores_available", lambda: 2)
     for workers, limit in ((1, 2 * 19 + 80), (2, 19 + 80)):

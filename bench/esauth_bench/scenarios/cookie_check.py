@@ -6,6 +6,9 @@
   request comes from another user, and each user comes back only every N / (req/s) seconds
   (issue 14's production shape). Every session is checked once first (warm_up), as in production
   every user has been seen before; the session view then serves it until it changes.
+- `stale_sessions`: the same 16 sessions with cookies a minute past their re-issue, replayed as a
+  client that never stores the new cookie does: each session is re-issued once per interval on
+  each worker, every other answer only weighs it.
 - `uncached`: the 16 sessions against a second server with the view off, which reads the store on
   every request: what a miss costs.
 
@@ -27,6 +30,16 @@ def hot_sessions(t: Target, sessions: LiveSessions, grown: int = 0) -> None:
     for conns in t.conns_list:
         t.bench.scenario(f"{prefix}test-{t.store}-t{t.threads}-c{conns}", f"GET /v1/test{growth}", t.store, t.threads,
                          t.server, "/v1/test", "get.lua", conns, lambda: [f"cookies={sessions.file()}"], 200)
+
+
+def stale_sessions(t: Target, sessions: LiveSessions) -> None:
+    """GET /v1/test with the 16 sessions' cookies as a client replays them that never stores a
+    re-issued one (seeding.LiveSessions.stale): read against the fresh cookies' row, since
+    issue 14 asks that such a client cost no more than a fresh one."""
+    stale = sessions.stale()
+    for conns in t.conns_list:
+        t.bench.scenario(f"stale-{t.store}-t{t.threads}-c{conns}", "GET /v1/test, stale cookies replayed", t.store,
+                         t.threads, t.server, "/v1/test", "get.lua", conns, lambda: [f"cookies={stale.file()}"], 200)
 
 
 def distinct_sessions(t: Target, count: int, budget: SeedBudget | None = None) -> LiveSessions:
