@@ -76,7 +76,7 @@ def main() -> int:
             "ESAUTH_DATA_DIR": data_dir, "ESAUTH_SECRET_KEY": "bench-signing-key-0123456789abcdef0123",
             "ESAUTH_COOKIE_SECURE": "false",
         })
-        moved = timedelta(0)
+        moved = timedelta(0)  # how far the server's clock is ahead: each row sets it (the loop below)
 
         def clock():
             return utc_now() + moved
@@ -93,14 +93,14 @@ def main() -> int:
             status, _, body = call(app, "POST", "/v1/users/me/tokens", with_cookie, json.dumps({"name": "bench", "current_password": PASSWORD}).encode())
             if status.startswith("201"):
                 token = json.loads(body)["data"]["token"]
-            now = timedelta(0)
+            unmoved = timedelta(0)
             rows = [
-                ("GET /v1/test (cookie)", "GET", "/v1/test", with_cookie, now),
-                ("GET /v1/auth/verify (cookie)", "GET", "/v1/auth/verify", with_cookie, now),
-                ("HEAD /v1/auth/verify (cookie)", "HEAD", "/v1/auth/verify", with_cookie, now),
+                ("GET /v1/test (cookie)", "GET", "/v1/test", with_cookie, unmoved),
+                ("GET /v1/auth/verify (cookie)", "GET", "/v1/auth/verify", with_cookie, unmoved),
+                ("HEAD /v1/auth/verify (cookie)", "HEAD", "/v1/auth/verify", with_cookie, unmoved),
             ]
             if token is not None:
-                rows.append(("GET /v1/auth/verify (bearer)", "GET", "/v1/auth/verify", {"Authorization": f"Bearer {token}"}, now))
+                rows.append(("GET /v1/auth/verify (bearer)", "GET", "/v1/auth/verify", {"Authorization": f"Bearer {token}"}, unmoved))
             rows.append(("GET /v1/test (stale cookie replayed)", "GET", "/v1/test", with_cookie, REISSUE_INTERVAL_PASSED))
             # Rounds interleaved and the best of each kept: the machine is shared, and what is
             # measured is the work a request costs, not what else ran meanwhile.
