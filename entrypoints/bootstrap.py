@@ -433,7 +433,13 @@ def build_app(
     ready_queue = settings.ready_hash_queue or READY_QUEUE_PER_WORKER * services.hasher.workers
     return create_app(
         services.auth,
-        SessionCookies(services.keys, policy, secure=settings.cookie_secure, domain=settings.cookie_domain),
+        SessionCookies(
+            services.keys,
+            policy,
+            secure=settings.cookie_secure,
+            domain=settings.cookie_domain,
+            kept=settings.session_view_entries,  # one live cookie per user the view keeps
+        ),
         AuditLog(services.keys[0], clock, settings.trusted_proxies, metrics),
         limiter or TokenBucketLimiter(settings.client_requests_per_minute, clock),
         clock,

@@ -44,6 +44,7 @@ from entrypoints.http.passkey_resources import (
     SignInResource,
 )
 from entrypoints.http.rate_limit import ClientLimiter, RateLimitMiddleware
+from entrypoints.http.representations import PublicUserJson
 from entrypoints.http.request_guard import CrossSiteGuard, ResponseHeaders
 from entrypoints.http.resources import (
     HealthResource,
@@ -152,11 +153,12 @@ def create_app(
     reset = PasswordResetResource(accounts, audit)
     app.add_route("/v1/auth/password-reset", reset)
     app.add_route("/v1/auth/password-reset/confirm", reset, suffix="confirm")
-    app.add_route("/v1/auth/verify", VerifyResource())
+    user_json = PublicUserJson(cookies.kept)  # the probe's and the proxies' answer, per user kept
+    app.add_route("/v1/auth/verify", VerifyResource(user_json))
     verify_email = VerifyEmailResource(emails, audit)
     app.add_route("/v1/auth/verify-email", verify_email)
     app.add_route("/v1/auth/verify-email/resend", verify_email, suffix="resend")
-    app.add_route("/v1/test", TestResource())
+    app.add_route("/v1/test", TestResource(user_json))
     health = HealthResource(auth)
     app.add_route("/health", health)
     app.add_route("/health/live", LiveResource())

@@ -82,8 +82,8 @@ class VerifyResource:
     login_required = True
     answers_proxies = True  # refusals are 401 or 403, the answers auth_request understands
 
-    def __init__(self) -> None:
-        self._user_json = PublicUserJson()
+    def __init__(self, user_json: PublicUserJson) -> None:
+        self._user_json = user_json
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.on_head(req, resp)

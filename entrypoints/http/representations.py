@@ -42,7 +42,9 @@ class PublicUserJson:
     The session check hands out the same User object for as long as this process's view of it
     lasts, so the login-required probe would format the same few users thousands of times a
     second. An entry is used only for the very object it was made from: any write or re-read
-    makes a new User, so nothing stale is ever served.
+    makes a new User, so nothing stale is ever served. One is shared by the resources that answer
+    with the user, kept for as many users as the session cookies are (emptied when full, the
+    bound must hold the users taking turns).
     """
 
     def __init__(self, kept: int = 10_000) -> None:
@@ -58,7 +60,8 @@ class PublicUserJson:
         with self._lock:
             if len(self._kept) >= self._kept_max:
                 self._kept.clear()
-            self._kept[user.email_address] = (user, text)
+            if self._kept_max:
+                self._kept[user.email_address] = (user, text)
         return text
 
 

@@ -170,8 +170,8 @@ class TestResource:
 
     login_required = True
 
-    def __init__(self) -> None:
-        self._user_json = PublicUserJson()
+    def __init__(self, user_json: PublicUserJson) -> None:
+        self._user_json = user_json
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The body a product behind esauth asks for on every request: spliced from the kept JSON

@@ -165,3 +165,38 @@ def test_the_session_views_bounds_are_what_the_settings_say_and_are_logged(tmp_p
         assert describe_view(services.users.view) == line
     finally:
         services.close()
+
+
+@pytest.mark.parametrize("entries, verified_per_round", [(4, 0), (3, 4)])
+def test_the_session_views_bound_also_bounds_the_cookies_kept_verified(tmp_path, monkeypatch, entries, verified_per_round):
+    """One verified cookie per user the view keeps: four users taking turns are verified once on
+    a bound of four, and on every round on a bound of three (the kept ones are emptied when full)."""
+    import falcon.testing
+
+    from domain.session import Session, SessionPolicy
+    from entrypoints.bootstrap import build_app
+    from entrypoints.http.session import SessionCookies
+
+    settings = replace(Settings.from_env({"ESAUTH_SESSION_VIEW_ENTRIES": str(entries), "ESAUTH_COOKIE_SECURE": "false"}),
+                       data_dir=tmp_path)
+    services = build_services(settings)
+    try:
+        client = falcon.testing.TestClient(build_app(settings, services))
+        minting = SessionCookies(services.keys, SessionPolicy(), secure=False)
+        cookies = []
+        for n in range(4):
+            services.auth.register(f"u{n}@example.com", "correct horse battery")
+            _, session = services.auth.login(f"u{n}@example.com", "correct horse battery")
+            cookies.append(minting.encode(session))
+        verified = []
+        decode = SessionCookies.decode
+        monkeypatch.setattr(SessionCookies, "decode", lambda self, value: verified.append(value) or decode(self, value))
+        for cookie in cookies:
+            assert client.simulate_get("/v1/test", cookies={"session": cookie}).status_code == 200
+        del verified[:]
+        for _ in range(2):
+            for cookie in cookies:
+                assert client.simulate_get("/v1/test", cookies={"session": cookie}).status_code == 200
+        assert len(verified) == 2 * verified_per_round
+    finally:
+        services.close()

@@ -85,6 +85,38 @@ def test_a_verified_cookie_header_is_remembered_and_a_forged_one_never_is():
     assert forged not in cookies._verified
 
 
+def test_users_taking_turns_within_the_bound_are_each_verified_once(monkeypatch):
+    """Users past the default bound (VERIFIED_COOKIES_KEPT) taking turns, on a bound that holds
+    them: only the first round verifies signatures. The kept cookies are emptied when full, so a
+    bound one short would verify every cookie of every round."""
+    from entrypoints.http.session import VERIFIED_COOKIES_KEPT, SessionCookies
+
+    users = VERIFIED_COOKIES_KEPT + 32
+    headers = []
+    for kept in (users, users - 1):
+        cookies = SessionCookies(["k" * 40], POLICY, kept=kept)
+        headers = headers or [f"{cookies.name}={cookies.encode(Session(f'u{n}@example.com', f'sid{n}', T0, T0))}"
+                              for n in range(users)]
+        verified = []
+        decode = cookies.decode
+        monkeypatch.setattr(cookies, "decode", lambda value: verified.append(value) or decode(value))
+        requests = [cookie_request(header) for header in headers]
+        for _ in range(3):
+            for request in requests:
+                cookies.from_request(request)
+        assert len(verified) == (users if kept == users else 3 * users), kept
+        assert len(cookies._verified) <= kept
+
+
+def test_no_cookie_is_kept_on_a_bound_of_zero():
+    from entrypoints.http.session import SessionCookies
+
+    cookies = SessionCookies(["k" * 40], POLICY, kept=0)
+    found = cookies.from_request(cookie_request(f"{cookies.name}={cookies.encode(session())}"))
+    assert found is not None and found[0].email_address == "a@example.com"
+    assert cookies._verified == {}
+
+
 def test_a_cookie_header_without_the_session_cookie_yields_no_session():
     from entrypoints.http.session import SessionCookies
 
