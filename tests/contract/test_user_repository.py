@@ -814,7 +814,24 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
 
     def test_more_changes_than_are_listed_is_incomplete(self, repo, monkeypatch):
         monkeypatch.setattr(user_repository, "CHANGES_LISTED", 2)
+        monkeypatch.setattr(user_repository, "CHANGE_PAGES", 1)
         assert_too_many_changes_are_incomplete(repo)
+
+    def test_a_look_pages_through_more_changes_than_one_page_holds(self, repo, monkeypatch):
+        """Each look lists the whole window again, so one page (2,000 changed users) would be
+        exceeded by 200 writes a second and empty every view on every look: a look reads pages,
+        oldest change first, up to CHANGE_PAGES of them."""
+        monkeypatch.setattr(user_repository, "CHANGES_LISTED", 2)
+        monkeypatch.setattr(user_repository, "CHANGE_PAGES", 3)
+        mark = repo.changes_since(None).mark
+        made = [add_user(repo, f"u{n}@example.com") for n in range(6)]
+        repo.delete("u5@example.com")
+        changes = repo.changes_since(mark)
+        assert changes.complete
+        assert changes.versions == {**{user.email_address: user.version for user in made[:5]}, "u5@example.com": None}
+        add_user(repo, "u6@example.com")
+        add_user(repo, "u7@example.com")
+        assert repo.changes_since(mark).complete is False  # 7 users changed: more than 3 pages of 2
 
     def test_a_deletion_leaves_a_tombstone_that_a_look_lists(self, repo):
         repo.add(make_user())
