@@ -38,8 +38,10 @@ CHANGE_PAGES = 10
 incomplete (the view starts afresh). Each look lists the whole window again, so one page alone
 (200 writes a second over the 10 s window: the "last seen" writes of 12,000 users active each
 minute) would empty every process's view on every look."""
-CHANGE_ORDER = [{"changed_at": {"order": "asc"}}, {"email_address": {"order": "asc"}}]
-"""A look's pages, oldest change first, ties by email (a sort on `_id` is refused on ES 8+)."""
+CHANGE_ORDER = [{"email_address": {"order": "asc"}}]
+"""A look's pages by email, which a write never changes: a user rewritten while a look pages
+keeps its place (by `changed_at` it would move, perhaps behind the page already read, and be
+listed by no page of this look). The keyword, since a sort on `_id` is refused on ES 8+."""
 
 MOVE_STALE = timedelta(seconds=60)
 """A move to a new address still under way after this long was cut short by a crash: a reader
@@ -283,7 +285,7 @@ class SearchEngineUserRepository(AliasedIndex):
         request = {**stamped_since(since, CHANGES_LISTED), "sort": CHANGE_ORDER}
         for _ in range(CHANGE_PAGES):
             found = self._missing.run(lambda: self._client.search(self.index, request))
-            hits = found["hits"]["hits"][:CHANGES_LISTED + 1]
+            hits = found["hits"]["hits"]
             page = hits[:CHANGES_LISTED]  # one more asked for, to know whether another page follows
             versions.update((hit["_id"], document_version(hit)) for hit in page)  # made again since
             if len(hits) <= CHANGES_LISTED:

@@ -820,7 +820,7 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
     def test_a_look_pages_through_more_changes_than_one_page_holds(self, repo, monkeypatch):
         """Each look lists the whole window again, so one page (2,000 changed users) would be
         exceeded by 200 writes a second and empty every view on every look: a look reads pages,
-        oldest change first, up to CHANGE_PAGES of them."""
+        by email, up to CHANGE_PAGES of them."""
         monkeypatch.setattr(user_repository, "CHANGES_LISTED", 2)
         monkeypatch.setattr(user_repository, "CHANGE_PAGES", 3)
         mark = repo.changes_since(None).mark
@@ -832,6 +832,32 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         add_user(repo, "u6@example.com")
         add_user(repo, "u7@example.com")
         assert repo.changes_since(mark).complete is False  # 7 users changed: more than 3 pages of 2
+
+    def test_a_user_rewritten_while_a_look_pages_is_still_listed(self, repo, monkeypatch):
+        """A write between two pages of a look, stamped behind what the first page read (a writer
+        whose clock is behind, within the window) and made searchable at once: by `changed_at`
+        the user would move behind the page already read and be listed by no page."""
+        monkeypatch.setattr(user_repository, "CHANGES_LISTED", 2)
+        real, search = user_repository._now_ms, repo._client.search
+        mark = repo.changes_since(None).mark
+        for n in range(6):
+            add_user(repo, f"u{n}@example.com")
+        rewritten = []
+
+        def paging(index, body):
+            found = search(index, body)
+            if "sort" in body and not rewritten:
+                monkeypatch.setattr(user_repository, "_now_ms", lambda: int(mark) - 5000)
+                rewritten.append(repo.update(replace(repo.get("u5@example.com"), first_name="Later")))
+                monkeypatch.setattr(user_repository, "_now_ms", real)
+                repo._client.refresh(repo.index)
+            return found
+
+        monkeypatch.setattr(repo._client, "search", paging)
+        changes = repo.changes_since(mark)
+        assert changes.complete and rewritten
+        assert changes.versions["u5@example.com"] == rewritten[0].version
+        assert {f"u{n}@example.com" for n in range(6)} <= changes.versions.keys()
 
     def test_a_deletion_leaves_a_tombstone_that_a_look_lists(self, repo):
         repo.add(make_user())
