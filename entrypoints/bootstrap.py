@@ -34,7 +34,7 @@ from entrypoints.http.metrics_resource import MetricsResource
 from entrypoints.http.rate_limit import ClientLimiter, TokenBucketLimiter
 from entrypoints.server.shared_buckets import SharedTokenBuckets
 from entrypoints.http.pending_login import PendingLoginCookies
-from entrypoints.http.session import SessionCookies
+from entrypoints.http.session import VERIFIED_COOKIES_KEPT, SessionCookies
 from infrastructure.hashing.argon2_hasher import Argon2Hasher, Argon2Parameters, weaker_than_floor
 from infrastructure.background import BackgroundWorker
 from infrastructure.clock import utc_now
@@ -438,7 +438,8 @@ def build_app(
             policy,
             secure=settings.cookie_secure,
             domain=settings.cookie_domain,
-            kept=settings.session_view_entries,  # one live cookie per user the view keeps
+            # One live cookie per user the view keeps; with the view's entries at 0, the default.
+            kept=settings.session_view_entries or VERIFIED_COOKIES_KEPT,
         ),
         AuditLog(services.keys[0], clock, settings.trusted_proxies, metrics),
         limiter or TokenBucketLimiter(settings.client_requests_per_minute, clock),

@@ -25,6 +25,10 @@ VERIFIED_COOKIES_KEPT = 10_000
 """The default bound of verified cookies kept; `esauth serve` keeps as many as its session view
 keeps users (one live cookie each). Only cookies whose signature verified are kept, so forged
 ones cannot fill it."""
+HEADER_SLACK = 256
+"""Bytes of other cookies a Cookie header may carry beside the session's and still be the key
+its verified session is kept under. A longer header is kept under the session cookie alone, so
+no client makes an entry much larger than its own signed cookie, or one entry per padding."""
 REISSUES_KEPT = 10_000
 """Sessions whose re-issue this process remembers (the oldest forgotten first)."""
 
@@ -95,11 +99,16 @@ class SessionCookies:
         values = req.get_cookie_values(self.name)
         if not values:
             return None
-        decoded = self.decode(values[0])
+        value = values[0]
+        key = header if len(header) <= len(value) + HEADER_SLACK else f"{self.name}={value}"
+        known = self._verified.get(key)
+        if known is not None:
+            return known
+        decoded = self.decode(value)
         if len(self._verified) >= self.kept:
             self._verified.clear()
         if self.kept:
-            self._verified[header] = decoded
+            self._verified[key] = decoded
         return decoded
 
     def decode(self, value: str) -> tuple[Session, bool]:

@@ -108,6 +108,27 @@ def test_users_taking_turns_within_the_bound_are_each_verified_once(monkeypatch)
         assert len(cookies._verified) <= kept
 
 
+def test_a_padded_cookie_header_is_kept_under_the_session_cookie_alone(monkeypatch):
+    """Other cookies beside the session's make the header the key only within HEADER_SLACK: past
+    it, one entry per session cookie however the padding varies, none larger than the cookie."""
+    from entrypoints.http.session import HEADER_SLACK, SessionCookies
+
+    cookies = SessionCookies(["k" * 40], POLICY)
+    value = cookies.encode(session())
+    verified = []
+    decode = cookies.decode
+    monkeypatch.setattr(cookies, "decode", lambda v: verified.append(v) or decode(v))
+    for n in range(50):
+        found = cookies.from_request(cookie_request(f"pad{n}={'x' * HEADER_SLACK}; {cookies.name}={value}"))
+        assert found is not None and found[0].email_address == "a@example.com"
+    assert len(verified) == 1
+    assert list(cookies._verified) == [f"{cookies.name}={value}"]
+    short = f"theme=dark; {cookies.name}={value}"
+    for _ in range(2):
+        cookies.from_request(cookie_request(short))
+    assert short in cookies._verified and len(verified) == 2  # a short header is its own key: verified once
+
+
 def test_no_cookie_is_kept_on_a_bound_of_zero():
     from entrypoints.http.session import SessionCookies
 
