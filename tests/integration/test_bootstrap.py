@@ -169,12 +169,14 @@ def test_the_session_views_bounds_are_what_the_settings_say_and_are_logged(tmp_p
 
 @pytest.mark.parametrize("entries, verified_per_round", [(4, 0), (3, 4)])
 def test_the_session_views_bound_also_bounds_the_cookies_kept_verified(tmp_path, monkeypatch, entries, verified_per_round):
-    """One verified cookie per user the view keeps: four users taking turns are verified once on
-    a bound of four, and on every round on a bound of three (the kept ones are emptied when full)."""
+    """One verified cookie and one JSON per user the view keeps: four users taking turns are
+    verified and formatted once on a bound of four, and on every request on a bound of three (the
+    kept ones are emptied when full)."""
     import falcon.testing
 
     from domain.session import Session, SessionPolicy
     from entrypoints.bootstrap import build_app
+    from entrypoints.http import representations
     from entrypoints.http.session import SessionCookies
 
     settings = replace(Settings.from_env({"ESAUTH_SESSION_VIEW_ENTRIES": str(entries), "ESAUTH_COOKIE_SECURE": "false"}),
@@ -188,15 +190,18 @@ def test_the_session_views_bound_also_bounds_the_cookies_kept_verified(tmp_path,
             services.auth.register(f"u{n}@example.com", "correct horse battery")
             _, session = services.auth.login(f"u{n}@example.com", "correct horse battery")
             cookies.append(minting.encode(session))
-        verified = []
-        decode = SessionCookies.decode
+        verified, formatted = [], []
+        decode, public_user = SessionCookies.decode, representations.public_user
         monkeypatch.setattr(SessionCookies, "decode", lambda self, value: verified.append(value) or decode(self, value))
+        monkeypatch.setattr(representations, "public_user", lambda user: formatted.append(user) or public_user(user))
         for cookie in cookies:
             assert client.simulate_get("/v1/test", cookies={"session": cookie}).status_code == 200
-        del verified[:]
+        del verified[:], formatted[:]
         for _ in range(2):
             for cookie in cookies:
                 assert client.simulate_get("/v1/test", cookies={"session": cookie}).status_code == 200
-        assert len(verified) == 2 * verified_per_round
+                assert client.simulate_get("/v1/auth/verify", cookies={"session": cookie}).status_code == 200
+        # the probe and the proxies' check share one JSON per user, kept for as many users
+        assert (len(verified), len(formatted)) == (2 * verified_per_round, 2 * verified_per_round)
     finally:
         services.close()
