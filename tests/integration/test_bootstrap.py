@@ -174,7 +174,7 @@ def test_the_session_views_bound_also_bounds_the_cookies_kept_verified(tmp_path,
     kept ones are emptied when full)."""
     import falcon.testing
 
-    from domain.session import Session, SessionPolicy
+    from domain.session import SessionPolicy
     from entrypoints.bootstrap import build_app
     from entrypoints.http import representations
     from entrypoints.http.session import SessionCookies
