@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import Metric
 from prometheus_client.process_collector import ProcessCollector
 
+from infrastructure.thread_tallies import ThreadTallies
+
 log = logging.getLogger("esauth.metrics")
 
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -29,30 +31,23 @@ announce 1.0.0, which older servers do not know)."""
 
 class PrometheusMetrics:
     """Every figure lives on `registry`, not prometheus_client's global one, so several apps (in
-    tests, say) never share counts. Labelled children are looked up once and kept: label lookup
-    takes a lock and builds tuples, which the cookie check should not pay per request."""
+    tests, say) never share counts. What every request adds to (its count and latency, the
+    session view's hit) is tallied per thread (infrastructure.thread_tallies); the rest is rare
+    enough for prometheus_client's own Counter and Histogram, whose store children are looked up
+    once and kept (label lookup takes a lock and builds tuples)."""
 
     def __init__(self, registry: CollectorRegistry | None = None, shared_dir: Path | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         ProcessCollector(registry=self.registry)  # memory, CPU and open files of this process
         r = self.registry
-        self._requests = Counter(
-            "esauth_http_requests", "HTTP requests answered, by route template and status.",
-            ("route", "method", "status"), registry=r,
-        )
-        self._latency = Histogram(
-            "esauth_http_request_duration_seconds", "Time from the request reaching the app to its answer.",
-            ("route", "method"), buckets=REQUEST_BUCKETS, registry=r,
-        )
+        # The figures every request adds to: counted per thread, without prometheus_client's locks.
+        self._tallies = ThreadTallies(REQUEST_BUCKETS)
+        r.register(self._tallies)
         self._throttled = Counter(
             "esauth_throttled", "Requests refused with 429: reason=login (the account's throttle) or client "
             "(the per-client rate limit).", ("reason",), registry=r,
         )
         self._logins = Counter("esauth_logins", "Logins answered, by outcome.", ("outcome",), registry=r)
-        self._session_cache = Counter(
-            "esauth_session_cache", "Session checks answered from the session view (hit) or by a store read "
-            "(miss).", ("result",), registry=r,
-        )
         self._store_latency = Histogram(
             "esauth_store_call_duration_seconds", "Calls of the user and login-failure stores.",
             ("store", "operation"), buckets=STORE_BUCKETS, registry=r,
@@ -68,10 +63,7 @@ class PrometheusMetrics:
         self._hash_queue = Gauge(
             "esauth_hash_queue_depth", "Hashes waiting for a worker of the hashing pool.", registry=r
         )
-        self._request_children: dict[tuple[str, str, int], tuple[Callable[[], None], Callable[[float], None]]] = {}
         self._store_children: dict[tuple[str, str], tuple[Callable[[float], None], Callable[[], None]]] = {}
-        self._hits = self._session_cache.labels("hit").inc
-        self._misses = self._session_cache.labels("miss").inc
         self._shared = WorkerSnapshots(self.registry, shared_dir) if shared_dir is not None else None
 
     def watch_hash_queue(self, depth: Callable[[], int]) -> None:
@@ -86,15 +78,7 @@ class PrometheusMetrics:
             self._shared.close()
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        children = self._request_children.get(key)
-        if children is None:
-            children = self._request_children[key] = (
-                self._requests.labels(route, method, str(status)).inc,
-                self._latency.labels(route, method).observe,
-            )
-        children[0]()
-        children[1](seconds)
+        self._tallies.request(route, method, status, seconds)
 
     def throttled(self, reason: str) -> None:
         self._throttled.labels(reason).inc()
@@ -103,7 +87,7 @@ class PrometheusMetrics:
         self._logins.labels(outcome).inc()
 
     def session_cache(self, hit: bool) -> None:
-        (self._hits if hit else self._misses)()
+        self._tallies.session_check(hit)
 
     def store_call(self, store: str, operation: str, seconds: float, failed: bool) -> None:
         key = (store, operation)
