@@ -16,6 +16,7 @@ from domain.email_addresses import EmailAddresses
 from domain.passkeys import Passkeys
 from domain.second_factor import TotpService
 from entrypoints.http import errors
+from entrypoints.http.context import Request
 from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.device_cookies import DeviceCookieMiddleware, DeviceCookies
 from entrypoints.http.account_resources import (
@@ -106,13 +107,14 @@ def create_app(
     router = CompiledRouter()
     app = falcon.App(
         media_type=falcon.MEDIA_JSON,
+        request_type=Request,
         router=router,
         middleware=[
             RequestObserver(
                 router, metrics, access_log=access_log, trusted_proxies=trusted_proxies, on_unavailable=on_unavailable
             ),
             ResponseHeaders(),
-            CorsMiddleware(allowed_origins),
+            *([CorsMiddleware(allowed_origins)] if allowed_origins else []),  # none allowed: nothing to answer
             PagesMiddleware(pages),
             BodyLimitMiddleware(max_body_bytes),
             CrossSiteGuard(allowed_origins, trusted_proxies),

@@ -88,15 +88,11 @@ class DeviceCookieMiddleware:
     def __init__(self, cookies: DeviceCookies) -> None:
         self._cookies = cookies
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.device_cookie = None
-        req.context.issue_device = None
-
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
         if req.method == "POST" and getattr(resource, "reads_device_cookie", False):
             req.context.device_cookie = self._cookies.from_request(req)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
-        issued = req.context.get("issue_device")
+        issued = req.context.issue_device
         if req_succeeded and issued is not None:
             self._cookies.set(resp, issued)

@@ -121,7 +121,7 @@ def domain_error(req: falcon.Request, resp: falcon.Response, ex: errors.AuthErro
     if isinstance(ex, errors.SecondFactorState):
         raise falcon.HTTPConflict(description=ex.reason)
     if isinstance(ex, (errors.SessionInvalid, errors.SessionExpired)):
-        clear = req.context.get("clear_session_cookie")
+        clear = req.context.clear_session_cookie
         if clear is not None:
             clear(resp)
         message = "Session expired, please log in again." if isinstance(ex, errors.SessionExpired) else "Login required."

@@ -123,7 +123,7 @@ class SecondFactorStep:
         email = pending.email_address
         try:
             user, session = self._auth.finish_login(
-                pending, check, summarize(req.user_agent), self._audit.client(req), device_cookie=req.context.get("device_cookie")
+                pending, check, summarize(req.user_agent), self._audit.client(req), device_cookie=req.context.device_cookie
             )
         except InvalidSecondFactor:
             self._audit.record(req, "login_failed", email, factor=factor)

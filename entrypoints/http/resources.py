@@ -107,7 +107,7 @@ def audited_login(auth: AuthService, audit: AuditLog, req: falcon.Request, email
     the oldest sessions the cap on live sessions ended), and the new device cookie in
     `req.context.issue_device` (entrypoints.http.device_cookies). Audit lines say whether a valid
     device cookie came (`device_cookie`), and a throttled attempt which bucket held it back."""
-    presented = req.context.get("device_cookie")
+    presented = req.context.device_cookie
     came = presented is not None
     try:
         user, session = auth.login(email, password, summarize(req.user_agent), audit.client(req), device_cookie=presented)

@@ -6,7 +6,7 @@ import hashlib
 import math
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import falcon
 from itsdangerous import BadData, BadSignature, URLSafeSerializer
@@ -208,21 +208,15 @@ class SessionMiddleware:
         self._limiter = limiter
         self._trusted_proxies = trusted_proxies
         self._reissues = Reissues(cookies.policy)
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.session = None
-        req.context.token = None
-        req.context.user = None
-        req.context.issue_session = None
-        req.context.end_session = False
-        req.context.clear_session_cookie = None
+        self._needs_of: dict[tuple[int, str], tuple[Any, Needs]] = {}
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
-        if not _required(resource, "login_required", req):
+        needs = self._needs(resource, req.method)
+        if not needs.login:
             return
         bearer = _bearer_token(req)
-        if bearer is not None and not _required(resource, "session_required", req):
-            self._token_login(req, resource, bearer)
+        if bearer is not None and not needs.session:
+            self._token_login(req, resource, bearer, needs.admin)
             return
         try:
             found = self._cookies.from_request(req)
@@ -241,7 +235,7 @@ class SessionMiddleware:
         except SessionExpired:
             self._audit.record(req, "session_expired", session.email_address)
             raise
-        admin_only = _required(resource, "admin_required", req)
+        admin_only = needs.admin
         try:
             # Admin rights are read from the store: a demotion elsewhere must count at once.
             req.context.user = self._auth.session_user(session, fresh=admin_only)
@@ -251,7 +245,7 @@ class SessionMiddleware:
         req.context.session = session
         if admin_only and not req.context.user.is_admin:
             raise NotPermitted("administrators only")  # before the request is read at all
-        if _required(resource, "recent_auth_required", req):
+        if needs.recent_auth:
             try:
                 self._cookies.policy.check_recent(session, now)  # sudo mode, before the body is read
             except ReauthenticationRequired:
@@ -263,7 +257,20 @@ class SessionMiddleware:
                 self._auth.seen(reissue, now)  # "last seen" in the list of sessions, as coarse as this
             req.context.issue_session = reissue
 
-    def _token_login(self, req: falcon.Request, resource: Any, bearer: str) -> None:
+    def _needs(self, resource: Any, method: str) -> "Needs":
+        """What `resource` requires of a `method` request: read from its attributes once, since
+        the resources live as long as the app (only for the methods HTTP defines, so a client
+        inventing methods cannot grow the table). Keyed by identity, as some resources are
+        dataclasses that cannot be hashed; the entry holds the resource, so its id stays its own."""
+        kept = self._needs_of.get((id(resource), method))
+        if kept is not None and kept[0] is resource:
+            return kept[1]
+        needs = Needs(*(_required(resource, attribute, method) for attribute in Needs._fields))
+        if method in KNOWN_METHODS:
+            self._needs_of[(id(resource), method)] = (resource, needs)
+        return needs
+
+    def _token_login(self, req: falcon.Request, resource: Any, bearer: str, admin_only: bool) -> None:
         client = rate_key(client_address(req, self._trusted_proxies))
         wait = self._limiter.wait(client)
         if wait > 0:
@@ -274,7 +281,6 @@ class SessionMiddleware:
             if getattr(resource, "answers_proxies", False):  # auth_request understands 401, not 429
                 raise falcon.HTTPUnauthorized(description=message, headers={"Retry-After": retry_after})
             raise falcon.HTTPTooManyRequests(description=message, retry_after=int(retry_after))
-        admin_only = _required(resource, "admin_required", req)
         try:
             user, token, first_use = self._tokens.authenticate(bearer, fresh=admin_only)
         except TokenRefused as refused:
@@ -293,9 +299,9 @@ class SessionMiddleware:
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         if not req_succeeded:
             return
-        if req.context.get("end_session"):
+        if req.context.end_session:
             self._cookies.clear(resp)
-        elif req.context.get("issue_session") is not None:
+        elif req.context.issue_session is not None:
             self._cookies.set(resp, req.context.issue_session, self._clock())
 
 
@@ -353,10 +359,24 @@ def _bearer_token(req: falcon.Request) -> str | None:
     return header[7:].strip()
 
 
-def _required(resource: Any, attribute: str, req: falcon.Request) -> bool:
-    """Whether `resource.<attribute>` (True, or a set of methods) applies to this request."""
-    required = getattr(resource, attribute, False)
-    if required is not True and req.method not in (required or ()):
+class Needs(NamedTuple):
+    """What a resource requires of a request, from its `<field>_required` attributes."""
+
+    login: bool
+    session: bool
+    """A session cookie, not a bearer token."""
+    admin: bool
+    recent_auth: bool
+    """A login within the sudo window (SessionPolicy.check_recent)."""
+
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _required(resource: Any, need: str, method: str) -> bool:
+    """Whether `resource.<need>_required` (True, or a set of methods) applies to `method`."""
+    required = getattr(resource, f"{need}_required", False)
+    if required is not True and method not in (required or ()):
         return False
     # A method the resource lacks gets its 405 whether or not the caller is logged in.
-    return hasattr(resource, f"on_{req.method.lower()}")
+    return hasattr(resource, f"on_{method.lower()}")

@@ -112,7 +112,7 @@ class HostedPages:
     def render(self, req: falcon.Request, resp: falcon.Response, template: str, status: int = 200, **context: Any) -> None:
         context.setdefault("error", None)
         context.setdefault("notice", None)
-        context.setdefault("signed_in", req.context.get("user") is not None)
+        context.setdefault("signed_in", req.context.user is not None)
         context["passkeys_on"] = self.scripts
         context["csrf_field"] = FIELD
         context["csrf_token"] = self.csrf.token(req.context.csrf_nonce, self.session_id(req))
@@ -148,7 +148,7 @@ class HostedPages:
         if req.context.get("error_page") is None:
             errors.domain_error(req, resp, ex, params)
             return
-        clear = req.context.get("clear_session_cookie")
+        clear = req.context.clear_session_cookie
         if clear is not None:
             clear(resp)
         target = "/ui/login?next=" + quote(req.path, safe="/") if req.method == "GET" else "/ui/login"

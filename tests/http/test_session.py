@@ -242,3 +242,17 @@ def test_a_replayed_cookie_signed_by_an_older_key_is_re_signed_once_per_interval
     assert [during.cookie_name in answer.cookies for answer in answers] == [True, False, False, False, False]
     clock.advance(minutes=1)
     assert during.cookie_name in during.get_test(old_cookie).cookies
+
+
+@pytest.mark.filterwarnings("ignore::wsgiref.validate.WSGIWarning")  # the methods are invented on purpose
+def test_invented_methods_never_grow_the_table_of_what_resources_require(api: Api) -> None:
+    from entrypoints.http.session import SessionMiddleware
+
+    (middleware,) = [m for m in api.app._unprepared_middleware if isinstance(m, SessionMiddleware)]
+    api.client.simulate_get("/v1/test")
+    api.client.simulate_post("/v1/test")
+    known = len(middleware._needs_of)
+    for i in range(50):
+        result = api.client.simulate_request(f"PROPFIND{i}", "/v1/test")
+        assert result.status_code in (400, 405), result.status_code
+    assert len(middleware._needs_of) == known
