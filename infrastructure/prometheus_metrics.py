@@ -159,7 +159,10 @@ class WorkerSnapshots:
 
     def _keep_writing(self) -> None:
         while not self._stop.wait(SNAPSHOT_EVERY_S):
-            self._write()
+            try:
+                self._write()
+            except Exception:  # a collector's fault must not end the snapshots: the next second tries again
+                log.exception("cannot take this worker's metrics snapshot")
 
     def _write(self) -> None:
         try:

@@ -56,8 +56,9 @@ class ThreadTallies:
         key = (route, method, status)
         tally = shard.requests.get(key)
         if tally is None:
-            tally = shard.requests[key] = [0] * (len(self._bounds) + 1) + [0.0]
+            # Its creation time first: a scrape that finds the key must find that too.
             self._created.setdefault(key, self._wall_clock())
+            tally = shard.requests[key] = [0] * (len(self._bounds) + 1) + [0.0]
         tally[bisect_left(self._bounds, seconds)] += 1  # the first bucket whose bound is >= seconds
         tally[-1] += seconds
 

@@ -7,11 +7,13 @@ never equal a signing key even when they are configured as the same string.
 
 cryptography is imported, and the keys derived, at the first seal or open rather than at start-up:
 its OpenSSL bindings are 6.6 MiB of every worker's RSS, which a worker that never meets a TOTP
-enrolment or code need not carry. Nothing about the keys can fail: any string derives a key."""
+enrolment or code need not carry. What could fail later is checked at start-up instead: each key
+encodes as UTF-8 (all derivation asks of it), and the package is there to be imported."""
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import threading
 from typing import TYPE_CHECKING, Sequence
 
@@ -34,6 +36,10 @@ class FernetSecretBox:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("at least one key is required")
+        for key in keys:
+            key.encode("utf-8")  # what derivation needs of a key: a bad one stops start-up, not a login
+        if importlib.util.find_spec("cryptography.fernet") is None:  # found, not loaded (a few KiB)
+            raise ImportError("cryptography is not installed: TOTP secrets cannot be sealed")
         self._keys = tuple(keys)
         self._lock = threading.Lock()
         self._fernets: tuple["Fernet", "MultiFernet"] | None = None

@@ -40,3 +40,9 @@ class TestFernetSecretBox(SecretBoxContract):
     def test_a_box_needs_a_key(self):
         with pytest.raises(ValueError):
             FernetSecretBox(())
+
+    def test_a_key_derivation_cannot_use_is_refused_when_the_box_is_made(self):
+        # An environment variable's undecodable bytes reach Python as lone surrogates; the keys
+        # are derived only at the first use, so this is what start-up checks in their place.
+        with pytest.raises(UnicodeEncodeError):
+            FernetSecretBox(("good key", "bad \udcff key"))

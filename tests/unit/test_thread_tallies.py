@@ -118,3 +118,22 @@ def test_a_scrape_while_threads_count_sees_no_error_and_never_a_count_going_down
         worker.join()
     final = samples(tallied(tallies))
     assert sum(v for (name, _), v in final.items() if name == "esauth_http_requests_total") == 40000
+
+
+def test_a_scrape_between_a_new_keys_creation_and_its_first_count_finds_its_creation_time() -> None:
+    """The clock is read as a request meets a key no thread has seen: a scrape at that very moment
+    (here made inside the clock, deterministically) must not find the key without its time."""
+    scrapes: list[dict] = []
+
+    def clock_that_scrapes() -> float:
+        if tallies_ready:
+            scrapes.append(samples(tallied(tallies)))
+        return 1_800_000_000.0
+
+    tallies_ready = False
+    tallies = ThreadTallies(REQUEST_BUCKETS, wall_clock=clock_that_scrapes)
+    tallies_ready = True
+    tallies.request("/v1/test", "GET", 500, 0.002)
+    assert scrapes, "the clock was not read at the new key"
+    got = samples(tallied(tallies))
+    assert got[("esauth_http_requests_total", (("method", "GET"), ("route", "/v1/test"), ("status", "500")))] == 1

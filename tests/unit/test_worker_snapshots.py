@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from infrastructure.prometheus_metrics import LIVE_FOR_S, PrometheusMetrics
 
@@ -43,3 +44,33 @@ def test_counts_sum_over_workers_and_a_stale_worker_keeps_its_counts_but_not_its
         assert sample(text, "esauth_hash_queue_depth ") == 1
     finally:
         here.close()
+
+
+def test_a_collector_failing_once_does_not_end_the_workers_snapshots(tmp_path) -> None:
+    """The snapshot thread is all the other workers see of this one: an error from one collect
+    (a bug, say) is logged and the next second's snapshot is written as usual."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    class FailsOnce:
+        calls = 0
+
+        def collect(self):
+            FailsOnce.calls += 1
+            if FailsOnce.calls == 1:
+                raise KeyError("a collector's bug")
+            yield GaugeMetricFamily("esauth_test_alive", "Written after the failure.", value=FailsOnce.calls)
+
+    metrics = PrometheusMetrics(shared_dir=tmp_path)
+    try:
+        metrics.registry.register(FailsOnce())
+        deadline, names = time.monotonic() + 10, []
+        while time.monotonic() < deadline and "esauth_test_alive" not in names:
+            time.sleep(0.05)
+            for snapshot in tmp_path.glob("worker-*.json"):
+                try:
+                    names = [family[0] for family in json.loads(snapshot.read_text())["families"]]
+                except ValueError:
+                    pass
+        assert FailsOnce.calls >= 2 and "esauth_test_alive" in names, "no snapshot after the failing collect"
+    finally:
+        metrics.close()
