@@ -6,6 +6,11 @@ from typing import Any
 
 import falcon
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The methods an app is asked for by name (TRACE and CONNECT have no business reaching one): the
+only ones a metric labels, a proxy may forward, or the session middleware keeps an entry for, so
+a client inventing methods grows nothing."""
+
 
 class RequestContext(falcon.Context):
     """The session's and the device cookie's fields start as class attributes, so no middleware

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import falcon
 
 from entrypoints.http.audit import AuditLog
+from entrypoints.http.context import KNOWN_METHODS
 from entrypoints.http.representations import PublicUserJson
 
 USER_HEADER = "X-Auth-Request-User"
@@ -21,8 +22,6 @@ ADMIN_HEADER = "X-Auth-Request-Admin"
 IDENTITY_HEADERS = (USER_HEADER, EMAIL_HEADER, ADMIN_HEADER)
 
 METHOD = re.compile(r"[A-Z]{3,10}")
-FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-"""What a proxy may say the original request was: TRACE and CONNECT have no business reaching an app."""
 MAX_FORWARDED_URI = 8192
 URI = re.compile(r"/[\x21-\x7e]*")
 """An origin-form request target (RFC 9112 3.2.1): a path from the root, printable ASCII, no spaces."""
@@ -44,7 +43,7 @@ class ForwardedRequest:
 
     def problem(self) -> str | None:
         """Why the proxy's description cannot be trusted to be a real request, or None."""
-        if self.method is not None and (not METHOD.fullmatch(self.method) or self.method not in FORWARDED_METHODS):
+        if self.method is not None and (not METHOD.fullmatch(self.method) or self.method not in KNOWN_METHODS):
             return "method"
         if self.uri is not None and (len(self.uri) > MAX_FORWARDED_URI or not URI.fullmatch(self.uri) or self.uri.startswith("//")):
             return "uri"

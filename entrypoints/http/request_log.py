@@ -11,12 +11,12 @@ import falcon
 from falcon.routing import CompiledRouter
 
 from entrypoints.http.client_address import client_address
+from entrypoints.http.context import KNOWN_METHODS
 from entrypoints.logs import Fields
 from ports.metrics import Metrics
 
 log = logging.getLogger("esauth.access")
 
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 """The route label of paths no route matches: labels stay bounded whatever paths are tried."""
 CONVERTER = re.compile(r"{(\w+):[^}]*}")
@@ -62,7 +62,7 @@ class RequestObserver:
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         seconds = time.perf_counter() - req.context.get("started", time.perf_counter())
         route = self._name(req.uri_template or self._route_of(req.path))
-        method = req.method if req.method in METHODS else "OTHER"
+        method = req.method if req.method in KNOWN_METHODS else "OTHER"
         status = resp.status_code
         self._metrics.request(route, method, status, seconds)
         if status == 429:

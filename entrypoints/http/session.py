@@ -16,6 +16,7 @@ from domain.auth import AuthService
 from domain.errors import NotPermitted, ReauthenticationRequired, SessionExpired, SessionInvalid, SessionRequired, TokenRefused
 from domain.session import Session, SessionPolicy
 from entrypoints.http.audit import AuditLog
+from entrypoints.http.context import KNOWN_METHODS
 from entrypoints.http.client_address import client_address, rate_key
 from entrypoints.http.rate_limit import ClientLimiter
 from ports.clock import Clock
@@ -368,9 +369,6 @@ class Needs(NamedTuple):
     admin: bool
     recent_auth: bool
     """A login within the sudo window (SessionPolicy.check_recent)."""
-
-
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _required(resource: Any, need: str, method: str) -> bool:
