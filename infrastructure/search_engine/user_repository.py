@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import replace
@@ -242,9 +243,22 @@ class SearchEngineUserRepository(AliasedIndex):
         return {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
 
     def _put(self, email_address: str, document: dict[str, Any], **guard: Any) -> Any:
-        """Every write, a move's marks and claims included, is stamped for changes_since."""
+        """Every write, a move's marks and claims included, is stamped for changes_since.
+
+        A conditional write (a create, a guarded update) can land and still answer 409: when the
+        primary's node stops after its replicas have the write, the coordinating node runs the
+        request again on the promoted replica, which finds the write already there. So a
+        Conflict is read back, and a document equal to the one sent (a random user id, a salted
+        hash, the millisecond stamp) is this write, acknowledged. Without this a sign-up whose
+        create landed during a failover was answered "already exists"."""
         stamped = {**document, "changed_at": _now_ms()}
-        return self._missing.run(lambda: self._client.put(self.index, email_address, stamped, **guard))
+        try:
+            return self._missing.run(lambda: self._client.put(self.index, email_address, stamped, **guard))
+        except Conflict:
+            there = self._raw(email_address)
+            if there is not None and there["_source"] == json.loads(json.dumps(stamped)):
+                return there
+            raise
 
     def _delete_guarded(self, email_address: str, version: str) -> None:
         """A move's deletions (its commit, a dropped claim) are buried as delete() buries, before

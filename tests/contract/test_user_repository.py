@@ -769,6 +769,26 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         moved = repo.move(replace(repo.get("ada@example.com"), email_address="ada@new.example.org"), "ada@example.com")
         assert repo.get("ada@new.example.org") == moved and repo.get("ada@example.com") is None
 
+    def test_a_create_the_cluster_ran_again_after_it_landed_is_the_sign_up_not_a_taken_address(self, repo, monkeypatch):
+        sent = run_every_write_twice(repo, monkeypatch)
+        ada = repo.add(make_user(user_id="a" * 26))
+        assert sent == ["ada@example.com", "ada@example.com"]  # the second answered 409
+        assert ada.version == document_version(repo._raw("ada@example.com"))
+        assert repo.update(replace(ada, last_name="King")).last_name == "King"  # the version it got is the one there
+
+    def test_a_guarded_update_the_cluster_ran_again_is_acknowledged_at_the_version_it_made(self, repo, monkeypatch):
+        ada = repo.add(make_user())
+        run_every_write_twice(repo, monkeypatch)
+        written = repo.update(replace(ada, last_name="King"))
+        assert repo.get("ada@example.com").last_name == "King" and written.version == repo.get("ada@example.com").version
+
+    def test_a_create_refused_for_another_users_document_still_finds_the_address_taken(self, repo, monkeypatch):
+        repo.add(make_user(first_name="Ada"))
+        run_every_write_twice(repo, monkeypatch)
+        with pytest.raises(UserAlreadyExists):
+            repo.add(make_user(first_name="Eve"))
+        assert repo.get("ada@example.com").first_name == "Ada"
+
     def test_documents_are_keyed_by_the_email_in_the_first_numbered_index_behind_the_alias(self, repo):
         repo.add(make_user())
         found = repo._client.get(repo.index, "ada@example.com")
@@ -879,6 +899,22 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
                 repository.delete("ada@example.com")
         finally:
             client.close()
+
+
+def run_every_write_twice(repo: SearchEngineUserRepository, monkeypatch) -> list[str]:
+    """Each write sent again once it landed, answering the second's outcome: what a coordinating
+    node does when the primary's node stops after replicating (OpenSearch PR 21456). Returns the
+    ids written."""
+    put, sent = repo._client.put, []
+
+    def twice(index, id, document, **options):
+        put(index, id, document, **options)
+        sent.append(id)
+        sent.append(id)
+        return put(index, id, document, **options)
+
+    monkeypatch.setattr(repo._client, "put", twice)
+    return sent
 
 
 def crash_after_claim(repo: SearchEngineUserRepository, user: User, new_email: str) -> dict:
