@@ -160,6 +160,10 @@ class SearchEngineUserRepository(AliasedIndex):
             self.id_links.link(user.user_id, user.email_address)
             self._delete_guarded(from_email, document_version(marked))
         except (Conflict, NotFound):
+            if self._raw(from_email) is None:
+                # Gone: committed, as a settler reads it. The cluster ran the landed delete
+                # again after a failover (see _put); dropping the claim would lose the user.
+                return self._finish(user.email_address, claim, document_version(claimed))
             # Overtaken: the old document was written (its mark dropped) or called off meanwhile.
             self.id_links.link(user.user_id, from_email)
             self._drop_claim(user.email_address, document_version(claimed))

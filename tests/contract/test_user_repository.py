@@ -782,6 +782,14 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         written = repo.update(replace(ada, last_name="King"))
         assert repo.get("ada@example.com").last_name == "King" and written.version == repo.get("ada@example.com").version
 
+    def test_a_move_whose_writes_the_cluster_ran_again_lands_at_the_new_address(self, repo, monkeypatch):
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        run_every_write_twice(repo, monkeypatch)
+        moved = repo.move(replace(ada, email_address="ada@new.example.org"), "ada@example.com")
+        assert (moved.first_name, moved.email_address) == ("Ada", "ada@new.example.org")
+        assert repo.get("ada@example.com") is None and repo.get("ada@new.example.org") == moved
+        assert repo.email_for_id("m" * 26) == "ada@new.example.org"
+
     def test_a_create_refused_for_another_users_document_still_finds_the_address_taken(self, repo, monkeypatch):
         repo.add(make_user(first_name="Ada"))
         run_every_write_twice(repo, monkeypatch)
@@ -905,15 +913,19 @@ def run_every_write_twice(repo: SearchEngineUserRepository, monkeypatch) -> list
     """Each write sent again once it landed, answering the second's outcome: what a coordinating
     node does when the primary's node stops after replicating (OpenSearch PR 21456). Returns the
     ids written."""
-    put, sent = repo._client.put, []
+    put, delete, sent = repo._client.put, repo._client.delete, []
 
     def twice(index, id, document, **options):
         put(index, id, document, **options)
-        sent.append(id)
-        sent.append(id)
+        sent.extend((id, id))
         return put(index, id, document, **options)
 
+    def delete_twice(index, id, **options):
+        delete(index, id, **options)
+        return delete(index, id, **options)
+
     monkeypatch.setattr(repo._client, "put", twice)
+    monkeypatch.setattr(repo._client, "delete", delete_twice)
     return sent
 
 
