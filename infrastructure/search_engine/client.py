@@ -216,9 +216,9 @@ def connect(
     if engine not in ("auto", *ENGINES):
         raise ValueError(f"unknown engine {engine!r}")
     options = options or (lambda _engine: {})
-    from infrastructure.search_engine.elasticsearch_client import ElasticsearchClient
-
     if engine == "auto":
+        from infrastructure.search_engine.elasticsearch_client import ElasticsearchClient
+
         probe = ElasticsearchClient(url, request_timeout_s, options("elasticsearch"))
         try:
             engine = engine_of(probe.any_root())
@@ -228,4 +228,8 @@ def connect(
         from infrastructure.search_engine.opensearch_client import OpenSearchClient
 
         return OpenSearchClient(url, request_timeout_s, options("opensearch"))
+    # Imported only here and for detection: elasticsearch-py is 28 MiB of every worker, 8 of
+    # them on top of opensearch-py's, which a forced OpenSearch engine never needs.
+    from infrastructure.search_engine.elasticsearch_client import ElasticsearchClient
+
     return ElasticsearchClient(url, request_timeout_s, options("elasticsearch"))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 THREADS = 8  # esauth serve's default request threads
 CALLS = 25
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_eight_threads_reuse_their_connections_instead_of_opening_one_per_call(search_engine, caplog):
@@ -33,3 +37,19 @@ def test_eight_threads_reuse_their_connections_instead_of_opening_one_per_call(s
         assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
     finally:
         client.close()
+
+
+def test_a_forced_opensearch_engine_never_loads_elasticsearch_py():
+    """elasticsearch-py is 28 MiB of a worker's RSS, 8 MiB more beside opensearch-py; only detection
+    and the Elasticsearch engine need it. In a fresh interpreter: this session has loaded both."""
+    script = (
+        "import sys\n"
+        "from infrastructure.search_engine.client import connect\n"
+        "client = connect('http://127.0.0.1:9', engine='opensearch')\n"
+        "assert type(client).__name__ == 'OpenSearchClient'\n"
+        "assert 'opensearchpy' in sys.modules\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('elasticsearch', 'elastic_transport')], 'loaded'\n"
+        "client.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
