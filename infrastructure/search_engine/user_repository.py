@@ -51,6 +51,15 @@ five writes take (each bounded by the 5 s call timeout)."""
 MOVE_MARKS = ("moving_to", "moved_from", "moving_since", "move_id")
 
 
+class ConflictReadBack(Conflict):
+    """A 409 from `_put`, with what the read after it found (None: nothing), so the caller that
+    looks at the document in the way does not read it a second time."""
+
+    def __init__(self, there: dict[str, Any] | None) -> None:
+        super().__init__("the document in the way was read back")
+        self.there = there
+
+
 class SearchEngineUserRepository(AliasedIndex):
     """UserRepository over one alias; the normalized email is the document `_id`.
 
@@ -175,8 +184,8 @@ class SearchEngineUserRepository(AliasedIndex):
         for _ in range(2):
             try:
                 return self._put(email_address, claim, create=True)
-            except Conflict:
-                there = self._raw(email_address)
+            except ConflictReadBack as conflict:
+                there = conflict.there
                 if there is not None and (not there["_source"].get("moved_from") or self._settle_claim(email_address, there)):
                     break  # a user lives there
         raise UserAlreadyExists(email_address)
@@ -262,7 +271,7 @@ class SearchEngineUserRepository(AliasedIndex):
             there = self._raw(email_address)
             if there is not None and there["_source"] == json.loads(json.dumps(stamped)):
                 return there
-            raise
+            raise ConflictReadBack(there) from None
 
     def _delete_guarded(self, email_address: str, version: str) -> None:
         """A move's deletions (its commit, a dropped claim) are buried as delete() buries, before

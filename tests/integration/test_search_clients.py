@@ -6,11 +6,11 @@ import logging
 import subprocess
 import sys
 import threading
-from pathlib import Path
+
+from tests.e2e.harness import REPO_ROOT
 
 THREADS = 8  # esauth serve's default request threads
 CALLS = 25
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_eight_threads_reuse_their_connections_instead_of_opening_one_per_call(search_engine, caplog):
