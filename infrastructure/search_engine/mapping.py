@@ -54,6 +54,9 @@ USERS: dict[str, Any] = {
         # When the document was last written (epoch ms, the writer's clock): the session views'
         # change feed searches it by range (search_engine.user_repository.changes_since).
         "changed_at": {"type": "long"},
+        # Each write's random id: a 409 read back with this write's id was this write, landed
+        # (search_engine.user_repository._put). Kept, never searched.
+        "write_id": {"type": "keyword", "index": False, "doc_values": False},
     },
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from dataclasses import replace
@@ -55,9 +54,12 @@ class ConflictReadBack(Conflict):
     """A 409 from `_put`, with what the read after it found (None: nothing), so the caller that
     looks at the document in the way does not read it a second time."""
 
-    def __init__(self, there: dict[str, Any] | None) -> None:
-        super().__init__("the document in the way was read back")
+    def __init__(self, there: dict[str, Any] | None, refused: str) -> None:
+        super().__init__(refused)
         self.there = there
+
+    def __repr__(self) -> str:
+        return f"ConflictReadBack({self.args[0]!r})"  # never the document: it holds the hash
 
 
 class SearchEngineUserRepository(AliasedIndex):
@@ -242,8 +244,9 @@ class SearchEngineUserRepository(AliasedIndex):
             raise VersionConflict("an update needs the version it was read at")
         try:
             written = self._write(user, **version_guard(user.version))
-        except Conflict:
-            if self.get(user.email_address) is None:
+        except ConflictReadBack as conflict:
+            there = conflict.there
+            if there is None or (there["_source"].get("moved_from") and self._settle_claim(user.email_address, there) is None):
                 raise UserNotFound(user.email_address) from None
             raise VersionConflict(user.email_address) from None
         return replace(user, version=document_version(written))
@@ -256,22 +259,26 @@ class SearchEngineUserRepository(AliasedIndex):
         return {**to_document(user), "name_words": list(name_words(user.first_name, user.last_name))}
 
     def _put(self, email_address: str, document: dict[str, Any], **guard: Any) -> Any:
-        """Every write, a move's marks and claims included, is stamped for changes_since.
+        """Every write, a move's marks and claims included, is stamped for changes_since, and
+        carries a random `write_id` of its own.
 
         A conditional write (a create, a guarded update) can land and still answer 409: when the
         primary's node stops after its replicas have the write, the coordinating node runs the
         request again on the promoted replica, which finds the write already there. So a
-        Conflict is read back, and a document equal to the one sent (a random user id, a salted
-        hash, the millisecond stamp) is this write, acknowledged. Without this a sign-up whose
-        create landed during a failover was answered "already exists"."""
-        stamped = {**document, "changed_at": _now_ms()}
+        Conflict is read back, and a document carrying this write's `write_id` is this write,
+        acknowledged. Only the id tells: two writers racing from one read can send equal
+        documents in one millisecond (two wrong passwords counted as the same `failed_logins`),
+        and the loser must still be refused, or the throttle would count one guess for two.
+        Without this a sign-up whose create landed during a failover was answered "already exists"."""
+        write_id = secrets.token_hex(8)
+        stamped = {**document, "changed_at": _now_ms(), "write_id": write_id}
         try:
             return self._missing.run(lambda: self._client.put(self.index, email_address, stamped, **guard))
-        except Conflict:
+        except Conflict as refused:
             there = self._raw(email_address)
-            if there is not None and there["_source"] == json.loads(json.dumps(stamped)):
+            if there is not None and there["_source"].get("write_id") == write_id:
                 return there
-            raise ConflictReadBack(there) from None
+            raise ConflictReadBack(there, str(refused)) from None
 
     def _delete_guarded(self, email_address: str, version: str) -> None:
         """A move's deletions (its commit, a dropped claim) are buried as delete() buries, before

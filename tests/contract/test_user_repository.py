@@ -22,6 +22,8 @@ from infrastructure.search_engine.client import NotFound, connect
 from domain.timestamps import format_time
 from infrastructure.search_engine import user_repository
 from infrastructure.search_engine.documents import document_version, version_guard
+from infrastructure.search_engine.indices import concrete_name, create_first
+from infrastructure.search_engine.mapping import USERS
 from infrastructure.search_engine.user_repository import MOVE_MARKS, MOVE_STALE, SearchEngineUserRepository
 from infrastructure.sqlite import database as sqlite_database
 from infrastructure.sqlite import user_repository as sqlite_repository
@@ -168,6 +170,24 @@ class UserRepositoryContract:
         winners = race_from_one_read(repo, lambda n: replace(added, first_name=f"n{n}"))
         assert len(winners) == 1
         assert repo.get("ada@example.com").first_name == winners[0]
+
+    def test_a_stale_update_is_refused_even_when_it_writes_what_the_winner_wrote(self, repo, monkeypatch):
+        """Two wrong passwords guessed from one read write the same document (one failure more),
+        in one millisecond at worst: the second must still be refused, or the throttle would
+        count one guess for two."""
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: 1_764_000_000_000)  # both writes stamped alike
+        added = repo.add(make_user())
+        repo.update(replace(added, failed_logins=1))
+        with pytest.raises(VersionConflict):
+            repo.update(replace(added, failed_logins=1))
+        assert repo.get("ada@example.com").failed_logins == 1
+
+    def test_the_same_user_created_twice_is_refused_the_second_time(self, repo, monkeypatch):
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: 1_764_000_000_000)
+        user = make_user(user_id="a" * 26)
+        repo.add(user)
+        with pytest.raises(UserAlreadyExists):
+            repo.add(user)
 
     # the second factor (domain.second_factor)
 
@@ -1006,6 +1026,26 @@ def test_an_index_made_by_an_earlier_release_is_refused_by_serving_and_upgraded_
         assert repository.backfill_search_fields() == 1
         assert [u.email_address for u in repository.search(("oksana",), 10).users] == ["older@example.com"]
         assert repository.backfill_search_fields() == 0
+    finally:
+        drop_indices(client, es_index)
+        client.close()
+
+
+@pytest.mark.elasticsearch
+def test_the_previous_releases_index_is_served_with_the_write_id_field_added_in_place(search_engine, es_index):
+    """The release before `write_id` made the same index without it: start-up adds the field
+    (a strict mapping would refuse every write carrying it), no reindex needed."""
+    client = search_engine.connect()
+    try:
+        previous = {**USERS, "properties": {k: v for k, v in USERS["properties"].items() if k != "write_id"}}
+        assert create_first(client, es_index, previous)
+        repository = RefreshingUserRepository(client, es_index)
+        assert repository.ensure_index() == "fields added"
+        index = concrete_name(es_index, 1)
+        assert "write_id" in client.mapping(index)[index]["mappings"]["properties"]
+        assert repository.ensure_index() == "exists"
+        ada = repository.add(make_user())
+        assert repository.update(replace(ada, last_name="King")).last_name == "King"
     finally:
         drop_indices(client, es_index)
         client.close()
