@@ -171,12 +171,18 @@ class SearchEngineUserRepository(AliasedIndex):
             self.id_links.link(user.user_id, user.email_address)
             self._delete_guarded(from_email, document_version(marked))
         except (Conflict, NotFound):
-            if self._raw(from_email) is None:
-                # Gone: committed, as a settler reads it. The cluster ran the landed delete
+            left = self._raw(from_email)
+            linked = self.id_links.email_for(user.user_id)
+            if (left is None or left["_source"].get("user_id") != user.user_id) and linked == user.email_address:
+                # Committed: the user is gone from the old address, as a settler reads it, and
+                # no other move linked the id since ours did. The cluster ran our landed delete
                 # again after a failover (see _put); dropping the claim would lose the user.
+                self.tombstones.bury(from_email, _now_ms())
                 return self._finish(user.email_address, claim, document_version(claimed))
-            # Overtaken: the old document was written (its mark dropped) or called off meanwhile.
-            self.id_links.link(user.user_id, from_email)
+            # Overtaken: the old document was written (its mark dropped) or called off, or
+            # another move took the user elsewhere (and linked the id there) meanwhile.
+            if linked == user.email_address:
+                self.id_links.link(user.user_id, from_email)
             self._drop_claim(user.email_address, document_version(claimed))
             raise VersionConflict(from_email) from None
         return self._finish(user.email_address, claim, document_version(claimed))

@@ -810,6 +810,44 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         assert repo.get("ada@example.com") is None and repo.get("ada@new.example.org") == moved
         assert repo.email_for_id("m" * 26) == "ada@new.example.org"
 
+    def test_a_move_overtaken_by_a_whole_other_move_leaves_the_user_at_that_ones_address(self, repo, monkeypatch):
+        """Move A stalls before its commit; meanwhile a login drops A's mark and move B takes the
+        user to another address. A's commit then finds the old address gone, as it would had its
+        own delete landed, but the id names B's address: A is called off, the user is at one place."""
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        commit = repo._delete_guarded
+
+        def overtaken(email: str, version: str) -> None:
+            monkeypatch.setattr(repo, "_delete_guarded", commit)
+            relogged = repo.update(replace(repo.get("ada@example.com"), last_name="King"))
+            repo.move(replace(relogged, email_address="ada@y.example.org"), "ada@example.com")
+            commit(email, version)
+
+        monkeypatch.setattr(repo, "_delete_guarded", overtaken)
+        with pytest.raises(VersionConflict):
+            repo.move(replace(ada, email_address="ada@x.example.org"), "ada@example.com")
+        assert repo.get("ada@x.example.org") is None and repo.get("ada@example.com") is None
+        assert repo.get("ada@y.example.org").last_name == "King"
+        assert repo.email_for_id("m" * 26) == "ada@y.example.org"
+
+    def test_a_commit_run_again_after_the_old_address_was_taken_anew_is_still_committed(self, repo, monkeypatch):
+        """The cluster ran the commit's landed delete again, and someone signed up under the old
+        address in between: that document is another user's, so the move is committed, as a
+        settler reads it."""
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        delete = repo._client.delete
+
+        def landed_then_retaken(index, id, **options):
+            delete(index, id, **options)
+            repo.add(make_user("ada@example.com", first_name="Eve", user_id="e" * 26))
+            raise NotFound("document_missing")
+
+        monkeypatch.setattr(repo._client, "delete", landed_then_retaken)
+        moved = repo.move(replace(ada, email_address="ada@new.example.org"), "ada@example.com")
+        assert (moved.first_name, repo.get("ada@new.example.org").first_name) == ("Ada", "Ada")
+        assert repo.get("ada@example.com").first_name == "Eve"
+        assert repo.email_for_id("m" * 26) == "ada@new.example.org"
+
     def test_a_create_refused_for_another_users_document_still_finds_the_address_taken(self, repo, monkeypatch):
         repo.add(make_user(first_name="Ada"))
         run_every_write_twice(repo, monkeypatch)
