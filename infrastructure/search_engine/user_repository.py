@@ -206,7 +206,10 @@ class SearchEngineUserRepository(AliasedIndex):
         old = self._raw(source["moved_from"])
         if old is None or old["_source"].get("user_id") != source.get("user_id"):
             self.id_links.link(source.get("user_id", ""), email_address)
-            return self._finish(email_address, source, document_version(claim))
+            try:
+                return self._finish(email_address, source, document_version(claim))
+            except UserNotFound:
+                return None  # deleted while being settled
         marks = old["_source"]
         if marks.get("moving_to") == email_address and marks.get("move_id") == source.get("move_id"):
             if self._clock() - parse_time(source["moving_since"]) < MOVE_STALE:
@@ -225,7 +228,12 @@ class SearchEngineUserRepository(AliasedIndex):
         try:
             written = self._put(email_address, source, **version_guard(version))
         except Conflict:
-            return self.get(email_address) or from_document(source, version)
+            found = self.get(email_address)
+            if found is None or found.user_id != source.get("user_id", ""):
+                # The claim was deleted meanwhile (an admin deleting the new address, say): the
+                # user is gone, not at an address where nobody is, nor someone else signed up.
+                raise UserNotFound(email_address) from None
+            return found
         return from_document(source, document_version(written))
 
     def _unmark(self, email_address: str, kept: dict[str, Any], version: str) -> bool:

@@ -848,6 +848,22 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         assert repo.get("ada@example.com").first_name == "Eve"
         assert repo.email_for_id("m" * 26) == "ada@new.example.org"
 
+    def test_a_move_whose_new_address_is_deleted_before_it_finishes_is_not_found(self, repo, monkeypatch):
+        """An admin deletes the new address between the commit and the clearing of the claim's
+        marks: the user is gone, and the move must say so rather than return it."""
+        ada = repo.add(make_user(first_name="Ada", user_id="m" * 26))
+        commit = repo._delete_guarded
+
+        def then_deleted(email: str, version: str) -> None:
+            commit(email, version)
+            if email == "ada@example.com":
+                assert repo.delete("ada@new.example.org")
+
+        monkeypatch.setattr(repo, "_delete_guarded", then_deleted)
+        with pytest.raises(UserNotFound):
+            repo.move(replace(ada, email_address="ada@new.example.org"), "ada@example.com")
+        assert repo.get("ada@new.example.org") is None and repo.get("ada@example.com") is None
+
     def test_a_create_refused_for_another_users_document_still_finds_the_address_taken(self, repo, monkeypatch):
         repo.add(make_user(first_name="Ada"))
         run_every_write_twice(repo, monkeypatch)
