@@ -86,12 +86,14 @@ class SessionView:
         try:
             now = now or self._clock()
             self._next_look = now + self._interval
-            tick = next(self._ticks)
             try:
                 changes = self._repository.changes_since(self._mark)
             except StoreUnavailable:
                 return  # tried again after the interval; trust lapses at `bound`
             with self._lock:
+                # Taken once the store answered: the answer may list changes made after the call
+                # began, which a read begun before this tick may have missed.
+                tick = next(self._ticks)
                 if self._mark is None or not changes.complete:
                     self._users.clear()  # nothing kept can be vouched for
                     self._floor = tick
@@ -107,7 +109,7 @@ class SessionView:
         entry = self._users.get(email)
         if entry is not None:
             if entry[1] > tick:
-                return  # read after this look began: it saw the change
+                return  # read begun after the store answered this look: it saw the change
             held = entry[0]
             if held is not _STALE and (held is None if version is None else getattr(held, "version", None) == version):
                 return  # already the version listed (this process wrote it)
@@ -130,9 +132,18 @@ class SessionView:
                 if left:
                     self._reading[email_address] = left
 
-    def written(self, email_address: str, user: User | None) -> None:
-        """What this process just wrote (None: deleted): seen here at once."""
-        self.remember(email_address, user, next(self._ticks))
+    def written(self, email_address: str, user: User | None, began: int | None = None) -> None:
+        """What this process just wrote (None: deleted): seen here at once, unless something was
+        learnt of the user after the write began (`began`, its tick from `reading`): a look that
+        dropped it, or a read, may know of a write another process made on top of ours, and a
+        look that already listed that one will not list it again."""
+        if not self.entries:
+            return
+        with self._lock:
+            current = self._users.get(email_address)
+            if began is not None and current is not None and current[1] > began:
+                return
+            self._keep(email_address, user, next(self._ticks))
 
     def remember(self, email_address: str, user: User | None, tick: int) -> None:
         """Keep what the store said at `tick` unless something learnt later is already kept."""
@@ -144,7 +155,13 @@ class SessionView:
             current = self._users.get(email_address)
             if current is not None and current[1] > tick:
                 return
-            if current is None and len(self._users) >= self.entries:
-                del self._users[next(iter(self._users))]
-            self._users.pop(email_address, None)
-            self._users[email_address] = (user, tick)
+            self._keep(email_address, user, tick)
+
+    def _keep(self, email_address: str, user: User | None, tick: int) -> None:
+        if email_address not in self._users and len(self._users) >= self.entries:
+            oldest = next(iter(self._users))
+            # A read begun before what is forgotten could bring back what it replaced (or
+            # what a look marked stale): not kept.
+            self._floor = max(self._floor, self._users.pop(oldest)[1])
+        self._users.pop(email_address, None)
+        self._users[email_address] = (user, tick)

@@ -144,11 +144,12 @@ class Users:
             if updated == user and fresh:
                 return user
             try:
-                written = self._repository.update(updated)
+                with self.view.reading(email_address) as began:
+                    written = self._repository.update(updated)
             except VersionConflict:
                 user, fresh = self._repository.get(email_address), True
                 continue
-            self.view.written(email_address, written)  # ticked once written: later reads see it
+            self.view.written(email_address, written, began)  # ticked once written: later reads see it
             return written
         raise VersionConflict("too many concurrent updates of one user")
 
@@ -163,12 +164,13 @@ class Users:
                 raise UserNotFound(email_address)
             moved = replace(change(user), email_address=new_email, user_id=user.user_id)
             try:
-                written = self._repository.move(moved, email_address)
+                with self.view.reading(new_email) as began:
+                    written = self._repository.move(moved, email_address)
             except VersionConflict:
                 continue
             # Seen here at once; other processes see both addresses in the store's change feed.
             self.view.written(email_address, None)
-            self.view.written(new_email, written)
+            self.view.written(new_email, written, began)
             self._emails_by_id[written.user_id] = new_email
             return written
         raise VersionConflict("too many concurrent updates of one user")

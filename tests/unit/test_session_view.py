@@ -28,6 +28,8 @@ class Store(InMemoryUserRepository):
         self.down = False
         self.looks_down = False
         self.during_read = None
+        self.during_look = None
+        self.after_write = None
         self.incomplete = False
 
     def get(self, email_address: str) -> User | None:
@@ -44,8 +46,26 @@ class Store(InMemoryUserRepository):
         if self.down or self.looks_down:
             raise StoreUnavailable("down")
         self.looks += 1
+        if self.during_look is not None:
+            hook, self.during_look = self.during_look, None
+            hook()  # after the view began its look, before the store answers it
         changes = super().changes_since(mark)
         return replace(changes, versions={}, complete=False) if self.incomplete and mark is not None else changes
+
+
+    def update(self, user: User) -> User:
+        written = super().update(user)
+        if self.after_write is not None:
+            hook, self.after_write = self.after_write, None
+            hook()  # written, not yet answered
+        return written
+
+    def move(self, user: User, from_email: str) -> User:
+        written = super().move(user, from_email)
+        if self.after_write is not None:
+            hook, self.after_write = self.after_write, None
+            hook()
+        return written
 
 
 @pytest.fixture
@@ -183,3 +203,83 @@ def test_a_view_turned_off_reads_every_time_and_never_looks(store: Store, clock:
         here.recent("ada@example.com")
         clock.advance(milliseconds=250)
     assert (store.reads, store.looks, here.view.size) == (3, 0, 0)
+
+
+# Races whose loser would keep a revoked or deactivated user for good: SQLite's change feed,
+# like the fake's, lists each change once.
+
+
+def looked_again(here: Users, clock: FakeClock, looks: int = 8) -> None:
+    """Let `here` look `looks` times (each look on the check of another user)."""
+    for _ in range(looks):
+        clock.advance(milliseconds=250)
+        here.recent("ed@example.com")
+
+
+def test_a_read_begun_while_a_look_ran_that_missed_a_change_the_look_lists_is_not_kept(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("ed@example.com")
+    clock.advance(milliseconds=250)
+
+    def meanwhile() -> None:
+        here.refresh("ada@example.com")  # another request thread, after the look began
+        revoke(there)  # committed before the store answers the look
+
+    store.during_look = meanwhile
+    here.recent("ed@example.com")
+    looked_again(here, clock)
+    assert here.recent("ada@example.com").session_ids == ()
+
+
+@pytest.mark.parametrize("read_meanwhile", [False, True], ids=["look drops it", "a read saw the later write"])
+def test_a_write_here_overtaken_elsewhere_before_a_look_is_not_kept(store: Store, clock: FakeClock, read_meanwhile: bool) -> None:
+    """Another process deactivates the user between this process's write and its answer; a look
+    then lists that, finding the user dropped or (read by another request thread) at that version."""
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+
+    def overtaken() -> None:
+        there.modify("ada@example.com", lambda user: replace(user, is_active=False))
+        if read_meanwhile:
+            here.refresh("ada@example.com")
+        clock.advance(milliseconds=250)
+        here.view.look()
+
+    store.after_write = overtaken
+    here.modify("ada@example.com", lambda user: replace(user, first_name="Ada"))
+    looked_again(here, clock)
+    assert here.recent("ada@example.com").is_active is False
+
+
+def test_a_move_here_overtaken_at_the_new_address_before_a_look_is_not_kept(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("ed@example.com")
+
+    def overtaken() -> None:
+        there.modify("ada@new.example.org", lambda user: replace(user, is_active=False))
+        clock.advance(milliseconds=250)
+        here.view.look()
+
+    store.after_write = overtaken
+    here.move("ada@example.com", "ada@new.example.org", lambda user: user)
+    looked_again(here, clock)
+    assert here.recent("ada@new.example.org").is_active is False
+
+
+def test_a_stale_mark_forgotten_when_the_view_is_full_does_not_let_an_older_read_land(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND, view_entries=2), Users(store, clock, BOUND)
+    here.recent("ed@example.com")
+    clock.advance(milliseconds=250)
+    here.recent("ed@example.com")
+
+    def meanwhile() -> None:
+        revoke(there)
+        clock.advance(milliseconds=250)
+        here.view.look()  # marks ada stale: its read is under way
+        for name in ("bob", "cy", "di"):
+            here.recent(f"{name}@example.com")  # two entries: the mark is forgotten
+
+    store.during_read = meanwhile
+    here.recent("ada@example.com")  # lands after the look that dropped it
+    looked_again(here, clock, 1)
+    assert here.recent("ada@example.com").session_ids == ()
