@@ -166,7 +166,9 @@ class SqliteUserRepository:
                 if mark is None:
                     return Changes(str(last))
                 after = int(mark)
-                if after >= last:
+                if after > last:
+                    return Changes(str(last), complete=False)  # another history (a restored file)
+                if after == last:
                     return Changes(str(last))
                 if oldest > after + 1 or last - after > CHANGES_LISTED:
                     return Changes(str(last), complete=False)
