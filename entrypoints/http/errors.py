@@ -59,8 +59,12 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, exception: falco
 
 
 def unexpected_error(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
-    """Log the trace for us; tell the client nothing about the store or the code."""
-    log.error("unhandled %s on %s %s", type(ex).__name__, req.method, req.path, exc_info=ex)
+    """Log the trace for us; tell the client nothing about the store or the code. The route is
+    named by its template, as in the access log: a raw path can hold an address or a session id."""
+    log.error(
+        "unhandled %s on %s %s request_id=%s", type(ex).__name__, req.method, req.uri_template or "unmatched",
+        req.context.get("request_id"), exc_info=ex,
+    )
     raise falcon.HTTPInternalServerError()
 
 

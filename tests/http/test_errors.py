@@ -22,7 +22,7 @@ SECRET_DETAIL = "sqlite3.OperationalError at /srv/esauth/var/esauth.sqlite3 toke
 class Boom:
     """A route whose code breaks: what the client sees of an unexpected exception."""
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    def on_get(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         raise RuntimeError(SECRET_DETAIL)
 
 
@@ -37,6 +37,7 @@ class Env:
 @pytest.fixture
 def env(api: Api, repo: SqliteUserRepository, database: SqliteDatabase, db_path: Path) -> Env:
     api.app.add_route("/boom", Boom())
+    api.app.add_route("/boom/{email}", Boom())
     return Env(api, repo, database, db_path)
 
 
@@ -349,6 +350,15 @@ def test_an_unexpected_exception_gets_500_without_its_details(
         assert leak not in result.text
     # ... while the operators do get the trace.
     assert any(record.exc_info and record.exc_info[0] is RuntimeError for record in caplog.records)
+
+
+def test_the_log_line_of_a_500_names_the_route_not_the_path(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    """A path can hold an address or a session id (/v1/users/{email}): the line names the route
+    by its template, as the access log does, with the request id that ties them."""
+    result = env.api.client.simulate_get("/boom/ada%40example.com", headers={"X-Request-ID": "r-123"})
+    assert result.status_code == 500
+    (line,) = [record.getMessage() for record in caplog.records if record.exc_info]
+    assert line == "unhandled RuntimeError on GET /boom/{email} request_id=r-123"
 
 
 def test_the_app_keeps_answering_after_a_500(env: Env) -> None:
