@@ -21,11 +21,20 @@ T = TypeVar("T")
 ENGINES = ("elasticsearch", "opensearch")
 
 ADMIN_TIMEOUT_S = 30.0
+"""For index and alias changes (start-up and `esauth init`, never a request): making an index
+waits for its shards, which takes seconds on a busy cluster, well past a request's timeout."""
 # Connections kept open per node: elasticsearch-py's own default, above esauth's 8 request threads
 # plus its background tasks, so no thread opens a TCP connection per call (opensearch-py keeps 1).
 CONNECTIONS_PER_NODE = 10
-"""For index and alias changes (start-up and `esauth init`, never a request): making an index
-waits for its shards, which takes seconds on a busy cluster, well past a request's timeout."""
+
+
+def write_wait(request_timeout_s: float) -> str:
+    """The `timeout` a write tells the engine: how long it may wait for a primary (its default
+    is a minute). No longer than the client waits for the answer, so a write the client gave up
+    on is given up by the engine too, instead of landing once a primary is back, long after it
+    was stamped (a look reaches back only CHANGE_WINDOW_MS: other processes would never hear of
+    it)."""
+    return f"{max(1, int(request_timeout_s * 1000))}ms"
 
 ClientOptions = Callable[[str], Mapping[str, Any]]
 """Extra keyword arguments for the library client of an engine ("elasticsearch" or

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from elastic_transport import TransportError, Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 
-from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, CONNECTIONS_PER_NODE, SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, CONNECTIONS_PER_NODE, SearchClient, write_wait
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -41,6 +41,7 @@ class ElasticsearchClient(SearchClient):
             connections_per_node=CONNECTIONS_PER_NODE,
             **dict(options or {}),
         )
+        self._write_wait = write_wait(request_timeout_s)
 
     @property
     def _admin(self) -> Elasticsearch:
@@ -76,6 +77,7 @@ class ElasticsearchClient(SearchClient):
                 self.library.index(
                     index=index, id=id, document=document, op_type="create" if create else None,
                     if_seq_no=if_seq_no, if_primary_term=if_primary_term, require_alias=require_alias or None,
+                    timeout=self._write_wait,
                 )
             ),
             safe=False,
@@ -83,7 +85,9 @@ class ElasticsearchClient(SearchClient):
 
     def delete(self, index: str, id: str, *, if_seq_no: int | None = None, if_primary_term: int | None = None) -> dict[str, Any]:
         return self._call(
-            lambda: dict(self.library.delete(index=index, id=id, if_seq_no=if_seq_no, if_primary_term=if_primary_term)),
+            lambda: dict(
+                self.library.delete(index=index, id=id, if_seq_no=if_seq_no, if_primary_term=if_primary_term, timeout=self._write_wait)
+            ),
             safe=False,
         )
 

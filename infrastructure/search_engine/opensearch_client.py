@@ -12,7 +12,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import TransportError
 
-from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, CONNECTIONS_PER_NODE, SearchClient
+from infrastructure.search_engine.client import ADMIN_TIMEOUT_S, CONNECTIONS_PER_NODE, SearchClient, write_wait
 
 
 class OpenSearchClient(SearchClient):
@@ -29,6 +29,9 @@ class OpenSearchClient(SearchClient):
             pool_maxsize=CONNECTIONS_PER_NODE,
             **dict(options or {}),
         )
+        # opensearch-py reads a `timeout` param as its own request timeout unless `request_timeout`
+        # is given beside it: then `timeout` goes to the engine, as the write's wait for a primary.
+        self._write_params = {"request_timeout": request_timeout_s, "timeout": write_wait(request_timeout_s)}
 
     def _failure(self, error: Exception) -> tuple[int | None, Any]:
         if isinstance(error, OpenSearchConnectionError):
@@ -45,7 +48,7 @@ class OpenSearchClient(SearchClient):
         return self._call(lambda: dict(self.library.get(index=index, id=id)), safe=True)
 
     def put(self, index, id, document, *, create=False, if_seq_no=None, if_primary_term=None, require_alias=True):
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = dict(self._write_params)
         if create:
             params["op_type"] = "create"
         if if_seq_no is not None:
@@ -55,7 +58,7 @@ class OpenSearchClient(SearchClient):
         return self._call(lambda: dict(self.library.index(index=index, id=id, body=document, params=params)), safe=False)
 
     def delete(self, index: str, id: str, *, if_seq_no: int | None = None, if_primary_term: int | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = dict(self._write_params)
         if if_seq_no is not None:
             params.update(if_seq_no=if_seq_no, if_primary_term=if_primary_term)
         return self._call(lambda: dict(self.library.delete(index=index, id=id, params=params)), safe=False)

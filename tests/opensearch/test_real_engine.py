@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from dataclasses import replace
 
 import pytest
 
 from domain.errors import StoreUnavailable
 from infrastructure.search_engine import user_repository
-from infrastructure.search_engine.client import Refused
+from infrastructure.search_engine.client import NotFound, Refused
 from infrastructure.search_engine.user_repository import SearchEngineUserRepository
 from infrastructure.user_document import to_document
 from tests.contract.test_user_repository import make_user
@@ -135,4 +136,36 @@ def test_a_lost_index_is_503_until_init_repairs_it_and_no_write_recreates_it(eng
         assert server.stderr().count("requests fail until `esauth init` repairs it") == 1, server.stderr()  # one line, not one per request
     finally:
         drop_indices(client, es_index, f"{es_index}-login-failures")
+        client.close()
+
+
+def test_a_write_given_up_on_by_the_client_does_not_land_once_a_primary_is_back(engine, es_index):
+    """A write waiting for a primary that is not there (a failover under way) gives up on the
+    engine's side when the client does, instead of waiting the engine's default minute and
+    landing once a primary is back: stamped before it was sent, a write landing that late is
+    older than any look reaches back (CHANGE_WINDOW_MS), so other processes' session views would
+    never hear of it (a logout-all, a deactivation)."""
+    client = engine.connect(request_timeout_s=2.0)
+    index = f"{es_index}-000001"
+    try:
+        client.library.indices.create(
+            index=index,
+            body={"settings": {"index.routing.allocation.require._name": "no-such-node", "number_of_replicas": 0},
+                  "aliases": {es_index: {"is_write_index": True}}},
+            params={"wait_for_active_shards": "0"},
+        )
+        with pytest.raises(StoreUnavailable):
+            client.put(es_index, "ada@example.com", {"email_address": "ada@example.com"})
+        time.sleep(0.5)  # past the engine's wait too, however the two timers were staggered
+        client.put_settings(index, {"routing.allocation.require._name": None})  # a primary again
+        deadline = time.monotonic() + 30
+        while client.health(index, 2.0)["status"] == "red":
+            assert time.monotonic() < deadline, "the primary was not assigned again"
+            time.sleep(0.1)
+        time.sleep(1.0)  # what was still waiting would land now
+        client.refresh(index)
+        with pytest.raises(NotFound):
+            client.get(es_index, "ada@example.com")
+    finally:
+        drop_indices(client, es_index)
         client.close()
