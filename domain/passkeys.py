@@ -113,6 +113,11 @@ class Passkeys:
         handle = assertion.user_handle
         email = self._users.email_for_id(handle) if _USER_ID.fullmatch(handle) else None
         user = self._users.get(email) if email is not None else None
+        if email is not None and (user is None or user.user_id != handle):
+            # The address this process kept for the id may be one the user left on another
+            # process since: asked again, once (as the bearer tokens' check does).
+            email = self._users.email_for_id(handle, fresh=True)
+            user = self._users.get(email) if email is not None else None
         passkey = None
         if user is not None and user.user_id == handle:  # an address signed up again has another id
             passkey = next((p for p in user.passkeys if p.credential_id == assertion.credential_id), None)

@@ -115,6 +115,19 @@ def test_register_two_list_them_and_sign_in_with_each_instead_of_a_password(api:
     ]
 
 
+def test_a_passkey_signs_in_after_another_process_moved_the_account_to_a_new_address(api: Api, device: SoftAuthenticator, repo) -> None:
+    """This process keeps the address each user id was last found at; an email change made on
+    another process moves the account: the next sign-in finds it at its new address."""
+    cookie = api.signup_and_login()
+    assert register(api, cookie, device).status_code == 201
+    assert sign_in(api, device).status_code == 200  # the id's address is now kept here
+    user = repo.get(EMAIL)
+    repo.move(replace(user, email_address="moved@example.com"), EMAIL)  # another process's email change
+    result = sign_in(api, device)
+    assert result.status_code == 200, result.text
+    assert result.json["message"] == "'moved@example.com' successfully logged in!"
+
+
 def test_sign_in_options_are_the_same_for_everyone_and_name_no_account(api: Api, device: SoftAuthenticator) -> None:
     cookie = api.signup_and_login()
     register(api, cookie, device)
