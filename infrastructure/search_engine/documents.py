@@ -23,6 +23,16 @@ def version_guard(version: str) -> dict[str, int]:
     return {"if_seq_no": seq_no, "if_primary_term": primary_term}
 
 
+def whole(found: dict[str, Any]) -> dict[str, Any]:
+    """A search answer from every shard, else StoreUnavailable. An engine answers with what the
+    shards that did answer found (`allow_partial_search_results` defaults to true): a look for
+    changes, or a page of users, missing a shard's share would be taken as complete."""
+    shards = found.get("_shards") or {}
+    if shards.get("failed") or found.get("timed_out"):
+        raise StoreUnavailable(f"a search answered by {shards.get('successful', '?')} of {shards.get('total', '?')} shards")
+    return found
+
+
 class MissingIndex:
     """Runs calls on an alias: a missing one is StoreUnavailable, logged once per loss (not per
     request); other 404s (no such document) pass to the caller."""
