@@ -70,7 +70,9 @@ class User:
     """
 
     email_address: str
-    password_hash: str
+    password_hash: str = field(repr=False)
+    """Secrets and what stands for them are left out of the repr (repr=False here and below): a
+    user put into a log line or a test's failure message shows no hash, session id or digest."""
     created_at: datetime
     first_name: str | None = None
     last_name: str | None = None
@@ -78,16 +80,16 @@ class User:
     is_admin: bool = False
     last_login_at: datetime | None = None
     login_count: int = 0
-    security_stamp: str = ""
+    security_stamp: str = field(default="", repr=False)
     """Changes whenever outstanding reset tokens must die: password change or reset, deactivation."""
-    session_ids: tuple[str, ...] = ()
+    session_ids: tuple[str, ...] = field(default=(), repr=False)
     """The live sessions, oldest first: the authority on revocation."""
-    sessions: tuple[SessionRecord, ...] = ()
+    sessions: tuple[SessionRecord, ...] = field(default=(), repr=False)
     """What is shown of them; a record whose id is no longer live is stale and ignored."""
     failed_logins: int = 0
     """Consecutive wrong passwords (at login or password change): this account's throttle count."""
     last_failed_login_at: datetime | None = None
-    access_tokens: tuple[AccessToken, ...] = ()
+    access_tokens: tuple[AccessToken, ...] = field(default=(), repr=False)
     email_verified_at: datetime | None = None
     """When the owner of `email_address` proved they read its mail (a verification link, or a
     password reset, which proves the same); None for an address never proved, as for every
@@ -96,12 +98,12 @@ class User:
     """A new address asked for (domain.email_addresses) and not yet proved: it takes effect, in
     place of `email_address`, only when its verification link is followed."""
     passkeys: tuple[Passkey, ...] = ()
-    spent_challenges: tuple[SpentChallenge, ...] = ()
+    spent_challenges: tuple[SpentChallenge, ...] = field(default=(), repr=False)
     user_id: str = ""
     """Opaque, immutable, URL-safe: what downstream services key on (an email can be re-used
     by a new account after a deletion, an id never is). Empty only for users stored before ids
     existed, until `Users` gives them one."""
-    totp_secret: str = ""
+    totp_secret: str = field(default="", repr=False)
     """The TOTP secret, sealed (ports.secret_box): never stored, logged or answered in the clear
     after enrolment. Set with `totp_enabled` False while an enrolment waits for its first code."""
     totp_enabled: bool = False
@@ -109,7 +111,7 @@ class User:
     """The RFC 6238 time step of the last code accepted: a code of that step or an earlier one is
     refused, so a code cannot be replayed within its window. Written by the guarded update that
     accepts the code, so two requests racing with one code cannot both win."""
-    recovery_codes: tuple[str, ...] = ()
+    recovery_codes: tuple[str, ...] = field(default=(), repr=False)
     """SHA-256 digests of the unused recovery codes (each spent once, then removed)."""
     version: str | None = field(default=None, compare=False)
 

@@ -2,12 +2,13 @@
 
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from domain.errors import ValidationError
-from domain.user import canonical_email, check_name, check_password, email_spellings, normalize_email
+from domain.user import User, canonical_email, check_name, check_password, email_spellings, normalize_email
 
 
 @pytest.mark.parametrize(
@@ -178,3 +179,17 @@ def test_the_domain_stays_free_of_io_modules():
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_a_users_repr_shows_no_secret_nor_what_stands_for_one() -> None:
+    """Nothing logs a User today; if a log line or a failure message ever shows one, it holds
+    no hash, session id, stamp, token or code digest, nor the sealed TOTP secret."""
+    secrets_held = {
+        "password_hash": "$argon2id$v=19$hash", "security_stamp": "stamp-1", "session_ids": ("session-1",),
+        "totp_secret": "sealed-1", "recovery_codes": ("code-digest-1",),
+    }
+    user = User(email_address="ada@example.com", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc), **secrets_held)
+    shown = repr(user)
+    assert "ada@example.com" in shown
+    for held in ("argon2id", "stamp-1", "session-1", "sealed-1", "code-digest-1"):
+        assert held not in shown
