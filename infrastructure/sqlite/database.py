@@ -89,6 +89,16 @@ SCHEMA = (
         DELETE FROM user_changes WHERE sequence <= (SELECT MAX(sequence) FROM user_changes) - {CHANGES_KEPT};
     END
     """,
+    # A session view keeps a user until the feed lists another version of it, so a write that
+    # leaves the version as it was (an operator's SQL on `document`) would be listed and skipped,
+    # and the user's old sessions trusted for good. Such a write gets a version of its own here;
+    # esauth's writes always set a new one, so this never fires for them.
+    """
+    CREATE TRIGGER IF NOT EXISTS users_version_on_edit AFTER UPDATE OF document ON users
+    WHEN NEW.version = OLD.version BEGIN
+        UPDATE users SET version = NEW.version + 1 WHERE email_address = NEW.email_address;
+    END
+    """,
 )
 
 

@@ -721,6 +721,21 @@ class TestSqliteUserRepository(UserRepositoryContract):
         repo._db.connection().execute("UPDATE users SET version = version + 1 WHERE email_address = 'ada@example.com'")
         assert repo.changes_since(mark).versions == {"ada@example.com": repo.get("ada@example.com").version}
 
+    def test_an_edit_made_around_esauth_that_keeps_the_version_gets_a_new_one(self, repo):
+        """An operator's SQL that rewrites the document but not the version: listed with a new
+        version (a view holding the old one drops it), and a write from a read before the edit
+        is refused rather than undoing it."""
+        ada = add_user(repo, "ada@example.com")
+        mark = repo.changes_since(None).mark
+        repo._db.connection().execute(
+            "UPDATE users SET document = json_set(document, '$.is_active', json('false')) WHERE email_address = 'ada@example.com'"
+        )
+        stored = repo.get("ada@example.com")
+        assert stored.is_active is False and stored.version != ada.version
+        assert repo.changes_since(mark).versions == {"ada@example.com": stored.version}
+        with pytest.raises(VersionConflict):
+            repo.update(replace(ada, first_name="Ada"))
+
     def test_a_page_is_read_off_the_created_at_index(self, repo, monkeypatch):
         """No sort of the whole table: the query seeks users_by_created_at to the cursor."""
         connection = repo._db.connection()
