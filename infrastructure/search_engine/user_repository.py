@@ -31,6 +31,13 @@ CHANGE_WINDOW_MS = 10_000
 writer's clock, taken before it is sent): it covers clock skew between the machines that write
 and the one that looks, plus how long a write takes to be acknowledged. A change is listed in
 every look within this window, never in none."""
+CLOCK_STEP_MS = CHANGE_WINDOW_MS // 2
+"""A look reaches back CHANGE_WINDOW_MS from the previous look's mark, read off this machine's
+clock. When that clock has moved this much more or less than the monotonic one since (NTP
+stepped it, a VM resumed), the window no longer covers what it should: stepped forward, the next
+marks would pass over writes stamped by clocks that were right. Such a look is incomplete, so
+the view starts afresh (a step back does not move the marks: StampClock). Marks are
+`wall:monotonic` ms; only the process that took one reads it."""
 CHANGES_LISTED = 2_000
 """Changed users per page of a look (and deletions per look: more than this is incomplete)."""
 CHANGE_PAGES = 10
@@ -321,14 +328,18 @@ class SearchEngineUserRepository(AliasedIndex):
         searchable (search is near-real-time: a write is found only after a refresh, about 1 s
         by default, never with refresh_interval -1). One refresh per look, not per write: no
         write waits for one (refresh=wait_for would hold every login up to a second)."""
-        now = _now_ms()
+        now, steady = _now_ms(), _steady_ms()
+        fresh = f"{now}:{steady}"
         if mark is None:
-            return Changes(str(now))
-        since = int(mark) - CHANGE_WINDOW_MS
+            return Changes(fresh)
+        wall, _, steady_then = mark.partition(":")
+        if abs((now - int(wall)) - (steady - int(steady_then or steady))) > CLOCK_STEP_MS:
+            return Changes(fresh, complete=False)
+        since = int(wall) - CHANGE_WINDOW_MS
         self._missing.run(lambda: self._client.refresh(self.index))
         gone = self.tombstones.since(since, CHANGES_LISTED)
         if len(gone) > CHANGES_LISTED:
-            return Changes(str(now), complete=False)
+            return Changes(fresh, complete=False)
         versions: dict[str, str | None] = {email: None for email in gone}
         request = {**stamped_since(since, CHANGES_LISTED), "sort": CHANGE_ORDER}
         for _ in range(CHANGE_PAGES):
@@ -337,9 +348,9 @@ class SearchEngineUserRepository(AliasedIndex):
             page = hits[:CHANGES_LISTED]  # one more asked for, to know whether another page follows
             versions.update((hit["_id"], document_version(hit)) for hit in page)  # made again since
             if len(hits) <= CHANGES_LISTED:
-                return Changes(str(now), versions)
+                return Changes(fresh, versions)
             request = {**request, "search_after": page[-1]["sort"]}
-        return Changes(str(now), complete=False)
+        return Changes(fresh, complete=False)
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None = None) -> UserPage:
         """A bool query sorted by [created_at desc, email_address asc], paged with `search_after`.
@@ -400,8 +411,36 @@ def _term_filter(term: str) -> dict[str, Any]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+class StampClock:
+    """Epoch ms for stamps and marks that never go back: the wall clock, except that after it
+    was stepped back (NTP correcting a clock that ran ahead) time goes on from where it was, at
+    the monotonic clock's pace. A write stamped by a clock stepped back beyond the window would be
+    listed by no other process's look; a stamp ahead is always listed. A step forward is followed
+    (and a look that sees one is incomplete: CLOCK_STEP_MS)."""
+
+    def __init__(self, wall: Callable[[], int] = time.time_ns, steady: Callable[[], int] = time.monotonic_ns) -> None:
+        self._wall, self._steady = wall, steady
+        self._base = (wall(), steady())
+
+    def __call__(self) -> int:
+        wall, steady = self._wall(), self._steady()
+        base_wall, base_steady = self._base
+        projected = base_wall + (steady - base_steady)
+        if wall >= projected:
+            self._base = (wall, steady)  # a race between threads only rebases to a true reading
+            return wall // 1_000_000
+        return projected // 1_000_000
+
+
+_STAMPS = StampClock()
+
+
 def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return _STAMPS()
+
+
+def _steady_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
 
 def _epoch_millis(instant: datetime) -> int:
