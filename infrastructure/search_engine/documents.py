@@ -24,12 +24,14 @@ def version_guard(version: str) -> dict[str, int]:
 
 
 def whole(found: dict[str, Any]) -> dict[str, Any]:
-    """A search answer from every shard, else StoreUnavailable. An engine answers with what the
-    shards that did answer found (`allow_partial_search_results` defaults to true): a look for
-    changes, or a page of users, missing a shard's share would be taken as complete."""
+    """A search or refresh answer no shard copy failed, else StoreUnavailable. An engine answers
+    a search with what the shards that did answer found (`allow_partial_search_results` defaults
+    to true), and a refresh that failed on a copy leaves searches of that copy behind: a look for
+    changes, or a page of users, missing a shard's share would be taken as complete. (Copies not
+    assigned count in `total` but not as failed: one node with one replica is not partial.)"""
     shards = found.get("_shards") or {}
     if shards.get("failed") or found.get("timed_out"):
-        raise StoreUnavailable(f"a search answered by {shards.get('successful', '?')} of {shards.get('total', '?')} shards")
+        raise StoreUnavailable(f"an answer from {shards.get('successful', '?')} of {shards.get('total', '?')} shard copies")
     return found
 
 

@@ -132,8 +132,8 @@ class ElasticsearchClient(SearchClient):
             safe=False,
         )
 
-    def refresh(self, index: str) -> None:
-        self._call(lambda: self.library.indices.refresh(index=index), safe=True)
+    def refresh(self, index: str) -> dict[str, Any]:
+        return self._call(lambda: dict(self.library.indices.refresh(index=index)), safe=True)
 
     def put_settings(self, index, settings) -> None:
         self._call(lambda: self._admin.indices.put_settings(index=index, settings=settings), safe=False)

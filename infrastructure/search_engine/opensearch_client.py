@@ -106,8 +106,8 @@ class OpenSearchClient(SearchClient):
             safe=False,
         )
 
-    def refresh(self, index: str) -> None:
-        self._call(lambda: self.library.indices.refresh(index=index), safe=True)
+    def refresh(self, index: str) -> dict[str, Any]:
+        return self._call(lambda: dict(self.library.indices.refresh(index=index)), safe=True)
 
     def put_settings(self, index, settings) -> None:
         self._call(lambda: self.library.indices.put_settings(index=index, body={"index": settings}, request_timeout=ADMIN_TIMEOUT_S), safe=False)

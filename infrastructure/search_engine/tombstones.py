@@ -23,7 +23,7 @@ class SearchEngineTombstones(AliasedIndex):
 
     def since(self, stamp_ms: int, limit: int) -> list[str]:
         """The emails deleted at `stamp_ms` or later, made searchable first (up to limit + 1)."""
-        self._missing.run(lambda: self._client.refresh(self.index))
+        whole(self._missing.run(lambda: self._client.refresh(self.index)))
         found = whole(self._missing.run(lambda: self._client.search(self.index, stamped_since(stamp_ms, limit))))
         return [hit["_id"] for hit in found["hits"]["hits"]]
 

@@ -336,7 +336,7 @@ class SearchEngineUserRepository(AliasedIndex):
         if abs((now - int(wall)) - (steady - int(steady_then or steady))) > CLOCK_STEP_MS:
             return Changes(fresh, complete=False)
         since = int(wall) - CHANGE_WINDOW_MS
-        self._missing.run(lambda: self._client.refresh(self.index))
+        whole(self._missing.run(lambda: self._client.refresh(self.index)))
         gone = self.tombstones.since(since, CHANGES_LISTED)
         if len(gone) > CHANGES_LISTED:
             return Changes(fresh, complete=False)

@@ -894,25 +894,27 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
             repo.add(make_user(first_name="Eve"))
         assert repo.get("ada@example.com").first_name == "Ada"
 
+    @pytest.mark.parametrize("call", ["search", "refresh"])
     @pytest.mark.parametrize("index_part", ["", "-gone"], ids=["users", "tombstones"])
-    def test_a_search_a_shard_failed_to_answer_is_unavailable_not_a_short_answer(self, repo, monkeypatch, index_part):
-        """Engines answer with what the shards that answered found; a look missing a shard's
-        changes would be taken as complete, a page of users as the whole page."""
-        search = repo._client.search
+    def test_an_answer_a_shard_copy_failed_is_unavailable_not_a_short_answer(self, repo, monkeypatch, index_part, call):
+        """Engines answer a search with what the shards that answered found, and a refresh that
+        failed on a copy leaves that copy's searches behind: a look missing a shard's changes
+        would be taken as complete, a page of users as the whole page."""
+        answer = getattr(repo._client, call)
         failing = f"{repo.index}{index_part}"
 
-        def partial(index, body):
-            found = search(index, body)
+        def partial(index, *body):
+            found = answer(index, *body)
             if index == failing:
                 found = {**found, "_shards": {"total": 2, "successful": 1, "skipped": 0, "failed": 1}}
             return found
 
         mark = repo.changes_since(None).mark
         add_user(repo, "u@example.com")
-        monkeypatch.setattr(repo._client, "search", partial)
-        with pytest.raises(StoreUnavailable, match="1 of 2 shards"):
+        monkeypatch.setattr(repo._client, call, partial)
+        with pytest.raises(StoreUnavailable, match="1 of 2 shard copies"):
             repo.changes_since(mark)
-        if not index_part:
+        if not index_part and call == "search":
             with pytest.raises(StoreUnavailable):
                 repo.search((), 10)
 
