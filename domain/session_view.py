@@ -115,8 +115,7 @@ class SessionView:
                 return  # already the version listed (this process wrote it)
         elif email not in self._reading:
             return
-        self._users.pop(email, None)
-        self._users[email] = (_STALE, tick)
+        self._keep(email, _STALE, tick)
 
     @contextmanager
     def reading(self, email_address: str) -> Iterator[int]:
@@ -133,15 +132,18 @@ class SessionView:
                     self._reading[email_address] = left
 
     def written(self, email_address: str, user: User | None, began: int | None = None) -> None:
-        """What this process just wrote (None: deleted): seen here at once, unless something was
-        learnt of the user after the write began (`began`, its tick from `reading`): a look that
-        dropped it, or a read, may know of a write another process made on top of ours, and a
-        look that already listed that one will not list it again."""
+        """What this process just wrote (None: deleted), called inside the write's `reading()`
+        (`began` its tick): seen here at once, unless something was learnt of the user after the
+        write began (a look that dropped it, a read, the view emptied). That may know of a write
+        another process made on top of ours, which a look that listed it will not list again;
+        and a read may have answered before ours landed. Then the user is marked stale instead:
+        the next check here reads the store."""
         if not self.entries:
             return
         with self._lock:
             current = self._users.get(email_address)
-            if began is not None and current is not None and current[1] > began:
+            if began is not None and (began < self._floor or (current is not None and current[1] > began)):
+                self._keep(email_address, _STALE, next(self._ticks))
                 return
             self._keep(email_address, user, next(self._ticks))
 

@@ -75,10 +75,10 @@ class Users:
         """Read the store and remember what it said."""
         with self.view.reading(email_address) as tick:
             user = self._repository.get(email_address)
-        if user is not None and not user.user_id:
-            return self._with_id(user)  # remembered by the write
-        self.view.remember(email_address, user, tick)
-        return user
+            if user is None or user.user_id:
+                self.view.remember(email_address, user, tick)
+                return user
+        return self._with_id(user)  # remembered by the write
 
     def add(self, user: User) -> User:
         return self._repository.add(user if user.user_id else replace(user, user_id=new_user_id()))
@@ -143,13 +143,16 @@ class Users:
                 updated = replace(updated, user_id=user.user_id)  # immutable once given
             if updated == user and fresh:
                 return user
-            try:
-                with self.view.reading(email_address) as began:
+            with self.view.reading(email_address) as began:
+                try:
                     written = self._repository.update(updated)
-            except VersionConflict:
+                except VersionConflict:
+                    written = None
+                else:
+                    self.view.written(email_address, written, began)
+            if written is None:
                 user, fresh = self._repository.get(email_address), True
                 continue
-            self.view.written(email_address, written, began)  # ticked once written: later reads see it
             return written
         raise VersionConflict("too many concurrent updates of one user")
 
@@ -163,21 +166,23 @@ class Users:
                 self.view.written(email_address, None)
                 raise UserNotFound(email_address)
             moved = replace(change(user), email_address=new_email, user_id=user.user_id)
-            try:
-                with self.view.reading(new_email) as began:
+            # Seen here at once (unless something newer was learnt meanwhile); other processes
+            # see both addresses in the store's change feed.
+            with self.view.reading(email_address) as began, self.view.reading(new_email):
+                try:
                     written = self._repository.move(moved, email_address)
-            except VersionConflict:
-                continue
-            # Seen here at once; other processes see both addresses in the store's change feed.
-            self.view.written(email_address, None)
-            self.view.written(new_email, written, began)
+                except VersionConflict:
+                    continue
+                self.view.written(email_address, None, began)
+                self.view.written(new_email, written, began)
             self._emails_by_id[written.user_id] = new_email
             return written
         raise VersionConflict("too many concurrent updates of one user")
 
     def delete(self, email_address: str) -> bool:
-        deleted = self._repository.delete(email_address)
-        self.view.written(email_address, None)
+        with self.view.reading(email_address) as began:
+            deleted = self._repository.delete(email_address)
+            self.view.written(email_address, None, began)
         return deleted
 
     def search(self, terms: tuple[str, ...], limit: int, cursor: str | None) -> UserPage:

@@ -283,3 +283,86 @@ def test_a_stale_mark_forgotten_when_the_view_is_full_does_not_let_an_older_read
     here.recent("ada@example.com")  # lands after the look that dropped it
     looked_again(here, clock, 1)
     assert here.recent("ada@example.com").session_ids == ()
+
+
+@pytest.mark.parametrize("step", ["written", "remember"])
+def test_a_look_between_a_store_call_and_what_the_view_keeps_of_it_is_not_lost(store: Store, clock: FakeClock, step: str) -> None:
+    """The thread pauses after the store answered (a write here, or a read) and before the view
+    keeps the answer; meanwhile another process deactivates the user and a look lists it."""
+    here, there = Users(store, clock, BOUND), Users(store, clock, BOUND)
+    here.recent("ed@example.com")
+    keep = getattr(here.view, step)
+
+    def paused(email: str, user: User | None, *tick: int | None) -> None:
+        if email == "ada@example.com":
+            there.modify("ada@example.com", lambda current: replace(current, is_active=False))
+            clock.advance(milliseconds=250)
+            here.view.look()
+        keep(email, user, *tick)
+
+    setattr(here.view, step, paused)
+    if step == "written":
+        here.modify("ada@example.com", lambda user: replace(user, first_name="Ada"))
+    else:
+        here.recent("ada@example.com")
+    setattr(here.view, step, keep)
+    looked_again(here, clock)
+    assert here.recent("ada@example.com").is_active is False
+
+
+@pytest.mark.parametrize("forgotten", ["incomplete look", "view full"])
+def test_a_write_here_is_not_kept_when_the_view_forgot_the_user_while_it_ran(store: Store, clock: FakeClock, forgotten: str) -> None:
+    """Another process deactivates the user during this process's write, and the view forgets
+    what a look learnt of it (emptied by an incomplete look, or the mark pushed out of a full
+    view) before the write answers."""
+    here, there = Users(store, clock, BOUND, view_entries=2 if forgotten == "view full" else 50_000), Users(store, clock, BOUND)
+    here.recent("ada@example.com")
+
+    def overtaken() -> None:
+        there.modify("ada@example.com", lambda user: replace(user, is_active=False))
+        store.incomplete = forgotten == "incomplete look"
+        clock.advance(milliseconds=250)
+        here.view.look()
+        store.incomplete = False
+        if forgotten == "view full":
+            for name in ("bob", "cy", "di"):
+                here.recent(f"{name}@example.com")
+
+    store.after_write = overtaken
+    here.modify("ada@example.com", lambda user: replace(user, first_name="Ada"))
+    looked_again(here, clock)
+    assert here.recent("ada@example.com").is_active is False
+
+
+def test_a_revocation_here_counts_here_at_once_though_a_read_answered_before_it_landed(store: Store, clock: FakeClock) -> None:
+    """Another request thread of this process reads the user while the logout-all is under way
+    and keeps the old copy: the write may not replace what was learnt after it began, but this
+    process must not serve the old sessions either."""
+    here = Users(store, clock, BOUND)
+    here.recent("ed@example.com")
+    update = store.update
+
+    def read_meanwhile(user: User) -> User:
+        store.update = update
+        here.refresh("ada@example.com")  # answered before the write lands
+        return update(user)
+
+    store.update = read_meanwhile
+    revoke(here)
+    assert here.recent("ada@example.com").session_ids == ()
+
+
+def test_users_marked_stale_while_being_read_do_not_grow_the_view_past_its_entries(store: Store, clock: FakeClock) -> None:
+    here, there = Users(store, clock, BOUND, view_entries=2), Users(store, clock, BOUND)
+    here.recent("bob@example.com")
+    here.recent("cy@example.com")
+    for n in range(5):
+        def meanwhile(n: int = n) -> None:
+            there.modify("ada@example.com", lambda user: replace(user, first_name=str(n)))
+            clock.advance(milliseconds=250)
+            here.view.look()  # marks ada, being read, stale
+
+        store.during_read = meanwhile
+        here.refresh("ada@example.com")
+        here.recent(f"{['bob', 'cy', 'di', 'ed', 'bob'][n]}@example.com")
+    assert here.view.size <= 2
