@@ -33,11 +33,11 @@ and the one that looks, plus how long a write takes to be acknowledged. A change
 every look within this window, never in none."""
 CLOCK_STEP_MS = CHANGE_WINDOW_MS // 2
 """A look reaches back CHANGE_WINDOW_MS from the previous look's mark, read off this machine's
-clock. When that clock has moved this much more or less than the monotonic one since (NTP
-stepped it, a VM resumed), the window no longer covers what it should: stepped forward, the next
-marks would pass over writes stamped by clocks that were right. Such a look is incomplete, so
-the view starts afresh (a step back does not move the marks: StampClock). Marks are
-`wall:monotonic` ms; only the process that took one reads it."""
+wall clock. When that clock has gone this much further than the monotonic one since (NTP
+stepped it forward, a VM resumed), writes stamped meanwhile by clocks that were right may lie
+before the next look's reach: such a look is incomplete, so the view starts afresh once. (A
+step back only widens the next look.) Marks are `wall:monotonic` ms; only the process that took
+one reads it."""
 CHANGES_LISTED = 2_000
 """Changed users per page of a look (and deletions per look: more than this is incomplete)."""
 CHANGE_PAGES = 10
@@ -328,14 +328,14 @@ class SearchEngineUserRepository(AliasedIndex):
         searchable (search is near-real-time: a write is found only after a refresh, about 1 s
         by default, never with refresh_interval -1). One refresh per look, not per write: no
         write waits for one (refresh=wait_for would hold every login up to a second)."""
-        now, steady = _now_ms(), _steady_ms()
+        now, steady = _wall_ms(), _steady_ms()
         fresh = f"{now}:{steady}"
         if mark is None:
             return Changes(fresh)
-        wall, _, steady_then = mark.partition(":")
-        if abs((now - int(wall)) - (steady - int(steady_then or steady))) > CLOCK_STEP_MS:
+        wall, steady_then = (int(part) for part in mark.split(":"))
+        if (now - wall) - (steady - steady_then) > CLOCK_STEP_MS:
             return Changes(fresh, complete=False)
-        since = int(wall) - CHANGE_WINDOW_MS
+        since = wall - CHANGE_WINDOW_MS
         whole(self._missing.run(lambda: self._client.refresh(self.index)))
         gone = self.tombstones.since(since, CHANGES_LISTED)
         if len(gone) > CHANGES_LISTED:
@@ -412,11 +412,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class StampClock:
-    """Epoch ms for stamps and marks that never go back: the wall clock, except that after it
-    was stepped back (NTP correcting a clock that ran ahead) time goes on from where it was, at
-    the monotonic clock's pace. A write stamped by a clock stepped back beyond the window would be
-    listed by no other process's look; a stamp ahead is always listed. A step forward is followed
-    (and a look that sees one is incomplete: CLOCK_STEP_MS)."""
+    """Epoch ms for the stamps of writes (never the marks of looks): the wall clock, except that
+    it never goes back. After a step back by D (NTP correcting a clock that ran ahead, or a
+    wrong one) it goes on from where it was at the monotonic clock's pace, so it stays D ahead
+    of the wall clock for the life of the process. A stamp ahead is always listed by a look; one
+    stepped back beyond the window would be listed by none."""
 
     def __init__(self, wall: Callable[[], int] = time.time_ns, steady: Callable[[], int] = time.monotonic_ns) -> None:
         self._wall, self._steady = wall, steady
@@ -437,6 +437,11 @@ _STAMPS = StampClock()
 
 def _now_ms() -> int:
     return _STAMPS()
+
+
+def _wall_ms() -> int:
+    """The marks of looks: the plain wall clock (a mark that went back only widens a look)."""
+    return time.time_ns() // 1_000_000
 
 
 def _steady_ms() -> int:

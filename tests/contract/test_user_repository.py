@@ -966,12 +966,22 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         right (a revocation listed by no look); the view starts afresh instead."""
         mark = repo.changes_since(None).mark
         assert repo.changes_since(mark).complete
-        real = user_repository._now_ms
-        monkeypatch.setattr(user_repository, "_now_ms", lambda: real() + 30_000)
+        real = user_repository._wall_ms
+        monkeypatch.setattr(user_repository, "_wall_ms", lambda: real() + 30_000)
         stepped = repo.changes_since(mark)
         assert stepped.complete is False
+        assert repo.changes_since(stepped.mark).complete  # once: the clock runs steadily again
+
+    def test_marks_follow_this_machines_clock_back_so_a_look_only_reaches_further(self, repo, monkeypatch):
+        """Stamps never go back (StampClock), marks do: a mark that went back widens the next
+        look, where a mark kept ahead would pass over writes of clocks that are right."""
+        mark = repo.changes_since(None).mark
         ada = add_user(repo, "ada@example.com")
-        assert repo.changes_since(stepped.mark).versions == {"ada@example.com": ada.version}  # steady again
+        real = user_repository._wall_ms
+        monkeypatch.setattr(user_repository, "_wall_ms", lambda: real() - 30_000)
+        back = repo.changes_since(mark)
+        assert back.complete and back.versions == {"ada@example.com": ada.version}
+        assert repo.changes_since(back.mark).versions == {"ada@example.com": ada.version}
 
     def test_more_changes_than_are_listed_is_incomplete(self, repo, monkeypatch):
         monkeypatch.setattr(user_repository, "CHANGES_LISTED", 2)
