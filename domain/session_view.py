@@ -147,6 +147,15 @@ class SessionView:
                 return
             self._keep(email_address, user, next(self._ticks))
 
+    def forget(self, email_address: str) -> None:
+        """Make the next check of this user read the store: what the caller learnt (a user
+        found missing) came from a read no `reading()` covered, so it cannot be kept, and what
+        the view holds may be older."""
+        if not self.entries:
+            return
+        with self._lock:
+            self._keep(email_address, _STALE, next(self._ticks))
+
     def remember(self, email_address: str, user: User | None, tick: int) -> None:
         """Keep what the store said at `tick` unless something learnt later is already kept."""
         if not self.entries:

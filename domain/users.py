@@ -136,7 +136,7 @@ class Users:
         fresh = read is None
         for _ in range(UPDATE_ATTEMPTS):
             if user is None:
-                self.view.written(email_address, None)
+                self.view.forget(email_address)  # read outside any reading(): a miss, not "gone"
                 raise UserNotFound(email_address)
             updated = change(user)
             if user.user_id and updated.user_id != user.user_id:
@@ -163,7 +163,7 @@ class Users:
         for _ in range(UPDATE_ATTEMPTS):
             user = self.get(email_address)
             if user is None:
-                self.view.written(email_address, None)
+                self.view.forget(email_address)
                 raise UserNotFound(email_address)
             moved = replace(change(user), email_address=new_email, user_id=user.user_id)
             # Seen here at once (unless something newer was learnt meanwhile); other processes

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from domain.changes import Changes
-from domain.errors import StoreUnavailable
+from domain.errors import StoreUnavailable, UserNotFound
 from domain.user import User
 from domain.users import Users
 from tests.fakes import FakeClock, InMemoryUserRepository
@@ -366,3 +366,27 @@ def test_users_marked_stale_while_being_read_do_not_grow_the_view_past_its_entri
         here.refresh("ada@example.com")
         here.recent(f"{['bob', 'cy', 'di', 'ed', 'bob'][n]}@example.com")
     assert here.view.size <= 2
+
+
+def test_a_user_found_missing_by_a_write_is_not_kept_as_gone_over_a_sign_up_listed_meanwhile(store: Store, clock: FakeClock) -> None:
+    """A write here finds nobody (deleted elsewhere); before it says so, the address is signed
+    up again, read here and listed by a look. "Gone" must not be kept over that for good."""
+    here = Users(store, clock, BOUND)
+    here.recent("ed@example.com")
+    store.delete("ada@example.com")
+    get = store.get
+
+    def signed_up_meanwhile(email: str) -> User | None:
+        found = get(email)
+        store.get = get
+        store.add(User(email_address="ada@example.com", password_hash="h", created_at=CREATED, session_ids=("t",), user_id="z" * 26))
+        here.recent("ada@example.com")
+        clock.advance(milliseconds=250)
+        here.view.look()
+        return found
+
+    store.get = signed_up_meanwhile
+    with pytest.raises(UserNotFound):
+        here.modify("ada@example.com", lambda user: replace(user, first_name="Ada"))
+    looked_again(here, clock)
+    assert here.recent("ada@example.com").session_ids == ("t",)
