@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import replace
@@ -21,6 +22,8 @@ from infrastructure.search_engine.mapping import USERS
 from infrastructure.search_engine.tombstones import SearchEngineTombstones, stamped_since
 from infrastructure.user_document import from_document, to_document
 
+log = logging.getLogger("esauth.search_engine")
+
 BACKFILL_PAGE = 500
 ORDER = [{"created_at": {"order": "desc"}}, {"email_address": {"order": "asc"}}]
 """Newest first, ties by email: a keyword sort, since a sort on `_id` is refused on ES 8+."""
@@ -32,12 +35,13 @@ writer's clock, taken before it is sent): it covers clock skew between the machi
 and the one that looks, plus how long a write takes to be acknowledged. A change is listed in
 every look within this window, never in none."""
 CLOCK_STEP_MS = CHANGE_WINDOW_MS // 2
-"""A look reaches back CHANGE_WINDOW_MS from the previous look's mark, read off this machine's
-wall clock. When that clock has gone this much further than the monotonic one since (NTP
-stepped it forward, a VM resumed), writes stamped meanwhile by clocks that were right may lie
-before the next look's reach: such a look is incomplete, so the view starts afresh once. (A
-step back only widens the next look.) Marks are `wall:monotonic` ms; only the process that took
-one reads it."""
+"""Stamps and marks are each machine's wall clock, and the window covers the skew between
+machines (NTP keeps it far below). A look notices when this machine's own clock was stepped by
+more than this since the previous look (the wall clock and the monotonic one parted), and says
+so in the log: stepped back, the writes this machine stamps may lie before other processes'
+marks and go unlisted, up to the step's size; stepped forward, the look is incomplete (the view
+starts afresh), and while the clock stays ahead of the others by more than the window, their
+writes go unlisted here. Marks are `wall:monotonic` ms; only the process that took one reads it."""
 CHANGES_LISTED = 2_000
 """Changed users per page of a look (and deletions per look: more than this is incomplete)."""
 CHANGE_PAGES = 10
@@ -328,13 +332,20 @@ class SearchEngineUserRepository(AliasedIndex):
         searchable (search is near-real-time: a write is found only after a refresh, about 1 s
         by default, never with refresh_interval -1). One refresh per look, not per write: no
         write waits for one (refresh=wait_for would hold every login up to a second)."""
-        now, steady = _wall_ms(), _steady_ms()
+        now, steady = _now_ms(), _steady_ms()
         fresh = f"{now}:{steady}"
         if mark is None:
             return Changes(fresh)
         wall, steady_then = (int(part) for part in mark.split(":"))
-        if (now - wall) - (steady - steady_then) > CLOCK_STEP_MS:
-            return Changes(fresh, complete=False)
+        step = (now - wall) - (steady - steady_then)
+        if abs(step) > CLOCK_STEP_MS:
+            log.warning(
+                "this machine's clock was stepped %s by %.1f s: session views rely on clocks kept within %d s of each "
+                "other (slew them, as NTP does, rather than step them)",
+                "forward" if step > 0 else "back", abs(step) / 1000, CHANGE_WINDOW_MS // 1000,
+            )
+            if step > 0:
+                return Changes(fresh, complete=False)
         since = wall - CHANGE_WINDOW_MS
         whole(self._missing.run(lambda: self._client.refresh(self.index)))
         gone = self.tombstones.since(since, CHANGES_LISTED)
@@ -411,36 +422,7 @@ def _term_filter(term: str) -> dict[str, Any]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class StampClock:
-    """Epoch ms for the stamps of writes (never the marks of looks): the wall clock, except that
-    it never goes back. After a step back by D (NTP correcting a clock that ran ahead, or a
-    wrong one) it goes on from where it was at the monotonic clock's pace, so it stays D ahead
-    of the wall clock for the life of the process. A stamp ahead is always listed by a look; one
-    stepped back beyond the window would be listed by none."""
-
-    def __init__(self, wall: Callable[[], int] = time.time_ns, steady: Callable[[], int] = time.monotonic_ns) -> None:
-        self._wall, self._steady = wall, steady
-        self._base = (wall(), steady())
-
-    def __call__(self) -> int:
-        wall, steady = self._wall(), self._steady()
-        base_wall, base_steady = self._base
-        projected = base_wall + (steady - base_steady)
-        if wall >= projected:
-            self._base = (wall, steady)  # a race between threads only rebases to a true reading
-            return wall // 1_000_000
-        return projected // 1_000_000
-
-
-_STAMPS = StampClock()
-
-
 def _now_ms() -> int:
-    return _STAMPS()
-
-
-def _wall_ms() -> int:
-    """The marks of looks: the plain wall clock (a mark that went back only widens a look)."""
     return time.time_ns() // 1_000_000
 
 

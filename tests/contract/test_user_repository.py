@@ -961,26 +961,26 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         fresh = repo.add(make_user("new@example.com"))
         assert repo.changes_since(mark).versions == {"new@example.com": fresh.version}
 
-    def test_a_look_after_this_machines_clock_was_stepped_forward_is_incomplete(self, repo, monkeypatch):
-        """Stepped forward, the marks after it would pass over writes stamped by clocks that were
-        right (a revocation listed by no look); the view starts afresh instead."""
+    def test_a_look_after_this_machines_clock_was_stepped_forward_is_incomplete_and_says_so(self, repo, monkeypatch, caplog):
         mark = repo.changes_since(None).mark
         assert repo.changes_since(mark).complete
-        real = user_repository._wall_ms
-        monkeypatch.setattr(user_repository, "_wall_ms", lambda: real() + 30_000)
+        real = user_repository._now_ms
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: real() + 30_000)
         stepped = repo.changes_since(mark)
         assert stepped.complete is False
+        assert "clock was stepped forward by 30" in caplog.text
         assert repo.changes_since(stepped.mark).complete  # once: the clock runs steadily again
 
-    def test_marks_follow_this_machines_clock_back_so_a_look_only_reaches_further(self, repo, monkeypatch):
-        """Stamps never go back (StampClock), marks do: a mark that went back widens the next
-        look, where a mark kept ahead would pass over writes of clocks that are right."""
+    def test_a_step_back_of_this_machines_clock_widens_the_next_look_and_is_logged(self, repo, monkeypatch, caplog):
+        """Marks follow the clock back, so the next look only reaches further; the writes this
+        machine stamps after the step may be missed by other machines' looks, hence the line."""
         mark = repo.changes_since(None).mark
         ada = add_user(repo, "ada@example.com")
-        real = user_repository._wall_ms
-        monkeypatch.setattr(user_repository, "_wall_ms", lambda: real() - 30_000)
+        real = user_repository._now_ms
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: real() - 30_000)
         back = repo.changes_since(mark)
         assert back.complete and back.versions == {"ada@example.com": ada.version}
+        assert "clock was stepped back by 30" in caplog.text
         assert repo.changes_since(back.mark).versions == {"ada@example.com": ada.version}
 
     def test_more_changes_than_are_listed_is_incomplete(self, repo, monkeypatch):
