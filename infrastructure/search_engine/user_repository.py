@@ -42,6 +42,9 @@ so in the log: stepped back, the writes this machine stamps may lie before other
 marks and go unlisted, up to the step's size; stepped forward, the look is incomplete (the view
 starts afresh), and while the clock stays ahead of the others by more than the window, their
 writes go unlisted here. Marks are `wall:monotonic` ms; only the process that took one reads it."""
+STEP_CHECKED_WITHIN_MS = 60_000
+"""Looks further apart than this are not compared: NTP slews a clock by up to 0.5 ms a second, so
+over hours without a look the two clocks part by seconds with no step at all."""
 CHANGES_LISTED = 2_000
 """Changed users per page of a look (and deletions per look: more than this is incomplete)."""
 CHANGE_PAGES = 10
@@ -338,7 +341,7 @@ class SearchEngineUserRepository(AliasedIndex):
             return Changes(fresh)
         wall, steady_then = (int(part) for part in mark.split(":"))
         step = (now - wall) - (steady - steady_then)
-        if abs(step) > CLOCK_STEP_MS:
+        if abs(step) > CLOCK_STEP_MS and steady - steady_then < STEP_CHECKED_WITHIN_MS:
             log.warning(
                 "this machine's clock was stepped %s by %.1f s: session views rely on clocks kept within %d s of each "
                 "other (slew them, as NTP does, rather than step them)",

@@ -971,6 +971,15 @@ class TestSearchEngineUserRepository(UserRepositoryContract):
         assert "clock was stepped forward by 30" in caplog.text
         assert repo.changes_since(stepped.mark).complete  # once: the clock runs steadily again
 
+    def test_clocks_parted_over_hours_without_a_look_are_not_taken_for_a_step(self, repo, monkeypatch, caplog):
+        """NTP's slew alone parts them by seconds over hours; such a look is complete and quiet."""
+        mark = repo.changes_since(None).mark
+        real_wall, real_steady = user_repository._now_ms, user_repository._steady_ms
+        monkeypatch.setattr(user_repository, "_steady_ms", lambda: real_steady() + 3 * 3_600_000)
+        monkeypatch.setattr(user_repository, "_now_ms", lambda: real_wall() + 3 * 3_600_000 + 6_000)
+        assert repo.changes_since(mark).complete
+        assert "clock was stepped" not in caplog.text
+
     def test_a_step_back_of_this_machines_clock_widens_the_next_look_and_is_logged(self, repo, monkeypatch, caplog):
         """Marks follow the clock back, so the next look only reaches further; the writes this
         machine stamps after the step may be missed by other machines' looks, hence the line."""
