@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from domain.errors import StoreNeedsInit, StoreUnavailable
 from infrastructure.search_engine.client import NotFound, Refused, SearchClient
-from infrastructure.search_engine.documents import MissingIndex
+from infrastructure.search_engine.documents import MissingIndex, whole
 
 _GENERATION = re.compile(r"-(\d{6})$")
 
@@ -46,6 +46,14 @@ class AliasedIndex:
     def upgrade_index(self) -> str:
         """For `esauth init`: also reindexes what serving refuses (upgrade)."""
         return upgrade(self._client, self.index, self.MAPPING)
+
+    def _refresh(self) -> None:
+        """Make every write acknowledged so far searchable, on every shard copy (documents.whole)."""
+        whole(self._missing.run(lambda: self._client.refresh(self.index)))
+
+    def _search(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A search answered by every shard (documents.whole): a short answer is no answer."""
+        return whole(self._missing.run(lambda: self._client.search(self.index, body)))
 
 
 def concrete_name(alias: str, generation: int) -> str:

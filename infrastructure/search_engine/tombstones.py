@@ -10,7 +10,6 @@ listed by its own stamp, and a listed tombstone only ever makes a process read t
 
 from __future__ import annotations
 
-from infrastructure.search_engine.documents import whole
 from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import TOMBSTONES
 
@@ -23,8 +22,8 @@ class SearchEngineTombstones(AliasedIndex):
 
     def since(self, stamp_ms: int, limit: int) -> list[str]:
         """The emails deleted at `stamp_ms` or later, made searchable first (up to limit + 1)."""
-        whole(self._missing.run(lambda: self._client.refresh(self.index)))
-        found = whole(self._missing.run(lambda: self._client.search(self.index, stamped_since(stamp_ms, limit))))
+        self._refresh()
+        found = self._search(stamped_since(stamp_ms, limit))
         return [hit["_id"] for hit in found["hits"]["hits"]]
 
 

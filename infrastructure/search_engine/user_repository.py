@@ -16,7 +16,7 @@ from domain.timestamps import format_time, parse_time
 from domain.user import User
 from infrastructure.search_engine.client import Conflict, NotFound, SearchClient
 from infrastructure.search_engine.id_links import SearchEngineIdLinks
-from infrastructure.search_engine.documents import document_version, version_guard, whole
+from infrastructure.search_engine.documents import document_version, version_guard
 from infrastructure.search_engine.indices import AliasedIndex
 from infrastructure.search_engine.mapping import USERS
 from infrastructure.search_engine.tombstones import SearchEngineTombstones, stamped_since
@@ -350,14 +350,14 @@ class SearchEngineUserRepository(AliasedIndex):
             if step > 0:
                 return Changes(fresh, complete=False)
         since = wall - CHANGE_WINDOW_MS
-        whole(self._missing.run(lambda: self._client.refresh(self.index)))
+        self._refresh()
         gone = self.tombstones.since(since, CHANGES_LISTED)
         if len(gone) > CHANGES_LISTED:
             return Changes(fresh, complete=False)
         versions: dict[str, str | None] = {email: None for email in gone}
         request = {**stamped_since(since, CHANGES_LISTED), "sort": CHANGE_ORDER}
         for _ in range(CHANGE_PAGES):
-            found = whole(self._missing.run(lambda: self._client.search(self.index, request)))
+            found = self._search(request)
             hits = found["hits"]["hits"]
             page = hits[:CHANGES_LISTED]  # one more asked for, to know whether another page follows
             versions.update((hit["_id"], document_version(hit)) for hit in page)  # made again since
@@ -388,7 +388,7 @@ class SearchEngineUserRepository(AliasedIndex):
             created_at, email = decode_cursor(cursor)
             # created_at as the epoch milliseconds a date sort reports, which every version accepts.
             request["search_after"] = [_epoch_millis(created_at), email]
-        found = whole(self._missing.run(lambda: self._client.search(self.index, request)))
+        found = self._search(request)
         hits = found["hits"]["hits"]
         users = tuple(from_document(hit["_source"], document_version(hit)) for hit in hits[:limit])
         more = len(hits) > limit
